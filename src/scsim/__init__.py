@@ -1,0 +1,44 @@
+"""scsim: a simulator of social credit systems on synthetic citizens.
+
+    import scsim
+    run = scsim.simulate(scsim.load_preset("social-credit-2020").with_overrides(**{"population.citizens": 10_000}))
+    run.metrics            # one row a month (pandas DataFrame)
+    run.explain(42)        # why citizen 42 has the score it has
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+__version__ = "0.1.0"
+
+from .errors import InputError
+from .results import Explanation, Run
+from .scenario import Scenario, load_preset, load_scenario, preset_names
+
+
+def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: bool = False) -> Run:
+    """Run a scenario (or a preset name) to the end. With ``out``, the run is also written to
+    its DuckDB database in that folder (complete only if the run finishes)."""
+    import pandas as pd
+
+    from .engine import Simulation
+    from .store import RunWriter
+
+    if isinstance(scenario, str):
+        scenario = load_preset(scenario)
+    writer = RunWriter(out, scenario, scenario.run.snapshot_every) if out is not None else None
+    try:
+        t0 = time.perf_counter()
+        sim = Simulation(scenario)
+        rows = sim.run(store=writer, progress=progress)
+        path = writer.finish(sim, time.perf_counter() - t0).parent if writer else None
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    return Run(scenario, pd.DataFrame(rows), path, sim)
+
+
+__all__ = ["simulate", "Run", "Explanation", "Scenario", "load_preset", "load_scenario", "preset_names", "InputError"]

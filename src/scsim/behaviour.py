@@ -1,0 +1,271 @@
+"""How citizens respond (MODEL.md section 6): boundedly rational choices against the score.
+
+Two primitives carry every rule.
+
+The value of a score (utility/month), as a citizen perceives it, near thresholds most of all:
+    V(s) = sum_k v_k * L((s - theta_k) / sd) - c_sanction * L((line - s) / sd) * [sanctions on]
+with L the logistic function, theta_k / v_k the privileges' thresholds and values, sd the
+perception scale. A score change from s to s' is worth V(s') - V(s).
+
+The choice rule (logit, zero when nothing is gained): the probability of acting for a
+benefit b at a cost c, at temperature T,
+    choice(b, c) = max(0, L((b - c) / T) - L(-c / T)) / (1 - L(-c / T)).
+It is 0 at b = 0, rises with b - c, and tends to 1; it is the logit choice between acting and
+not with the noise already spent by the draw that made the citizen consider acting.
+
+Rules (each month, from last month's published scores):
+- self-censorship: a citizen who would publish content of kind k (probability
+  rate_k * tau * peer factor) stays silent with probability choice(V(s) - V(s - pen_k), value * tau);
+  the peer factor is clip(1 + peer_strength * (f - f_ref) / f_ref, 1 - peer_strength, 1 + peer_strength)
+  with f the (reach-weighted) share of friends who posted last month. A sanctioned citizen's
+  post gets through with probability internet_reach (limited Internet).
+- disconnection: with probability cut_rate a citizen looks at its worst dragger (from the
+  register) and cuts the tie with probability choice(V(s + a * drag) - V(s), tie value),
+  a = 1 with a public register, private_awareness without. Family ties are worth far more.
+- new ties: churn ends friendships at random; seekers (churn's replacement rate, or those who
+  just cut) aim at a friend of a friend (triadic closure) or a random citizen, and under
+  association at the higher scorer of two candidates; the target refuses with probability
+  choice(V(s_t) - V(s_t - drag the newcomer would add), friend_value).
+- purchases: spending tilts towards approved categories: shares ~ base * exp(g * valence),
+  g moving each month towards shift_strength * V'(s) * points per unit of valence.
+- opting in: with probability rate a citizen reconsiders, and joins with probability
+  choice(V(own score), privacy cost).
+- bragging: a scored citizen posts its score with probability rate * status * L((s - line) / sd).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True, inline="always")
+def _logistic(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@nb.njit(cache=True, inline="always")
+def value(s, th, val, line, cost, sd):
+    """V(s): perceived value of holding score s (privileges minus sanction); cost=0 when off."""
+    v = 0.0
+    for k in range(th.shape[0]):
+        v += val[k] * _logistic((s - th[k]) / sd)
+    if cost > 0:
+        v -= cost * _logistic((line - s) / sd)
+    return v
+
+
+@nb.njit(cache=True, inline="always")
+def value_slope(s, th, val, line, cost, sd):
+    """dV/ds."""
+    g = 0.0
+    for k in range(th.shape[0]):
+        p = _logistic((s - th[k]) / sd)
+        g += val[k] * p * (1.0 - p) / sd
+    if cost > 0:
+        p = _logistic((line - s) / sd)
+        g += cost * p * (1.0 - p) / sd
+    return g
+
+
+@nb.njit(cache=True, inline="always")
+def choice(benefit, cost, temp):
+    """Probability of acting for ``benefit`` at ``cost`` (0 when benefit <= 0)."""
+    if benefit <= 0:
+        return 0.0
+    base = _logistic(-cost / temp)
+    p = (_logistic((benefit - cost) / temp) - base) / (1.0 - base)
+    return p if p > 0 else 0.0
+
+
+@nb.njit(cache=True)
+def value_array(s, th, val, line, cost, sd):
+    out = np.empty(s.shape[0])
+    for i in range(s.shape[0]):
+        out[i] = value(s[i], th, val, line, cost, sd)
+    return out
+
+
+@nb.njit(cache=True)
+def choice_array(benefit, cost, temp):
+    out = np.empty(benefit.shape[0])
+    for i in range(benefit.shape[0]):
+        out[i] = choice(benefit[i], cost[i], temp)
+    return out
+
+
+@nb.njit(cache=True, parallel=True)
+def expression_kernel(tau, s_ref, scored, reach, peer_share, rates, pens, expr_value, peer_strength,
+                      peer_ref, temp, th, val, line, cost, sd, u_want, u_speak, u_reach,
+                      would, posted, censored):
+    """Who would post each kind of content, who self-censors, whose post gets through."""
+    n = tau.shape[0]
+    for i in nb.prange(n):
+        f = (peer_share[i] - peer_ref) / peer_ref
+        peer = 1.0 + peer_strength * f
+        if peer < 1.0 - peer_strength:
+            peer = 1.0 - peer_strength
+        if peer > 1.0 + peer_strength:
+            peer = 1.0 + peer_strength
+        v0 = value(s_ref[i], th, val, line, cost, sd) if scored[i] else 0.0
+        for k in range(rates.shape[0]):
+            w = u_want[k, i] < rates[k] * tau[i] * peer
+            would[k, i] = w
+            posted[k, i] = False
+            censored[k, i] = False
+            if not w:
+                continue
+            silent = False
+            if scored[i] and pens[k] > 0:
+                loss = v0 - value(s_ref[i] - pens[k], th, val, line, cost, sd)
+                silent = u_speak[k, i] < choice(loss, expr_value * tau[i], temp)
+            censored[k, i] = silent
+            if not silent:
+                posted[k, i] = u_reach[k, i] < reach[i]
+
+
+@nb.njit(cache=True, parallel=True)
+def disconnection_kernel(worst, worst_drag, worst_kind, scored, s_ref, awareness, cut_rate,
+                         friend_value, family_value, temp, th, val, line, cost, sd, u_look, u_cut, cut):
+    """Each citizen's decision to cut its worst dragger (target index, or -1)."""
+    n = worst.shape[0]
+    for i in nb.prange(n):
+        cut[i] = -1
+        j = worst[i]
+        if j < 0 or not scored[i] or u_look[i] >= cut_rate:
+            continue
+        s = s_ref[i]
+        gain = value(s + awareness * worst_drag[i], th, val, line, cost, sd) - value(s, th, val, line, cost, sd)
+        keep = family_value if worst_kind[i] == 1 else friend_value
+        if u_cut[i] < choice(gain, keep, temp):
+            cut[i] = j
+
+
+@nb.njit(cache=True)
+def churn_kernel(start, deg, nbr, kind, churn, u_churn, u_pick, out):
+    """Friendships ending for no score-related reason: each citizen drops one random friend
+    with probability churn * degree / 2 (so each tie ends with probability ~churn a month)."""
+    n = start.shape[0]
+    for i in range(n):
+        out[i] = -1
+        d = deg[i]
+        if d == 0 or u_churn[i] >= churn * d * 0.5:
+            continue
+        x = start[i] + int(u_pick[i] * d)
+        if kind[x] == 0:
+            out[i] = nbr[x]
+
+
+@nb.njit(cache=True, inline="always")
+def _is_friend(start, deg, nbr, i, j):
+    for x in range(start[i], start[i] + deg[i]):
+        if nbr[x] == j:
+            return True
+    return False
+
+
+@nb.njit(cache=True, inline="always")
+def _candidate(i, start, deg, nbr, n, triadic, u_tri, u_a, u_b, u_rand):
+    """A friend of a friend who is not yet a friend (triadic closure), else a random citizen."""
+    if u_tri < triadic and deg[i] > 0:
+        f = nbr[start[i] + int(u_a * deg[i])]
+        if deg[f] > 0:
+            g = nbr[start[f] + int(u_b * deg[f])]
+            if g != i and not _is_friend(start, deg, nbr, i, g):
+                return g
+    return int(u_rand * n) % n
+
+
+@nb.njit(cache=True, parallel=True)
+def new_tie_kernel(start, deg, nbr, seeking, s_pub, scored, pub_weight, triadic, score_seeking,
+                   mode, points, line, penalty, friend_value, temp, th, val, sline, cost, sd,
+                   u, u_rand, target):
+    """For each seeker, the citizen it proposes a tie to, if that citizen accepts (else -1)."""
+    n = start.shape[0]
+    for i in nb.prange(n):
+        target[i] = -1
+        if not seeking[i]:
+            continue
+        c = _candidate(i, start, deg, nbr, n, triadic, u[0, i], u[1, i], u[2, i], u_rand[0, i])
+        if mode != 0 and u[3, i] < score_seeking:
+            c2 = _candidate(i, start, deg, nbr, n, triadic, u[4, i], u[5, i], u[6, i], u_rand[1, i])
+            a, b = s_pub[c], s_pub[c2]
+            if b == b and (a != a or b > a):
+                c = c2
+        if c == i:
+            continue
+        # the target weighs the drag the newcomer would add to its own score
+        si = s_pub[i]
+        st = s_pub[c]
+        if mode != 0 and scored[c] and si == si and st == st:
+            drag = 0.0
+            if mode == 1 and si < st:
+                drag = points * (st - si) / (600.0 * (pub_weight[c] + 1.0))
+            elif mode == 2 and si < line:
+                drag = penalty
+            if drag > 0:
+                loss = value(st, th, val, sline, cost, sd) - value(st - drag, th, val, sline, cost, sd)
+                if u[7, i] < choice(loss, friend_value, temp):
+                    continue
+        target[i] = c
+
+
+@nb.njit(cache=True, parallel=True)
+def purchase_kernel(base_shares, valence, tilt, active, s_ref, shift, rate, points_per_valence,
+                    th, val, line, cost, sd, behaviour_x, approved_share):
+    """Tilt spending towards approved categories as far as the score rewards it."""
+    n, k = base_shares.shape
+    for i in nb.prange(n):
+        target = 0.0
+        if active[i]:
+            target = shift * value_slope(s_ref[i], th, val, line, cost, sd) * points_per_valence
+        tilt[i] += rate * (target - tilt[i])
+        z = 0.0
+        for c in range(k):
+            z += base_shares[i, c] * math.exp(tilt[i] * valence[c])
+        bx = 0.0
+        ap = 0.0
+        for c in range(k):
+            sh = base_shares[i, c] * math.exp(tilt[i] * valence[c]) / z
+            bx += sh * valence[c]
+            if valence[c] > 0:
+                ap += sh
+        behaviour_x[i] = 0.5 + 0.5 * bx
+        approved_share[i] = ap
+
+
+@nb.njit(cache=True, parallel=True)
+def optin_kernel(opted, s_ref, privacy_cost, rate, temp, th, val, sd, u_look, u_join):
+    n = opted.shape[0]
+    for i in nb.prange(n):
+        if opted[i] or u_look[i] >= rate:
+            continue
+        if u_join[i] < choice(value(s_ref[i], th, val, 0.0, 0.0, sd), privacy_cost[i], temp):
+            opted[i] = True
+
+
+@nb.njit(cache=True, parallel=True)
+def brag_kernel(scored, s_pub, status, rate, line, sd, u, out):
+    n = scored.shape[0]
+    for i in nb.prange(n):
+        out[i] = scored[i] and u[i] < rate * status[i] * _logistic((s_pub[i] - line) / sd)
+
+
+@nb.njit(cache=True, parallel=True)
+def economy_kernel(reliability, history, has_loan, borrow, boost, rate, u_due, u_pay, due, defaulted):
+    """Repayments fall due; each is paid on time with the citizen's reliability; the record
+    is an EWMA of on-time repayments."""
+    n = reliability.shape[0]
+    for i in nb.prange(n):
+        p = borrow + (boost if has_loan[i] else 0.0)
+        due[i] = u_due[i] < p
+        defaulted[i] = False
+        if due[i]:
+            ok = u_pay[i] < reliability[i]
+            defaulted[i] = not ok
+            history[i] += rate * ((1.0 if ok else 0.0) - history[i])

@@ -1,0 +1,390 @@
+"""The monthly loop (MODEL.md sections 1-9) in a fixed, documented order of phases.
+
+Each month t, everybody reads the state at the start of the month (last month's published
+scores, last month's posts, last month's register) and the phases run in this order:
+
+ 1. calendar     which phases are on: opt-in, mandatory, political, sanctions, register
+ 2. economy      repayments fall due and are paid or defaulted (repayment record)
+ 3. opting in    citizens join the score when it pays (opt-in phase); all are in once mandatory
+ 4. purchases    spending tilts towards approved categories as far as the score rewards it
+ 5. expression   who would post, who self-censors, whose post gets through limited Internet
+ 6. ties         register-driven cuts of draggers, random churn, new ties (triadic or random,
+                 aimed at high scorers under association; targets may refuse)
+ 7. scoring      six components on the current network and last month's published scores
+ 8. publication  scores published; privileges, sanctions, positions, the register
+ 9. bragging     high scorers post their scores
+10. metrics      one row of monthly metrics; snapshots and edge events to the store
+
+Every phase draws from its own named stream, the same number of variates each month whatever
+the regime, so scenarios on one seed share every unrelated draw (common random numbers).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import behaviour as bh
+from . import metrics as mx
+from .network import Network, barabasi_albert, dedupe, homophilous_blocks, households, load_edgelist, watts_strogatz
+from .population import Population, make_population
+from .privileges import Regime, update_positions
+from .rng import Streams
+from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
+from .scoring import COMPONENTS, ScoreModel, association_pass
+
+CUT_DRAG, CUT_CHURN, MADE_REPLACE, MADE_FORM = 0, 1, 2, 3
+REASONS = ("drag", "churn", "replace", "form")
+
+
+def build_world(sc: Scenario, streams: Streams) -> tuple[Population, Network]:
+    """Population and network. The edge list, if any, sets the number of citizens."""
+    net_rng = streams["network"]
+    if sc.network.model == "edgelist":
+        n, u, v = load_edgelist(sc.network.path)
+    else:
+        n, u, v = sc.population.citizens, None, None
+    hid, fu, fv = households(n, sc.network.household_size, net_rng)
+    pop = make_population(sc, n, streams["population"], household=hid)
+    k = sc.network.mean_degree
+    if sc.network.model == "watts-strogatz":
+        u, v, _ = watts_strogatz(n, k, sc.network.rewire, net_rng)
+    elif sc.network.model == "barabasi-albert":
+        u, v, _ = barabasi_albert(n, k, net_rng)
+    elif sc.network.model == "block":
+        u, v, _ = homophilous_blocks(pop.tau, k, sc.network.blocks, sc.network.homophily, net_rng)
+    kinds = np.r_[np.zeros(len(u), np.uint8), np.ones(len(fu), np.uint8)]
+    uu, vv, kk = dedupe(n, np.r_[u, fu], np.r_[v, fv], kinds)
+    return pop, Network(n, uu, vv, kk)
+
+
+@dataclass
+class MonthEvents:
+    """Ties cut and made in one month: parallel arrays."""
+
+    u: np.ndarray
+    v: np.ndarray
+    kind: np.ndarray
+    made: np.ndarray  # bool: made (True) or cut (False)
+    reason: np.ndarray  # index into REASONS
+
+
+@dataclass
+class Flows:
+    """Per-citizen results of the current month (not carried over)."""
+
+    would: np.ndarray
+    posted: np.ndarray
+    censored: np.ndarray
+    bragged: np.ndarray
+    defaulted: np.ndarray
+    due: np.ndarray
+    approved_share: np.ndarray
+    holders: np.ndarray
+    events: MonthEvents | None = None
+    positions: tuple[int, int] = (0, 0)
+    extra: dict = field(default_factory=dict)
+
+
+class Simulation:
+    """One scenario on one seed. ``step()`` advances a month and returns its metrics."""
+
+    def __init__(self, scenario: Scenario):
+        self.sc = sc = scenario
+        self.streams = Streams(sc.run.seed)
+        self.pop, self.net = build_world(sc, self.streams)
+        self.n = n = self.pop.n
+        self.sm = ScoreModel(sc)
+        self.regime = Regime(sc)
+        self.month = 0
+        self.optin_step = sc.step_of(sc.phases.optin_start)
+        self.mandatory_step = sc.step_of(sc.phases.mandatory_start)
+        self.political_step = sc.switch_on(sc.scoring.political.start)
+        self.register_step = sc.switch_on(sc.register.start)
+        self.valence = np.array([c.valence for c in sc.purchases.categories], np.float64)
+        friend_edges = int(((self.net.kind[: len(self.net.nbr)] == 0) & (self.net.nbr >= 0)).sum()) // 2
+        self.form_rate = sc.behaviour.ties.churn * friend_edges / n  # new ties balance churn
+        self.quota = np.bincount(self.pop.occupation, minlength=len(OCCUPATIONS))
+
+        # carried state
+        self.tilt = np.zeros(n)
+        self.behaviour_x = np.zeros(n)
+        approved = np.zeros(n)
+        bh.purchase_kernel(self.pop.base_shares, self.valence, self.tilt, np.zeros(n, np.bool_), np.zeros(n),
+                           0.0, 0.0, 0.0, self.regime.thresholds, self.regime.values, 0.0, 0.0, 1.0,
+                           self.behaviour_x, approved)
+        self.own = self.sm.own_components(self.pop.history, self.pop.capacity, self.pop.occupation,
+                                          self.pop.tertiary, self.behaviour_x)
+        self.score = self.sm.standalone_score(self.own)
+        self.assoc = np.zeros(n)
+        self.political = np.zeros(n)
+        self.clamp = np.zeros(n)
+        self.opted = np.zeros(n, np.bool_)
+        self.s_pub = np.full(n, np.nan)
+        if self.mandatory_step is not None and self.mandatory_step <= 0:
+            self.opted[:] = True
+            self.s_pub = self.score.copy()
+        self.s_pub_prev = np.full(n, np.nan)
+        self.own_ref = self.score.copy()
+        self.sanctioned = np.zeros(n, np.bool_)
+        self.reach_posts = np.zeros(n, np.float32)
+        self.last_post = np.full(n, -(10**6), np.int32)
+        self.worst = np.full(n, -1, np.int32)
+        self.worst_drag = np.zeros(n)
+        self.worst_kind = np.zeros(n, np.uint8)
+        self.n_draggers = np.zeros(n, np.int32)
+        self.listed = np.zeros(n, np.uint8)
+        self.peer_share = np.zeros(n)
+        self.pub_weight = np.zeros(n)
+        self.flows: Flows | None = None
+
+    # ------------------------------------------------------------------ phase switches
+    def phase_name(self, t: int) -> str:
+        if self.mandatory_step is not None and t >= self.mandatory_step:
+            return "mandatory"
+        if self.optin_step is not None and t >= self.optin_step:
+            return "opt-in"
+        return "pre"
+
+    def _value_args(self, sanctions_on: bool):
+        r = self.regime
+        return r.thresholds, r.values, r.line, (r.sanction_cost if sanctions_on else 0.0), self.sc.behaviour.perception_sd
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> dict:
+        sc, sm, rg, pop, net, n, t = self.sc, self.sm, self.regime, self.pop, self.net, self.n, self.month
+        bp = sc.behaviour
+        # 1. calendar
+        phase = self.phase_name(t)
+        sanctions_on = rg.sanctions_on(t)
+        political_on = sm.political and t >= self.political_step
+        register_on = sc.register.enabled and t >= self.register_step
+        th, val, line, cost, sd = self._value_args(sanctions_on)
+        temp = bp.temperature
+
+        # 2. economy
+        u = self.streams["economy"].random((2, n), dtype=np.float32)
+        has_loan = rg.holders(self.s_pub, self.opted)[0] if len(th) else np.zeros(n, np.bool_)
+        due = np.empty(n, np.bool_)
+        defaulted = np.empty(n, np.bool_)
+        e = sc.economy
+        bh.economy_kernel(pop.reliability, pop.history, has_loan, e.borrow_prob, e.loan_boost, e.history_rate,
+                          u[0], u[1], due, defaulted)
+
+        # 3. opting in
+        u = self.streams["optin"].random((2, n), dtype=np.float32)
+        if phase == "mandatory":
+            self.opted[:] = True
+        elif phase == "opt-in":
+            bh.optin_kernel(self.opted, self.score, pop.privacy_cost, bp.optin.rate, temp, th, val, sd, u[0], u[1])
+        scored = self.opted
+        s_ref = np.where(np.isnan(self.s_pub), self.score, self.s_pub)  # own last score
+
+        # 4. purchases
+        pp = sc.purchases
+        approved = np.empty(n)
+        bh.purchase_kernel(pop.base_shares, self.valence, self.tilt, scored & (sm.w[3] > 0), s_ref,
+                           pp.shift_strength, pp.adjust_rate, 0.5 * sm.w[3], th, val, line, cost, sd,
+                           self.behaviour_x, approved)
+
+        # 5. expression
+        ep = bp.expression
+        u = self.streams["expression"].random((3, 3, n), dtype=np.float32)
+        k = len(EXPRESSION_KINDS)
+        would = np.empty((k, n), np.bool_)
+        posted = np.empty((k, n), np.bool_)
+        censored = np.empty((k, n), np.bool_)
+        reach = np.where(self.sanctioned, rg.reach, 1.0)
+        rates = np.array([ep.rate_opinion, ep.rate_history, ep.rate_news])
+        pens = sm.pen if political_on else np.zeros(k)
+        bh.expression_kernel(pop.tau, s_ref, scored, reach, self.peer_share, rates, pens, ep.value,
+                             ep.peer_strength, ep.peer_reference, temp, th, val, line, cost, sd,
+                             u[0], u[1], u[2], would, posted, censored)
+
+        # 6. ties
+        events = self._ties(t, scored, s_ref, register_on, th, val, line, cost, sd)
+
+        # 7. scoring
+        self.own = sm.own_components(pop.history, pop.capacity, pop.occupation, pop.tertiary, self.behaviour_x)
+        self.political *= sm.decay
+        self.political += pens @ posted
+        any_post = posted.any(axis=0)
+        self.reach_posts = any_post.astype(np.float32)
+        self.last_post[any_post] = t
+        self.own_ref = s_ref
+        self.listed[:] = 0
+        association_pass(net.start, net.deg, net.nbr, net.kind, self.s_pub, s_ref, self.reach_posts,
+                         sm.assoc_mode, sm.assoc_points, sm.family_weight, sm.line, sm.penalty, sm.max_penalty,
+                         sm.min_drag, self.assoc, self.worst, self.worst_drag, self.worst_kind, self.n_draggers,
+                         self.listed, self.peer_share, self.pub_weight)
+        raw = sm.base + self.own.sum(axis=0) + self.assoc - self.political
+        self.score = np.clip(raw, sm.lo, sm.hi)
+        self.clamp = self.score - raw
+
+        # 8. publication
+        self.s_pub_prev = self.s_pub
+        self.s_pub = np.where(scored, self.score, np.nan)
+        holders = rg.holders(self.s_pub, scored)
+        self.sanctioned = rg.sanctioned(self.s_pub, scored, t)
+        priority = self.streams["positions"].random(n, dtype=np.float32)
+        positions = (0, 0)
+        if sanctions_on:
+            positions = update_positions(pop.occupation, self.quota, self.sanctioned, rg.barred, priority)
+        if not register_on:
+            self.listed[:] = 0
+
+        # 9. bragging
+        u = self.streams["bragging"].random(n, dtype=np.float32)
+        bragged = np.empty(n, np.bool_)
+        b = bp.bragging
+        bh.brag_kernel(scored, self.s_pub, pop.status_seeking, b.rate, b.line, sd, u, bragged)
+
+        self.flows = Flows(would, posted, censored, bragged, defaulted, due, approved, holders, events, positions)
+        row = self.metrics(t, phase)
+        self.month += 1
+        return row
+
+    def _ties(self, t, scored, s_ref, register_on, th, val, line, cost, sd) -> MonthEvents:
+        sc, net, n, sm = self.sc, self.net, self.n, self.sm
+        tp = sc.behaviour.ties
+        rng = self.streams["ties"]
+        u = rng.random((14, n), dtype=np.float32)
+        u_rand = rng.random((2, n))
+        awareness = 1.0 if register_on else sc.register.private_awareness
+        cut = np.empty(n, np.int32)
+        bh.disconnection_kernel(self.worst, self.worst_drag, self.worst_kind, scored, s_ref, awareness, tp.cut_rate,
+                                tp.friend_value, tp.family_value, sc.behaviour.temperature, th, val, line, cost, sd,
+                                u[0], u[1], cut)
+        churn = np.empty(n, np.int32)
+        bh.churn_kernel(net.start, net.deg, net.nbr, net.kind, tp.churn, u[2], u[3], churn)
+        cutters = np.flatnonzero(cut >= 0)
+        churners = np.flatnonzero(churn >= 0)
+        cu = np.r_[cutters, churners].astype(np.int32)
+        cv = np.r_[cut[cutters], churn[churners]].astype(np.int32)
+        removed, cut_kinds = net.remove_edges(cu, cv)
+        reason = np.r_[np.full(len(cutters), CUT_DRAG), np.full(len(churners), CUT_CHURN)].astype(np.uint8)
+        did_cut = np.zeros(n, np.bool_)
+        did_cut[cutters[removed[: len(cutters)]]] = True
+        replace = did_cut & (u[4] < tp.replace)
+        seeking = replace | (u[5] < self.form_rate)
+        # the target's own acceptance sees the newcomer's published score in full only through
+        # a public register; otherwise it perceives a share of the drag
+        target = np.empty(n, np.int32)
+        bh.new_tie_kernel(net.start, net.deg, net.nbr, seeking, self.s_pub, scored, self.pub_weight, tp.triadic,
+                          tp.score_seeking, sm.assoc_mode, sm.assoc_points * (1.0 if register_on and sc.register.public else awareness),
+                          sm.line, sm.penalty * (1.0 if register_on and sc.register.public else awareness),
+                          tp.friend_value, sc.behaviour.temperature, th, val, line, cost, sd, u[6:], u_rand, target)
+        seekers = np.flatnonzero(target >= 0).astype(np.int32)
+        made = net.add_edges(seekers, target[seekers])
+        mu, mv = seekers[made], target[seekers][made]
+        m_reason = np.where(replace[mu], MADE_REPLACE, MADE_FORM).astype(np.uint8)
+        return MonthEvents(
+            u=np.r_[cu[removed], mu].astype(np.int32),
+            v=np.r_[cv[removed], mv].astype(np.int32),
+            kind=np.r_[cut_kinds[removed], np.zeros(len(mu), np.uint8)],
+            made=np.r_[np.zeros(int(removed.sum()), np.bool_), np.ones(len(mu), np.bool_)],
+            reason=np.r_[reason[removed], m_reason],
+        )
+
+    # ------------------------------------------------------------------ measurement
+    def is_network_month(self, t: int) -> bool:
+        return t % self.sc.run.network_metrics_every == 0 or t == self.sc.run.months - 1
+
+    def dissenters(self, t: int) -> np.ndarray:
+        return (t - self.last_post) < mx.DISSENT_WINDOW
+
+    def metrics(self, t: int, phase: str) -> dict:
+        pop, f, rg, n = self.pop, self.flows, self.regime, self.n
+        high = pop.tau >= mx.HIGH_TAU
+        row: dict = {"month": t, "date": month_label(self.sc.run.start, t), "phase": phase,
+                     "opted_share": float(self.opted.mean())}
+        row.update(mx.histogram_stats(self.s_pub, self.sm.lo, self.sm.hi))
+        row["score_all_mean"] = float(self.score.mean())  # published or not (what the system computes)
+        row["share_500_600"] = float(np.mean((self.score >= 500) & (self.score < 600)))
+        for name, held in zip(rg.names, f.holders):
+            row[f"priv_{name}"] = float(held.mean())
+            row[f"priv_{name}_tau"] = mx.mean_where(pop.tau, held)
+        for c, name in enumerate(COMPONENTS[:4]):
+            row[f"points_{name}"] = float(self.own[c].mean())
+        row["points_association"] = float(self.assoc.mean())
+        row["points_political"] = float(-self.political.mean())
+        row["register_listed"] = int(self.listed.sum())
+        row["sanctioned_share"] = float(self.sanctioned.mean())
+        for k, name in enumerate(EXPRESSION_KINDS):
+            row[f"posts_{name}"] = float(f.posted[k].sum()) / n
+        row["posts_per_capita"] = float(f.posted.sum()) / n
+        would = int(f.would.sum())
+        row["would_post_per_capita"] = would / n
+        row["self_censorship_rate"] = float(f.censored.sum()) / would if would else 0.0
+        row["silenced_by_sanction"] = float((f.would & ~f.censored & ~f.posted).sum()) / would if would else 0.0
+        row["posts_high_tau"] = float(f.posted[:, high].sum()) / max(int(high.sum()), 1)
+        ev = f.events
+        row["edges"] = self.net.n_edges
+        row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == CUT_DRAG)).sum())
+        row["edges_cut_churn"] = int(((~ev.made) & (ev.reason == CUT_CHURN)).sum())
+        row["edges_made"] = int(ev.made.sum())
+        row.update(mx.degree_stats(self.net.deg, high))
+        if self.is_network_month(t):
+            row.update(mx.network_stats(self.net, pop.tau, self.dissenters(t)))
+        else:
+            row.update({c: np.nan for c in mx.NETWORK_COLUMNS})
+        for code, name in enumerate(OCCUPATIONS[1:], start=1):
+            holders = pop.occupation == code
+            row[f"pos_{name}"] = int(holders.sum())
+            row[f"pos_{name}_tau"] = mx.mean_where(pop.tau, holders)
+        row["positions_lost"], row["positions_filled"] = f.positions
+        row["approved_spending_share"] = float(np.dot(pop.income, f.approved_share) / pop.income.sum())
+        row["brag_posts"] = int(f.bragged.sum())
+        row["defaults_per_capita"] = float(f.defaulted.sum()) / n
+        row["tau_mean"] = float(pop.tau.mean())
+        row["tau_sd"] = float(pop.tau.std())
+        return row
+
+    # ------------------------------------------------------------------ citizens
+    def citizen_columns(self) -> dict[str, np.ndarray]:
+        """The final per-citizen table (enough to explain any score without the engine)."""
+        cols = {"citizen": np.arange(self.n, dtype=np.int64)}
+        cols.update(self.pop.columns())
+        cols["degree"] = self.net.deg.copy()
+        cols["opted"] = self.opted.copy()
+        cols["score"] = self.score.copy()
+        cols["published"] = self.s_pub.copy()
+        cols["published_prev"] = self.s_pub_prev.copy()
+        cols["own_ref"] = np.asarray(self.own_ref).copy()
+        cols["base"] = np.full(self.n, self.sm.base)
+        for c, name in enumerate(COMPONENTS[:4]):
+            cols[name] = self.own[c].copy()
+        cols["association"] = self.assoc.copy()
+        cols["political"] = -self.political
+        cols["clamp"] = self.clamp.copy()
+        cols["sanctioned"] = self.sanctioned.copy()
+        cols["draggers"] = self.n_draggers.copy()
+        cols["listed"] = self.listed.astype(np.bool_)
+        cols["last_post"] = self.last_post.copy()
+        return cols
+
+    def snapshot_columns(self) -> dict[str, np.ndarray]:
+        return {"citizen": np.arange(self.n, dtype=np.int32), "score": self.score.astype(np.float32),
+                "published": self.s_pub.astype(np.float32), "association": self.assoc.astype(np.float32),
+                "political": (-self.political).astype(np.float32), "degree": self.net.deg.copy(),
+                "occupation": self.pop.occupation.copy(), "sanctioned": self.sanctioned.copy()}
+
+    def run(self, store=None, progress: bool = False, months: int | None = None) -> list[dict]:
+        """Run the remaining months (or ``months`` of them), writing to ``store`` if given."""
+        from .progress import month_progress
+
+        end = self.sc.run.months if months is None else min(self.sc.run.months, self.month + months)
+        rows = []
+        with month_progress(progress, end - self.month, self.n) as advance:
+            while self.month < end:
+                t = self.month
+                t0 = time.perf_counter()
+                row = self.step()
+                row["seconds"] = time.perf_counter() - t0
+                rows.append(row)
+                if store is not None:
+                    store.month(self, t, row)
+                advance()
+        return rows

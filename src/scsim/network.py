@@ -1,0 +1,461 @@
+"""The friendship network: undirected, typed ties (friend or family), cut and made every month.
+
+Storage is a *slotted* adjacency array: citizen ``i`` owns the slots
+``nbr[start[i] : start[i] + cap[i]]`` of which the first ``deg[i]`` are in use. It reads like
+CSR in kernels (one contiguous run per citizen) but a tie can be cut (swap-remove) or made
+(append into a free slot) in O(degree) without rebuilding anything; only when a citizen runs
+out of free slots is the structure regrown, with fresh slack for everybody.
+
+Generators (Watts-Strogatz, Barabasi-Albert, a tau-homophilous block model), an edge-list
+loader and a NetworkX loader all produce plain edge arrays, from which ``Network`` is built.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numba as nb
+import numpy as np
+
+from .errors import InputError
+
+FRIEND, FAMILY = np.uint8(0), np.uint8(1)
+KIND_NAMES = ("friend", "family")
+
+
+# ------------------------------------------------------------------------------ kernels
+
+
+@nb.njit(cache=True)
+def _fill(start, deg, nbr, kind, u, v, k):
+    for e in range(u.shape[0]):
+        a, b = u[e], v[e]
+        nbr[start[a] + deg[a]] = b
+        kind[start[a] + deg[a]] = k[e]
+        deg[a] += 1
+        nbr[start[b] + deg[b]] = a
+        kind[start[b] + deg[b]] = k[e]
+        deg[b] += 1
+
+
+@nb.njit(cache=True, inline="always")
+def _find(start, deg, nbr, a, b):
+    s = start[a]
+    for x in range(s, s + deg[a]):
+        if nbr[x] == b:
+            return x
+    return -1
+
+
+@nb.njit(cache=True)
+def _add(start, deg, cap, nbr, kind, u, v, k, added, i0):
+    """Make ties u[e]-v[e] from e = i0 on; stop (return e) when a citizen has no free slot."""
+    for e in range(i0, u.shape[0]):
+        a, b = u[e], v[e]
+        if a == b or _find(start, deg, nbr, a, b) >= 0:
+            added[e] = False
+            continue
+        if deg[a] == cap[a] or deg[b] == cap[b]:
+            return e
+        nbr[start[a] + deg[a]] = b
+        kind[start[a] + deg[a]] = k[e]
+        deg[a] += 1
+        nbr[start[b] + deg[b]] = a
+        kind[start[b] + deg[b]] = k[e]
+        deg[b] += 1
+        added[e] = True
+    return u.shape[0]
+
+
+@nb.njit(cache=True, inline="always")
+def _swap_remove(start, deg, nbr, kind, a, x):
+    last = start[a] + deg[a] - 1
+    nbr[x] = nbr[last]
+    kind[x] = kind[last]
+    deg[a] -= 1
+
+
+@nb.njit(cache=True)
+def _remove(start, deg, nbr, kind, u, v, removed, kinds_out):
+    for e in range(u.shape[0]):
+        a, b = u[e], v[e]
+        xa = _find(start, deg, nbr, a, b)
+        if xa < 0:
+            removed[e] = False
+            continue
+        kinds_out[e] = kind[xa]
+        _swap_remove(start, deg, nbr, kind, a, xa)
+        xb = _find(start, deg, nbr, b, a)
+        _swap_remove(start, deg, nbr, kind, b, xb)
+        removed[e] = True
+
+
+@nb.njit(cache=True)
+def _edge_list(start, deg, nbr, kind, total):
+    u = np.empty(total, np.int32)
+    v = np.empty(total, np.int32)
+    k = np.empty(total, np.uint8)
+    e = 0
+    for a in range(start.shape[0]):
+        for x in range(start[a], start[a] + deg[a]):
+            b = nbr[x]
+            if a < b:
+                u[e] = a
+                v[e] = b
+                k[e] = kind[x]
+                e += 1
+    return u, v, k
+
+
+@nb.njit(cache=True)
+def _find_root(parent, x):
+    root = x
+    while parent[root] != root:
+        root = parent[root]
+    while parent[x] != root:  # path compression
+        nxt = parent[x]
+        parent[x] = root
+        x = nxt
+    return root
+
+
+@nb.njit(cache=True)
+def _components(start, deg, nbr, member):
+    """Union-find over ties whose two ends are both members; non-members get label -1."""
+    n = start.shape[0]
+    parent = np.arange(n).astype(np.int64)
+    for a in range(n):
+        if not member[a]:
+            continue
+        for x in range(start[a], start[a] + deg[a]):
+            b = nbr[x]
+            if b > a and member[b]:
+                ra = _find_root(parent, a)
+                rb = _find_root(parent, b)
+                if ra != rb:
+                    if ra < rb:
+                        parent[rb] = ra
+                    else:
+                        parent[ra] = rb
+    labels = np.full(n, -1, np.int64)
+    for a in range(n):
+        if member[a]:
+            labels[a] = _find_root(parent, a)
+    return labels
+
+
+@nb.njit(cache=True)
+def _assortativity(start, deg, nbr, x):
+    """Pearson correlation of x across the two ends of every tie (Newman's r for a scalar)."""
+    s1 = 0.0
+    s2 = 0.0
+    s12 = 0.0
+    m = 0
+    for a in range(start.shape[0]):
+        xa = x[a]
+        for j in range(start[a], start[a] + deg[a]):
+            xb = x[nbr[j]]
+            s1 += xa
+            s2 += xa * xa
+            s12 += xa * xb
+            m += 1
+    if m == 0:
+        return np.nan
+    mean = s1 / m
+    var = s2 / m - mean * mean
+    if var <= 0:
+        return np.nan
+    return (s12 / m - mean * mean) / var
+
+
+# ------------------------------------------------------------------------------ class
+
+
+class Network:
+    """Undirected typed ties on citizens ``0..n-1``, with O(degree) cut and make."""
+
+    def __init__(self, n: int, u=None, v=None, kind=None, slack: float = 0.25, min_slack: int = 4):
+        self.n = int(n)
+        self.slack = float(slack)
+        self.min_slack = int(min_slack)
+        u = np.zeros(0, np.int32) if u is None else np.asarray(u, np.int32)
+        v = np.zeros(0, np.int32) if v is None else np.asarray(v, np.int32)
+        kind = np.zeros(len(u), np.uint8) if kind is None else np.asarray(kind, np.uint8)
+        counts = np.bincount(u, minlength=self.n) + np.bincount(v, minlength=self.n)
+        self._allocate(counts.astype(np.int32))
+        _fill(self.start, self.deg, self.nbr, self.kind, u, v, kind)
+
+    def _allocate(self, counts: np.ndarray) -> None:
+        self.cap = (counts + np.maximum(self.min_slack, np.ceil(counts * self.slack))).astype(np.int32)
+        self.start = np.zeros(self.n, np.int64)
+        np.cumsum(self.cap[:-1], out=self.start[1:])
+        total = int(self.start[-1] + self.cap[-1]) if self.n else 0
+        self.nbr = np.full(total, -1, np.int32)
+        self.kind = np.zeros(total, np.uint8)
+        self.deg = np.zeros(self.n, np.int32)
+
+    def _regrow(self) -> None:
+        u, v, k = self.edges()
+        counts = np.bincount(u, minlength=self.n) + np.bincount(v, minlength=self.n)
+        self._allocate(counts.astype(np.int32))
+        _fill(self.start, self.deg, self.nbr, self.kind, u, v, k)
+        self.regrowths = getattr(self, "regrowths", 0) + 1
+
+    # -- queries
+    @property
+    def n_edges(self) -> int:
+        return int(self.deg.sum()) // 2
+
+    def neighbours(self, i: int) -> np.ndarray:
+        s = self.start[i]
+        return self.nbr[s : s + self.deg[i]].copy()
+
+    def neighbour_kinds(self, i: int) -> np.ndarray:
+        s = self.start[i]
+        return self.kind[s : s + self.deg[i]].copy()
+
+    def has_edge(self, a: int, b: int) -> bool:
+        return _find(self.start, self.deg, self.nbr, a, b) >= 0
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every tie once, as (u, v, kind) with u < v, in order of u."""
+        return _edge_list(self.start, self.deg, self.nbr, self.kind, self.n_edges)
+
+    def edge_set(self) -> set[tuple[int, int, int]]:
+        u, v, k = self.edges()
+        return set(zip(u.tolist(), v.tolist(), k.tolist()))
+
+    # -- changes
+    def add_edges(self, u, v, kind=None) -> np.ndarray:
+        """Make ties in order; self-loops and existing ties are skipped. Returns which were made."""
+        u = np.ascontiguousarray(u, np.int32)
+        v = np.ascontiguousarray(v, np.int32)
+        kind = np.zeros(len(u), np.uint8) if kind is None else np.ascontiguousarray(kind, np.uint8)
+        added = np.zeros(len(u), np.bool_)
+        i = 0
+        while True:
+            i = _add(self.start, self.deg, self.cap, self.nbr, self.kind, u, v, kind, added, i)
+            if i >= len(u):
+                return added
+            self._regrow()
+
+    def remove_edges(self, u, v) -> tuple[np.ndarray, np.ndarray]:
+        """Cut ties in order; returns which existed (and were cut) and their kinds."""
+        u = np.ascontiguousarray(u, np.int32)
+        v = np.ascontiguousarray(v, np.int32)
+        removed = np.zeros(len(u), np.bool_)
+        kinds = np.zeros(len(u), np.uint8)
+        _remove(self.start, self.deg, self.nbr, self.kind, u, v, removed, kinds)
+        return removed, kinds
+
+    def copy(self) -> "Network":
+        new = object.__new__(Network)
+        new.__dict__.update({k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()})
+        return new
+
+    # -- analysis
+    def components(self, member: np.ndarray | None = None) -> np.ndarray:
+        """Component label (its smallest member) per citizen; -1 outside ``member``."""
+        member = np.ones(self.n, np.bool_) if member is None else np.asarray(member, np.bool_)
+        return _components(self.start, self.deg, self.nbr, member)
+
+    def assortativity(self, x: np.ndarray) -> float:
+        return float(_assortativity(self.start, self.deg, self.nbr, np.asarray(x, np.float64)))
+
+    def to_csr(self):
+        import scipy.sparse as sp
+
+        u, v, _ = self.edges()
+        data = np.ones(2 * len(u), np.float32)
+        return sp.csr_matrix((data, (np.r_[u, v], np.r_[v, u])), shape=(self.n, self.n))
+
+    def to_networkx(self):
+        import networkx as nx
+
+        g = nx.Graph()
+        g.add_nodes_from(range(self.n))
+        u, v, k = self.edges()
+        g.add_edges_from((a, b, {"kind": KIND_NAMES[c]}) for a, b, c in zip(u.tolist(), v.tolist(), k.tolist()))
+        return g
+
+
+# ------------------------------------------------------------------------------ edge arrays
+
+
+def dedupe(n: int, u, v, kind=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop self-loops and repeated pairs (a family tie wins over a friendship on the same pair)."""
+    u = np.asarray(u, np.int64)
+    v = np.asarray(v, np.int64)
+    kind = np.zeros(len(u), np.uint8) if kind is None else np.asarray(kind, np.uint8)
+    keep = u != v
+    a, b, kind = np.minimum(u, v)[keep], np.maximum(u, v)[keep], kind[keep]
+    key = a * n + b
+    order = np.lexsort((-kind.astype(np.int16), key))
+    key, kind = key[order], kind[order]
+    first = np.ones(len(key), np.bool_)
+    first[1:] = key[1:] != key[:-1]
+    key, kind = key[first], kind[first]
+    return (key // n).astype(np.int32), (key % n).astype(np.int32), kind
+
+
+def watts_strogatz(n: int, k: float, p: float, rng: np.random.Generator):
+    """Ring lattice of even degree k, each tie's far end rewired with probability p."""
+    half = max(1, int(round(k / 2)))
+    if 2 * half >= n:
+        raise InputError(f"network: mean_degree {k} is too large for {n} citizens")
+    i = np.arange(n, dtype=np.int64)
+    u = np.repeat(i, half)
+    v = (u + np.tile(np.arange(1, half + 1), n)) % n
+    rewire = rng.random(len(u)) < p
+    v[rewire] = rng.integers(0, n, int(rewire.sum()))
+    return dedupe(n, u, v)
+
+
+@nb.njit(cache=True)
+def _ba(n, m, seed):
+    np.random.seed(seed)
+    u = np.empty((n - m) * m, np.int64)
+    v = np.empty((n - m) * m, np.int64)
+    repeated = np.empty(2 * (n - m) * m + m, np.int64)
+    r = 0
+    for j in range(m):
+        repeated[r] = j
+        r += 1
+    e = 0
+    chosen = np.empty(m, np.int64)
+    for new in range(m, n):
+        c = 0
+        while c < m:
+            if new == m:
+                t = c
+            else:
+                t = repeated[np.random.randint(0, r)]
+            dup = False
+            for q in range(c):
+                if chosen[q] == t:
+                    dup = True
+            if not dup:
+                chosen[c] = t
+                c += 1
+        for q in range(m):
+            u[e] = new
+            v[e] = chosen[q]
+            e += 1
+            repeated[r] = chosen[q]
+            r += 1
+            repeated[r] = new
+            r += 1
+    return u, v
+
+
+def barabasi_albert(n: int, k: float, rng: np.random.Generator):
+    """Preferential attachment: each newcomer ties to m = k/2 distinct citizens, by degree."""
+    m = max(1, int(round(k / 2)))
+    if m >= n:
+        raise InputError(f"network: mean_degree {k} is too large for {n} citizens")
+    u, v = _ba(n, m, int(rng.integers(0, 2**31 - 1)))
+    return dedupe(n, u, v)
+
+
+def homophilous_blocks(tau: np.ndarray, k: float, blocks: int, homophily: float, rng: np.random.Generator):
+    """Block model in tau: citizens are split into tau quantile blocks; each of a citizen's k/2
+    ties stays inside its block with probability ``homophily``, else goes to anyone."""
+    n = len(tau)
+    half = max(1, int(round(k / 2)))
+    order = np.argsort(tau, kind="stable")
+    rank_block = (np.arange(n) * blocks) // n  # block of the citizen at each tau rank
+    lo = np.searchsorted(rank_block, np.arange(blocks), side="left")
+    hi = np.searchsorted(rank_block, np.arange(blocks), side="right")
+    ranks = np.repeat(np.arange(n), half)
+    b = rank_block[ranks]
+    inside = rng.random(len(ranks)) < homophily
+    u01 = rng.random(len(ranks))
+    partner_rank = np.where(inside, lo[b] + (u01 * (hi[b] - lo[b])).astype(np.int64), (u01 * n).astype(np.int64))
+    return dedupe(n, order[ranks], order[np.minimum(partner_rank, n - 1)])
+
+
+def households(n: int, mean_size: float, rng: np.random.Generator):
+    """Household id per citizen (sizes 1 + Poisson(mean - 1), capped at 8) and the family ties."""
+    if mean_size <= 1:
+        return np.arange(n, dtype=np.int32), np.zeros(0, np.int32), np.zeros(0, np.int32)
+    sizes = np.minimum(1 + rng.poisson(mean_size - 1, size=n), 8)
+    ends = np.cumsum(sizes)
+    sizes = sizes[: np.searchsorted(ends, n) + 1]
+    sizes[-1] -= ends[len(sizes) - 1] - n
+    perm = rng.permutation(n).astype(np.int32)
+    hh_of_slot = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+    hid = np.empty(n, np.int32)
+    hid[perm] = hh_of_slot
+    first = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    us, vs = [], []
+    for a in range(1, 8):  # pair each member with the a-th next member of its household
+        for s in range(a + 1, 9):
+            sel = sizes == s
+            if not sel.any():
+                continue
+            for j in range(s - a):
+                us.append(perm[first[sel] + j])
+                vs.append(perm[first[sel] + j + a])
+    if not us:
+        return hid, np.zeros(0, np.int32), np.zeros(0, np.int32)
+    return hid, np.concatenate(us), np.concatenate(vs)
+
+
+# ------------------------------------------------------------------------------ loaders
+
+
+def load_edgelist(path: str | Path) -> tuple[int, np.ndarray, np.ndarray]:
+    """Read 'u v' pairs (whitespace-separated, '#' comments, .gz allowed); ids are relabelled
+    0..n-1 in increasing order. Self-loops, repeated pairs and malformed lines are errors."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such edge list")
+    opener = gzip.open if path.suffix == ".gz" else open
+    us: list[int] = []
+    vs: list[int] = []
+    seen: dict[tuple[int, int], int] = {}
+    try:
+        with opener(path, "rt") as fh:
+            for lineno, line in enumerate(fh, 1):
+                text = line.split("#", 1)[0].strip()
+                if not text:
+                    continue
+                parts = text.split()
+                if len(parts) < 2:
+                    raise InputError(f"{path}:{lineno}: expected two citizen ids 'u v', got '{text}'")
+                try:
+                    a, b = int(parts[0]), int(parts[1])
+                except ValueError:
+                    raise InputError(f"{path}:{lineno}: citizen ids must be non-negative integers, got '{text}'") from None
+                if a < 0 or b < 0:
+                    raise InputError(f"{path}:{lineno}: citizen ids must be non-negative integers, got '{text}'")
+                if a == b:
+                    raise InputError(f"{path}:{lineno}: self-loop {a}-{b}")
+                key = (a, b) if a < b else (b, a)
+                if key in seen:
+                    raise InputError(f"{path}:{lineno}: duplicate tie {a}-{b} (first on line {seen[key]})")
+                seen[key] = lineno
+                us.append(a)
+                vs.append(b)
+    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as e:
+        raise InputError(f"{path}: cannot read edge list: {e}") from None
+    if not us:
+        raise InputError(f"{path}: edge list is empty")
+    ids, inv = np.unique(np.array(us + vs, np.int64), return_inverse=True)
+    m = len(us)
+    return len(ids), inv[:m].astype(np.int32), inv[m:].astype(np.int32)
+
+
+def from_networkx(graph) -> Network:
+    """A Network from a NetworkX graph (nodes relabelled 0..n-1 in the graph's order;
+    an edge attribute kind='family' makes a family tie)."""
+    nodes = list(graph.nodes())
+    index = {node: i for i, node in enumerate(nodes)}
+    u, v, k = [], [], []
+    for a, b, data in graph.edges(data=True):
+        u.append(index[a])
+        v.append(index[b])
+        k.append(1 if data.get("kind") == "family" else 0)
+    uu, vv, kk = dedupe(len(nodes), u, v, np.array(k, np.uint8))
+    return Network(len(nodes), uu, vv, kk)

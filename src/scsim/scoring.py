@@ -1,0 +1,179 @@
+"""The score (MODEL.md section 4): six components, each reported separately, added and clamped.
+
+    score = clamp(base + credit_history + capacity + characteristics + behaviour
+                  + association + political, min_score, max_score)
+
+``points`` method (Sesame-style): component c gives ``points_c * x_c`` with x_c in [0, 1]:
+  x_history   = repayment record (EWMA of on-time repayments),
+  x_capacity  = rank of income and assets,
+  x_character = (occupation weight + tertiary education) / 2,
+  x_behaviour = 1/2 + 1/2 * sum_k share_k * valence_k (spending by category valence).
+``scorecard`` method (Western): ln(odds good:bad) = intercept + a * x_history + b * x_capacity,
+  score = offset + factor * ln(odds), factor = pdo / ln 2, offset = base_score - factor * ln(base_odds);
+  the intercept's points are the base, each term's points its component.
+association (guilt by association), on friends' *published* scores from last month:
+  mean    : points_5 * (m_i - 350) / 600, m_i the tie-weighted mean of friends' published
+            scores (family ties weigh family_weight); a citizen without published friends
+            stands in for them with its own last score. Friend j "drags" i by
+            points_5 * w_ij * (s_i - s_j) / (600 * W_i) when s_j < s_i.
+  penalty : -min(penalty * sum of w_ij over friends below the line, max_penalty); each such
+            friend drags by its share of that.
+political: -P_i, where P_i <- decay * P_i + sum_kind penalty_kind * posts_kind each month.
+The explanation of a score lists each component, the clamp, and every friend's contribution,
+and adds up to the published score.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from .scenario import OCCUPATIONS, Scenario
+
+COMPONENTS = ("credit_history", "capacity", "characteristics", "behaviour", "association", "political")
+ASSOC_MODES = {"off": 0, "mean": 1, "penalty": 2}
+OCCUPATION_WEIGHT = np.array([0.2, 1.0, 0.8, 1.0, 0.8])  # other, official, reporter, ceo, statistician
+assert len(OCCUPATION_WEIGHT) == len(OCCUPATIONS)
+
+
+class ScoreModel:
+    """The scenario's scoring parameters, in the form the kernels use."""
+
+    def __init__(self, sc: Scenario):
+        s = sc.scoring
+        self.lo, self.hi = s.min_score, s.max_score
+        if s.method == "points":
+            self.base = s.base
+            self.w = np.array([s.points.credit_history, s.points.capacity, s.points.characteristics, s.points.behaviour])
+        else:
+            c = s.scorecard
+            factor = c.pdo / math.log(2)
+            offset = c.base_score - factor * math.log(c.base_odds)
+            self.base = offset + factor * c.intercept
+            self.w = np.array([factor * c.credit_history_coef, factor * c.capacity_coef, 0.0, 0.0])
+        a = s.association
+        self.assoc_mode = ASSOC_MODES[a.mode]
+        self.assoc_points = a.points
+        self.family_weight = a.family_weight
+        self.line, self.penalty, self.max_penalty = a.line, a.penalty, a.max_penalty
+        self.min_drag = sc.register.min_drag
+        p = s.political
+        self.political = p.enabled
+        self.pen = np.array([p.penalty_opinion, p.penalty_history, p.penalty_news]) * float(p.enabled)
+        self.decay = p.decay
+
+    def own_components(self, history, capacity, occupation, tertiary, behaviour_x) -> np.ndarray:
+        """(4, n) points of the components that depend on the citizen alone."""
+        character = 0.5 * OCCUPATION_WEIGHT[occupation] + 0.5 * tertiary
+        out = np.empty((4, len(history)))
+        np.multiply(self.w[0], history, out=out[0])
+        np.multiply(self.w[1], capacity, out=out[1])
+        np.multiply(self.w[2], character, out=out[2])
+        np.multiply(self.w[3], behaviour_x, out=out[3])
+        return out
+
+    def standalone_score(self, own: np.ndarray) -> np.ndarray:
+        """Score of a citizen without published friends and no political record: the fixed
+        point s = base + own + points_5 (s - 350) / 600 (its own score stands in for friends)."""
+        total = self.base + own.sum(axis=0)
+        if self.assoc_mode == 1 and self.assoc_points > 0:
+            k = self.assoc_points / 600.0
+            total = (total - 350.0 * k) / (1.0 - k)
+        return np.clip(total, self.lo, self.hi)
+
+
+@nb.njit(cache=True, inline="always")
+def _tie_weight(kind, family_weight):
+    return family_weight if kind == 1 else 1.0
+
+
+@nb.njit(cache=True, parallel=True)
+def association_pass(start, deg, nbr, kind, s_pub, own_ref, reach_posts,
+                     mode, points, family_weight, line, penalty, max_penalty, min_drag,
+                     assoc, worst, worst_drag, worst_kind, n_draggers, listed, peer_share, pub_weight):
+    """One pass over every tie: association points, each citizen's worst dragger, who is listed
+    on the register, and the (reach-weighted) share of friends who posted last month."""
+    n = start.shape[0]
+    for i in nb.prange(n):
+        s0 = start[i]
+        d = deg[i]
+        wsum = 0.0
+        wsx = 0.0
+        below = 0.0
+        posted = 0.0
+        ref = own_ref[i]
+        for x in range(s0, s0 + d):
+            j = nbr[x]
+            posted += reach_posts[j]
+            sj = s_pub[j]
+            if sj == sj:  # published (not NaN)
+                w = _tie_weight(kind[x], family_weight)
+                wsum += w
+                wsx += w * sj
+                if sj < line:
+                    below += w
+        peer_share[i] = posted / d if d > 0 else 0.0
+        pub_weight[i] = wsum
+        worst[i] = -1
+        worst_drag[i] = 0.0
+        worst_kind[i] = 0
+        nd = 0
+        if mode == 0:
+            assoc[i] = 0.0
+        elif mode == 1:
+            if wsum > 0:
+                assoc[i] = points * (wsx / wsum - 350.0) / 600.0
+                for x in range(s0, s0 + d):
+                    j = nbr[x]
+                    sj = s_pub[j]
+                    if sj == sj and sj < ref:
+                        drag = points * _tie_weight(kind[x], family_weight) * (ref - sj) / (600.0 * wsum)
+                        if drag >= min_drag:
+                            nd += 1
+                            listed[j] = 1
+                            if drag > worst_drag[i]:
+                                worst_drag[i] = drag
+                                worst[i] = j
+                                worst_kind[i] = kind[x]
+            else:
+                assoc[i] = points * (ref - 350.0) / 600.0
+        else:
+            raw = penalty * below
+            scale = 1.0 if raw <= max_penalty else max_penalty / raw
+            assoc[i] = -raw * scale
+            if below > 0:
+                for x in range(s0, s0 + d):
+                    j = nbr[x]
+                    sj = s_pub[j]
+                    if sj == sj and sj < line:
+                        drag = penalty * _tie_weight(kind[x], family_weight) * scale
+                        if drag >= min_drag:
+                            nd += 1
+                            listed[j] = 1
+                            if drag > worst_drag[i]:
+                                worst_drag[i] = drag
+                                worst[i] = j
+                                worst_kind[i] = kind[x]
+        n_draggers[i] = nd
+
+
+def friend_terms(sm: ScoreModel, friends: np.ndarray, kinds: np.ndarray, s_pub: np.ndarray, own_ref: float):
+    """Per-friend (contribution, drag) to one citizen's association points: the same formulas as
+    ``association_pass``, for the explanation. Contributions add up to the component."""
+    s = s_pub[friends]
+    pub = ~np.isnan(s)
+    w = np.where(kinds == 1, sm.family_weight, 1.0) * pub
+    contrib = np.zeros(len(friends))
+    drag = np.zeros(len(friends))
+    if sm.assoc_mode == 1 and w.sum() > 0:
+        contrib = np.where(pub, sm.assoc_points * w * (np.nan_to_num(s) - 350.0) / (600.0 * w.sum()), 0.0)
+        drag = np.where(pub & (s < own_ref), sm.assoc_points * w * (own_ref - np.nan_to_num(s)) / (600.0 * w.sum()), 0.0)
+    elif sm.assoc_mode == 2:
+        under = pub & (s < sm.line)
+        raw = sm.penalty * (w * under).sum()
+        scale = 1.0 if raw <= sm.max_penalty else sm.max_penalty / raw
+        drag = np.where(under, sm.penalty * w * scale, 0.0)
+        contrib = -drag
+    return contrib, drag
