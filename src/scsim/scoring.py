@@ -90,11 +90,14 @@ def _tie_weight(kind, family_weight):
 
 
 @nb.njit(cache=True, parallel=True)
-def association_pass(start, deg, nbr, kind, s_pub, own_ref, reach_posts,
+def association_pass(start, deg, nbr, kind, friend_view, own_ref,
                      mode, points, family_weight, line, penalty, max_penalty, min_drag,
                      assoc, worst, worst_drag, worst_kind, n_draggers, listed, peer_share, pub_weight):
     """One pass over every tie: association points, each citizen's worst dragger, who is listed
-    on the register, and the (reach-weighted) share of friends who posted last month."""
+    on the register, and the (reach-weighted) share of friends who posted last month.
+
+    ``friend_view`` is (n, 2) float32: last month's published score (NaN if none) and whether
+    the post got through; packed so that one cache line serves both gathers."""
     n = start.shape[0]
     for i in nb.prange(n):
         s0 = start[i]
@@ -103,59 +106,68 @@ def association_pass(start, deg, nbr, kind, s_pub, own_ref, reach_posts,
         wsx = 0.0
         below = 0.0
         posted = 0.0
+        max_gap = 0.0
         ref = own_ref[i]
         for x in range(s0, s0 + d):
             j = nbr[x]
-            posted += reach_posts[j]
-            sj = s_pub[j]
+            posted += friend_view[j, 1]
+            sj = friend_view[j, 0]
             if sj == sj:  # published (not NaN)
                 w = _tie_weight(kind[x], family_weight)
                 wsum += w
                 wsx += w * sj
                 if sj < line:
                     below += w
+                if mode == 1:
+                    gap = w * (ref - sj)
+                    if gap > max_gap:
+                        max_gap = gap
         peer_share[i] = posted / d if d > 0 else 0.0
         pub_weight[i] = wsum
-        worst[i] = -1
-        worst_drag[i] = 0.0
-        worst_kind[i] = 0
+        best = -1
+        best_drag = 0.0
+        best_kind = 0
         nd = 0
-        if mode == 0:
-            assoc[i] = 0.0
-        elif mode == 1:
+        a = 0.0
+        if mode == 1:
             if wsum > 0:
-                assoc[i] = points * (wsx / wsum - 350.0) / 600.0
-                for x in range(s0, s0 + d):
+                a = points * (wsx / wsum - 350.0) / 600.0
+                unit = points / (600.0 * wsum)
+                for x in range(s0, s0 + d if unit * max_gap >= min_drag else s0):
                     j = nbr[x]
-                    sj = s_pub[j]
+                    sj = friend_view[j, 0]
                     if sj == sj and sj < ref:
-                        drag = points * _tie_weight(kind[x], family_weight) * (ref - sj) / (600.0 * wsum)
+                        drag = unit * _tie_weight(kind[x], family_weight) * (ref - sj)
                         if drag >= min_drag:
                             nd += 1
                             listed[j] = 1
-                            if drag > worst_drag[i]:
-                                worst_drag[i] = drag
-                                worst[i] = j
-                                worst_kind[i] = kind[x]
+                            if drag > best_drag:
+                                best_drag = drag
+                                best = j
+                                best_kind = kind[x]
             else:
-                assoc[i] = points * (ref - 350.0) / 600.0
-        else:
+                a = points * (ref - 350.0) / 600.0
+        elif mode == 2:
             raw = penalty * below
             scale = 1.0 if raw <= max_penalty else max_penalty / raw
-            assoc[i] = -raw * scale
+            a = -raw * scale
             if below > 0:
                 for x in range(s0, s0 + d):
                     j = nbr[x]
-                    sj = s_pub[j]
+                    sj = friend_view[j, 0]
                     if sj == sj and sj < line:
                         drag = penalty * _tie_weight(kind[x], family_weight) * scale
                         if drag >= min_drag:
                             nd += 1
                             listed[j] = 1
-                            if drag > worst_drag[i]:
-                                worst_drag[i] = drag
-                                worst[i] = j
-                                worst_kind[i] = kind[x]
+                            if drag > best_drag:
+                                best_drag = drag
+                                best = j
+                                best_kind = kind[x]
+        assoc[i] = a
+        worst[i] = best
+        worst_drag[i] = best_drag
+        worst_kind[i] = best_kind
         n_draggers[i] = nd
 
 

@@ -1,0 +1,202 @@
+"""The ``scsim`` command line. Bad input gets one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import InputError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, no usage dump
+        raise InputError(f"{self.prog}: {message}")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must not be negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="scsim", description="Simulate social credit systems on synthetic citizens.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("run", help="run a scenario (default: the social-credit-2020 preset)")
+    r.add_argument("scenario", nargs="?", help="scenario TOML file")
+    r.add_argument("--preset", help="run a preset instead of a file")
+    r.add_argument("--citizens", type=_count, help="number of citizens (generated networks only)")
+    r.add_argument("--months", type=_count, help="number of months")
+    r.add_argument("--seed", type=_count, help="root seed")
+    r.add_argument("--out", help="run folder (default: runs/NAME-seedS-TIMESTAMP)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+    sub.add_parser("presets", help="list the presets")
+    v = sub.add_parser("validate", help="check a scenario file")
+    v.add_argument("file")
+    pa = sub.add_parser("params", help="every parameter with its unit, range and default")
+    pa.add_argument("--preset", help="show this preset's values as defaults")
+    pa.add_argument("--markdown", action="store_true", help="a Markdown table (docs/parameters.md)")
+
+    lk = sub.add_parser("lookup", help="the Credit China page of one citizen of a finished run")
+    lk.add_argument("run")
+    lk.add_argument("citizen", type=_count)
+
+    ex = sub.add_parser("export", help="write a run's tables as Parquet")
+    ex.add_argument("run")
+    ex.add_argument("--parquet", required=True, metavar="DIR")
+
+    vm = sub.add_parser("validate-models", help="reproduce classic published results with scsim's machinery")
+    vm.add_argument("names", nargs="*", help="granovetter, holme-newman, daymude, wei (default: all)")
+    vm.add_argument("--full", action="store_true", help="paper-sized runs")
+    vm.add_argument("--out", default="validation-results", help="folder for plots")
+    return p
+
+
+def _scenario(args):
+    from .scenario import load_preset, load_scenario
+
+    if args.scenario and args.preset:
+        raise InputError("scsim run: give a scenario file or --preset, not both")
+    sc = load_scenario(args.scenario) if args.scenario else load_preset(args.preset or "social-credit-2020")
+    over = {}
+    if args.citizens is not None:
+        if sc.network.model == "edgelist":
+            raise InputError("scsim run: --citizens: the edge list sets the number of citizens")
+        over["population.citizens"] = args.citizens
+    if args.months is not None:
+        over["run.months"] = args.months
+    if args.seed is not None:
+        over["run.seed"] = args.seed
+    if over:
+        try:
+            sc = sc.with_overrides(**over)
+        except InputError as e:
+            raise InputError(str(e).replace("overrides: population.citizens", "--citizens")
+                             .replace("overrides: run.months", "--months").replace("overrides: run.seed", "--seed")) from None
+    return sc
+
+
+def cmd_run(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from . import simulate
+    from .store import check_run_dir, default_run_dir
+
+    sc = _scenario(args)
+    out = Path(args.out) if args.out else default_run_dir(sc.name, sc.run.seed)
+    check_run_dir(out)
+    t0 = time.perf_counter()
+    run = simulate(sc, out=out, progress=not args.quiet)
+    seconds = time.perf_counter() - t0
+    if not args.quiet:
+        console = Console()
+        summary = run.summary()
+        table = Table(title=f"{sc.name}: {run._sim.n:,} citizens, {sc.run.months} months, seed {sc.run.seed}")
+        for col in summary.columns:
+            table.add_column(col, justify="left" if col == "metric" else "right")
+        for row in summary.itertuples(index=False):
+            table.add_row(row[0], *(f"{x:,.3f}" if abs(x) < 1000 else f"{x:,.0f}" for x in row[1:]))
+        console.print(table)
+        console.print(f"results: {run.path / 'results.duckdb'}  ({seconds:.1f} s)")
+    else:
+        print(run.path / "results.duckdb")
+    return 0
+
+
+def cmd_presets(args) -> int:
+    from .scenario import load_preset, preset_names
+
+    for name in preset_names():
+        print(f"{name:<20} {load_preset(name).description}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.file)
+    print(f"{args.file}: ok ({sc.name}, {sc.population.citizens:,} citizens, {sc.run.months} months)")
+    return 0
+
+
+def cmd_params(args) -> int:
+    from .scenario import load_preset, parameter_table
+
+    rows = parameter_table()
+    if args.preset:
+        sc = load_preset(args.preset).model_dump()
+        for i, (key, _, unit, rng, desc) in enumerate(rows):
+            node = sc
+            for part in key.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            rows[i] = (key, str(node), unit, rng, desc)
+    if args.markdown:
+        print(markdown_parameters(rows))
+        return 0
+    for key, default, unit, rng, desc in rows:
+        print(f"{key:<42} {default[:30]:<30} {unit:<14} {rng:<14} {desc}")
+    return 0
+
+
+def markdown_parameters(rows) -> str:
+    out = ["| key | default | unit | range | meaning |", "|---|---|---|---|---|"]
+    for key, default, unit, rng, desc in rows:
+        out.append(f"| `{key}` | {default.replace('|', '/')} | {unit} | {rng} | {desc.replace('|', '/')} |")
+    return "\n".join(out)
+
+
+def cmd_lookup(args) -> int:
+    from .results import Run
+
+    print(Run.open(args.run).explain(args.citizen))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .store import export_parquet
+
+    for path in export_parquet(args.run, args.parquet):
+        print(path)
+    return 0
+
+
+def cmd_validate_models(args) -> int:
+    try:
+        from .validation.runner import MODELS, run_validation  # noqa: F401
+    except ImportError:
+        raise InputError("scsim validate-models: the validation package is not installed") from None
+    unknown = [n for n in args.names if n not in MODELS]
+    if unknown:
+        raise InputError(f"scsim validate-models: unknown model '{unknown[0]}' (models: {', '.join(MODELS)})")
+    ok = run_validation(args.names or None, args.full, Path(args.out))
+    return 0 if ok else 1
+
+
+COMMANDS = {"run": cmd_run, "presets": cmd_presets, "validate": cmd_validate, "params": cmd_params,
+            "lookup": cmd_lookup, "export": cmd_export, "validate-models": cmd_validate_models}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except InputError as e:
+        msg = str(e)
+        print(msg if msg.startswith("scsim") else f"scsim: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("scsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

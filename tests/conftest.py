@@ -1,0 +1,22 @@
+"""Shared fixtures: small scenarios that run in a second or two."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scsim.scenario import load_preset
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def small(preset: str, citizens: int = 2000, months: int = 72, **over):
+    """A preset shrunk for tests (dotted overrides allowed)."""
+    return load_preset(preset).with_overrides(**{"population.citizens": citizens, "run.months": months, **over})
+
+
+@pytest.fixture
+def small_scenario():
+    return small

@@ -1,0 +1,166 @@
+"""Engine invariants, determinism, common random numbers and direction-of-effect checks."""
+
+import numpy as np
+import pytest
+
+import scsim
+from scsim.engine import Simulation
+from scsim.scoring import COMPONENTS
+
+from .conftest import small
+
+
+def run_months(sc, months=None):
+    sim = Simulation(sc)
+    rows = []
+    for _ in range(months or sc.run.months):
+        rows.append(sim.step())
+        yield sim, rows[-1]
+
+
+@pytest.mark.parametrize("preset", ["western", "sesame-2015", "social-credit-2020"])
+def test_scores_always_in_range_and_explanations_add_up(preset):
+    sc = small(preset, citizens=1500, months=72)
+    for sim, _ in run_months(sc):
+        assert np.all((sim.score >= 350) & (sim.score <= 950))
+        pub = sim.s_pub[~np.isnan(sim.s_pub)]
+        assert np.all((pub >= 350) & (pub <= 950))
+    run = scsim.Run(sc, None, sim=sim)
+    for i in np.random.default_rng(0).choice(sim.n, 40, replace=False):
+        ex = run.explain(int(i))
+        assert ex.total == pytest.approx(ex.score, abs=1e-9)
+        assert ex.friends["contribution"].sum() == pytest.approx(ex.components["association"], abs=1e-6) or ex.stand_in
+        if not np.isnan(ex.published):
+            assert ex.published == pytest.approx(ex.score, abs=1e-3)
+
+
+def test_western_score_ignores_tau_and_posts():
+    """Under the Western score, independent thinking and what one posts never move the score."""
+    sc = small("western", citizens=1500, months=36)
+    loud = sc.with_overrides(**{"behaviour.expression.rate_opinion": 1.0, "behaviour.expression.rate_news": 1.0})
+    a, b = Simulation(sc), Simulation(loud)
+    b.pop.tau = 1.0 - b.pop.tau  # the opposite minds, same everything else
+    posts_a = posts_b = 0.0
+    for _ in range(36):
+        posts_a += a.step()["posts_per_capita"]
+        posts_b += b.step()["posts_per_capita"]
+        np.testing.assert_array_equal(a.score, b.score)
+    assert posts_b > 5 * posts_a > 0
+
+
+def test_association_off_means_friends_never_matter():
+    sc = small("sesame-2015", citizens=1500, months=48, **{"scoring.association.mode": "off"})
+    other = sc.with_overrides(**{"network.mean_degree": 40, "network.model": "barabasi-albert"})
+    a, b = Simulation(sc), Simulation(other)
+    assert a.net.edge_set() != b.net.edge_set()
+    for _ in range(48):
+        a.step(), b.step()
+        assert not a.assoc.any()
+        np.testing.assert_array_equal(a.score, b.score)
+
+
+def test_association_on_means_friends_matter():
+    sc = small("sesame-2015", citizens=1500, months=24)
+    other = sc.with_overrides(**{"network.mean_degree": 40, "network.model": "barabasi-albert"})
+    a, b = Simulation(sc), Simulation(other)
+    for _ in range(24):
+        a.step(), b.step()
+    assert not np.array_equal(a.score, b.score)
+
+
+def test_privilege_holders_are_exactly_those_at_or_above_each_threshold():
+    sc = small("social-credit-2020", citizens=1500, months=66)
+    for sim, row in run_months(sc):
+        held = sim.flows.holders
+        for k, p in enumerate(sc.privileges):
+            expected = sim.opted & (np.nan_to_num(sim.s_pub, nan=-1) >= p.threshold)
+            np.testing.assert_array_equal(held[k], expected)
+            assert row[f"priv_{p.name}"] == pytest.approx(expected.mean())
+
+
+def test_sanctioned_citizens_hold_no_barred_position():
+    sc = small("social-credit-2020", citizens=3000, months=72, **{"sanctions.line": 700.0})
+    lost = 0
+    for sim, row in run_months(sc):
+        if row["phase"] == "mandatory":
+            assert not (sim.sanctioned & (sim.pop.occupation > 0)).any()
+            lost += row["positions_lost"]
+        assert row["pos_official"] == sim.quota[1]  # vacancies are refilled
+    assert lost > 0
+
+
+def test_same_seed_gives_identical_database(tmp_path):
+    sc = small("social-credit-2020", citizens=800, months=30, **{"run.snapshot_every": 6})
+    runs = [scsim.simulate(sc, out=tmp_path / f"r{i}") for i in range(2)]
+    tables = ["metrics", "citizens", "edges", "snapshots", "edge_events"]
+    for t in tables:
+        a, b = (r.query(f"SELECT * FROM {t}") for r in runs)
+        assert len(a) > 0
+        assert a.equals(b), t
+    meta = [dict(r.query("SELECT key, value FROM meta WHERE key IN ('scenario', 'seed', 'version')").values) for r in runs]
+    assert meta[0] == meta[1]
+
+
+def test_different_seeds_differ():
+    a = scsim.simulate(small("sesame-2015", citizens=800, months=12))
+    b = scsim.simulate(small("sesame-2015", citizens=800, months=12, **{"run.seed": 7}))
+    assert not a.metrics["score_all_mean"].equals(b.metrics["score_all_mean"])
+
+
+def test_common_random_numbers_across_presets():
+    """Two presets on one seed share population and network at month 0, and the draws of
+    phases their difference does not touch (here: repayments)."""
+    sims = [Simulation(small(p, citizens=1500, months=12)) for p in ("western", "sesame-2015", "social-credit-2020")]
+    ref = sims[0]
+    for s in sims[1:]:
+        for name, col in ref.pop.columns().items():
+            np.testing.assert_array_equal(col, s.pop.columns()[name], err_msg=name)
+        assert s.net.edge_set() == ref.net.edge_set()
+    rows = [[s.step()["defaults_per_capita"] for _ in range(6)] for s in sims[1:]]
+    assert rows[0] == rows[1]  # sesame vs social credit before 2020: the same repayment draws
+
+
+def test_launch_calibration_most_citizens_between_500_and_600():
+    """Xinhua, 2015: 'the majority of customers have scores in the 500-600 range'."""
+    sc = small("sesame-2015", citizens=5000, months=6)
+    rows = scsim.simulate(sc).metrics
+    launch = rows[rows["date"] == sc.phases.optin_start].iloc[0]
+    assert launch["share_500_600"] > 0.5
+
+
+def test_chilling_effect_and_register_switch_on_at_mandatory_date():
+    sc = small("social-credit-2020", citizens=4000, months=72)
+    m = scsim.simulate(sc).metrics
+    before, after = m[(m.month >= 48) & (m.month < 60)], m[m.month >= 60]
+    assert (before["self_censorship_rate"] == 0).all() and (before["register_listed"] == 0).all()
+    assert after["self_censorship_rate"].mean() > 0.1
+    assert after["posts_per_capita"].mean() < 0.8 * before["posts_per_capita"].mean()
+    assert after["register_listed"].min() > 0
+    assert after["sanctioned_share"].max() > 0
+
+
+def test_western_has_no_chilling_effect():
+    m = scsim.simulate(small("western", citizens=2000, months=72)).metrics
+    assert (m["self_censorship_rate"] == 0).all()
+    assert (m["edges_cut_drag"] == 0).all()
+    assert (m["points_association"] == 0).all() and (m["points_political"] == 0).all()
+
+
+def test_purchases_shift_towards_approved_categories_only_where_rewarded():
+    west = scsim.simulate(small("western", citizens=1500, months=72)).metrics
+    sesame = scsim.simulate(small("sesame-2015", citizens=1500, months=72)).metrics
+    assert west["approved_spending_share"].iloc[-1] == pytest.approx(west["approved_spending_share"].iloc[0])
+    assert sesame["approved_spending_share"].iloc[-1] > sesame["approved_spending_share"].iloc[0] + 0.1
+
+
+def test_monthly_metrics_cover_model_section_9():
+    m = scsim.simulate(small("social-credit-2020", citizens=800, months=13)).metrics
+    for col in ["score_mean", "score_p10", "score_p90", "score_gini", "priv_schengen_visa", "register_listed",
+                "posts_opinion", "posts_history", "posts_news", "self_censorship_rate", "edges_cut_drag",
+                "edges_made", "degree_high_tau", "degree_rest", "isolated_high_tau", "dissenter_cluster",
+                "components", "giant_share", "tau_assortativity", "priv_schengen_visa_tau", "pos_reporter_tau",
+                "approved_spending_share", "tau_mean", "tau_sd"]:
+        assert col in m.columns, col
+    assert m["components"].notna().sum() == 2  # month 0 and month 12 (= last)
+    for c in COMPONENTS[:4]:
+        assert f"points_{c}" in m

@@ -1,0 +1,146 @@
+"""The friendship network: generators, loaders, cutting and making ties."""
+
+import gzip
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from scsim.errors import InputError
+from scsim.network import (FAMILY, Network, barabasi_albert, dedupe, from_networkx, homophilous_blocks, households,
+                           load_edgelist, watts_strogatz)
+from scsim.rng import Streams
+
+from .conftest import SHARED
+
+
+def rng(name="network", seed=1):
+    return Streams(seed)[name]
+
+
+def test_watts_strogatz_without_rewiring_is_a_ring_lattice():
+    n = 200
+    u, v, _ = watts_strogatz(n, 6, 0.0, rng())
+    net = Network(n, u, v)
+    assert (net.deg == 6).all()
+    assert net.has_edge(0, 3) and net.has_edge(0, 197) and not net.has_edge(0, 4)
+
+
+def test_watts_strogatz_rewiring_keeps_mean_degree_and_randomises():
+    n = 5000
+    u, v, _ = watts_strogatz(n, 10, 0.1, rng())
+    net = Network(n, u, v)
+    assert abs(net.deg.mean() - 10) < 0.1
+    far = np.abs(u.astype(int) - v.astype(int))
+    far = np.minimum(far, n - far)
+    assert 0.05 < (far > 5).mean() < 0.15  # about p of the ties were rewired
+
+
+def test_barabasi_albert_degree_and_heavy_tail():
+    n = 5000
+    u, v, _ = barabasi_albert(n, 6, rng())
+    net = Network(n, u, v)
+    assert abs(net.deg.mean() - 6) < 0.1
+    assert net.deg.min() >= 3 and net.deg.max() > 60  # hubs appear
+
+
+def test_block_model_is_homophilous_in_tau():
+    n = 4000
+    tau = Streams(3)["population"].beta(2, 4, n)
+    def assort(h):
+        u, v, _ = homophilous_blocks(tau, 10, 10, h, rng())
+        return Network(n, u, v).assortativity(tau)
+    assert assort(0.9) > 0.6
+    assert abs(assort(0.0)) < 0.1
+
+
+def test_households_make_family_cliques():
+    hid, u, v = households(3000, 2.6, rng())
+    assert (hid[u] == hid[v]).all()
+    sizes = np.bincount(hid)
+    sizes = sizes[sizes > 0]
+    assert 2.3 < sizes.mean() < 2.9
+    expected_ties = int((sizes * (sizes - 1) // 2).sum())
+    assert len(u) == expected_ties
+
+
+def test_dedupe_prefers_family_and_drops_self_loops():
+    u, v, k = dedupe(10, [1, 2, 3, 4], [2, 1, 3, 5], np.array([0, 1, 0, 0], np.uint8))
+    assert list(zip(u.tolist(), v.tolist(), k.tolist())) == [(1, 2, 1), (4, 5, 0)]
+
+
+def test_incremental_changes_equal_a_rebuild():
+    """Cutting and making ties in place gives the same network as building it from scratch."""
+    n = 300
+    u, v, _ = watts_strogatz(n, 4, 0.2, rng())
+    net = Network(n, u, v, slack=0.0, min_slack=1)  # tiny slack: forces relocations and regrowth
+    g = rng("ties")
+    truth = {(a, b) for a, b in zip(u.tolist(), v.tolist())}
+    for _ in range(30):
+        cu, cv, _ = net.edges()
+        pick = g.random(len(cu)) < 0.1
+        removed, _ = net.remove_edges(cv[pick], cu[pick])  # either orientation works
+        assert removed.all()
+        truth -= set(zip(cu[pick].tolist(), cv[pick].tolist()))
+        au, av = g.integers(0, n, 60), g.integers(0, n, 60)
+        made = net.add_edges(au, av)
+        for a, b, m in zip(au.tolist(), av.tolist(), made.tolist()):
+            key = (min(a, b), max(a, b))
+            assert m == (a != b and key not in truth)
+            if m:
+                truth.add(key)
+    rebuilt = Network(n, *map(np.array, zip(*sorted(truth))))
+    assert net.edge_set() == rebuilt.edge_set() == {(a, b, 0) for a, b in truth}
+    assert (net.deg == rebuilt.deg).all()
+    assert net.n_edges == len(truth)
+
+
+def test_components_and_member_mask():
+    net = Network(7, [0, 1, 3, 5], [1, 2, 4, 6])
+    labels = net.components()
+    assert len(set(labels.tolist())) == 3
+    member = np.array([1, 1, 0, 1, 1, 1, 1], bool)
+    labels = net.components(member)
+    assert labels[2] == -1 and labels[0] == labels[1] != labels[3] == labels[4]
+    assert len(set(labels[labels >= 0].tolist())) == 3
+
+
+def test_networkx_round_trip_with_family_kind():
+    g = nx.karate_club_graph()
+    g.edges[0, 1]["kind"] = "family"
+    net = from_networkx(g)
+    assert net.n == 34 and net.n_edges == g.number_of_edges()
+    assert net.neighbour_kinds(0)[list(net.neighbours(0)).index(1)] == FAMILY
+    back = net.to_networkx()
+    assert nx.is_isomorphic(back, nx.Graph(g))
+
+
+def test_load_edgelist_snap_facebook():
+    path = SHARED / "data" / "ego-facebook.edges.gz"
+    if not path.exists():
+        pytest.skip("shared SNAP data not present")
+    n, u, v = load_edgelist(path)
+    assert n == 4039 and len(u) == 88234
+
+
+def test_load_edgelist_relabels_sparse_ids(tmp_path):
+    p = tmp_path / "e.txt.gz"
+    with gzip.open(p, "wt") as fh:
+        fh.write("# comment\n10 20\n20 30  # trailing\n\n")
+    n, u, v = load_edgelist(p)
+    assert n == 3 and sorted(zip(u.tolist(), v.tolist())) == [(0, 1), (1, 2)]
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("1 2\n2 1\n", "duplicate tie 2-1 (first on line 1)"),
+    ("1 1\n", ":1: self-loop"),
+    ("1 a\n", ":1: citizen ids must be non-negative integers"),
+    ("# nothing\n", "edge list is empty"),
+    ("5\n", ":1: expected two citizen ids"),
+])
+def test_load_edgelist_errors_name_the_line(tmp_path, text, fragment):
+    p = tmp_path / "bad.txt"
+    p.write_text(text)
+    with pytest.raises(InputError, match=None) as err:
+        load_edgelist(p)
+    assert fragment in str(err.value) and str(p) in str(err.value)

@@ -1,0 +1,102 @@
+"""Score components, scorecard scaling, the association kernel, and the choice primitives."""
+
+import math
+
+import numpy as np
+import pytest
+
+from scsim.behaviour import choice, value, value_slope
+from scsim.network import Network
+from scsim.scenario import load_preset
+from scsim.scoring import ScoreModel, association_pass, friend_terms
+
+
+def sm_for(preset="sesame-2015", **over):
+    return ScoreModel(load_preset(preset).with_overrides(**over))
+
+
+def test_scorecard_scaling_points_to_double_the_odds():
+    """600 at 50:1 good:bad odds, +20 points each time the odds double."""
+    sm = sm_for("western", **{"scoring.scorecard.intercept": 0.0})
+    factor = 20 / math.log(2)
+    c = load_preset("western").scoring.scorecard
+    def score(log_odds_from_history):
+        x = log_odds_from_history / c.credit_history_coef
+        return sm.base + sm.w[0] * x
+    assert score(math.log(50)) == pytest.approx(600.0)
+    assert score(math.log(100)) - score(math.log(50)) == pytest.approx(20.0)
+    assert sm.w[0] == pytest.approx(factor * c.credit_history_coef)
+    assert sm.w[2] == sm.w[3] == 0  # characteristics and behaviour do not exist in the West
+
+
+def run_pass(net, pub, own, mode, posted=None, **kw):
+    n = net.n
+    view = np.zeros((n, 2), np.float32)
+    view[:, 0] = pub
+    view[:, 1] = 0 if posted is None else posted
+    out = dict(assoc=np.zeros(n), worst=np.zeros(n, np.int32), worst_drag=np.zeros(n), worst_kind=np.zeros(n, np.uint8),
+               nd=np.zeros(n, np.int32), listed=np.zeros(n, np.uint8), peer=np.zeros(n), w=np.zeros(n))
+    p = dict(points=120.0, family_weight=1.0, line=550.0, penalty=8.0, max_penalty=20.0, min_drag=0.0) | kw
+    association_pass(net.start, net.deg, net.nbr, net.kind, view, own.astype(float), mode, p["points"], p["family_weight"],
+                     p["line"], p["penalty"], p["max_penalty"], p["min_drag"], *out.values())
+    return out
+
+
+def test_mean_association_and_draggers():
+    # citizen 0 has friends 1 (600), 2 (500, family, weight 2), 3 (unpublished)
+    net = Network(4, [0, 0, 0], [1, 2, 3], np.array([0, 1, 0], np.uint8))
+    pub = np.array([650, 600, 500, np.nan])
+    out = run_pass(net, pub, pub, 1, family_weight=2.0)
+    m = (600 + 2 * 500) / 3
+    assert out["assoc"][0] == pytest.approx(120 * (m - 350) / 600, rel=1e-6)
+    assert out["worst"][0] == 2 and out["worst_kind"][0] == 1
+    assert out["worst_drag"][0] == pytest.approx(120 * 2 * (650 - 500) / (600 * 3), rel=1e-6)
+    assert out["nd"][0] == 2 and out["listed"][1] and out["listed"][2] and not out["listed"][0]
+    # a citizen without published friends: its own score stands in
+    assert out["assoc"][3] == pytest.approx(120 * (650 - 350) / 600, rel=1e-6)
+    sm = sm_for(**{"scoring.association.family_weight": 2.0, "scoring.association.points": 120.0})
+    contrib, drag = friend_terms(sm, np.array([1, 2, 3]), np.array([0, 1, 0], np.uint8), pub, 650.0)
+    assert contrib.sum() == pytest.approx(out["assoc"][0], rel=1e-6)
+    assert drag.max() == pytest.approx(out["worst_drag"][0], rel=1e-6)
+
+
+def test_penalty_association_is_capped():
+    net = Network(5, [0, 0, 0, 0], [1, 2, 3, 4])
+    pub = np.array([700, 500, 520, 540, 600.0])
+    out = run_pass(net, pub, pub, 2)
+    assert out["assoc"][0] == pytest.approx(-20.0)  # 3 below the line x 8 = 24, capped at 20
+    assert out["worst_drag"][0] == pytest.approx(20 / 3)
+    assert out["assoc"][4] == pytest.approx(0.0)
+
+
+def test_peer_share_counts_friends_posts():
+    net = Network(4, [0, 0, 0], [1, 2, 3])
+    out = run_pass(net, np.full(4, np.nan), np.full(4, 600.0), 0, posted=np.array([0, 1, 1, 0]))
+    assert out["peer"][0] == pytest.approx(2 / 3) and not out["assoc"].any()
+
+
+def test_value_is_steepest_at_thresholds():
+    th, val = np.array([600.0, 700.0]), np.array([0.2, 1.0])
+    assert value(900, th, val, 0.0, 0.0, 10.0) == pytest.approx(1.2, abs=1e-6)
+    assert value(400, th, val, 0.0, 0.0, 10.0) == pytest.approx(0.0, abs=1e-6)
+    slopes = [value_slope(s, th, val, 0.0, 0.0, 10.0) for s in (650, 690, 700, 710)]
+    assert slopes[2] == max(slopes)
+    with_sanction = value(500, th, val, 550.0, 1.0, 10.0)
+    assert with_sanction < -0.9
+
+
+def test_choice_rule():
+    assert choice(0.0, 0.1, 0.05) == 0.0
+    assert choice(-1.0, 0.1, 0.05) == 0.0
+    ps = [choice(b, 0.1, 0.05) for b in (0.05, 0.1, 0.2, 0.5, 2.0)]
+    assert all(a < b for a, b in zip(ps, ps[1:]))
+    assert ps[-1] > 0.999
+    assert choice(0.2, 0.0, 0.05) == pytest.approx(math.tanh(0.2 / 0.1))
+
+
+def test_own_components_points_method():
+    sm = sm_for()
+    own = sm.own_components(np.array([1.0, 0.0]), np.array([1.0, 0.0]), np.array([1, 0], np.uint8),
+                            np.array([True, False]), np.array([1.0, 0.0]))
+    assert own[:, 0] == pytest.approx([155, 110, 66, 88])
+    assert own[:, 1] == pytest.approx([0, 0, 66 * 0.1, 0])
