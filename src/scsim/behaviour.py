@@ -40,6 +40,8 @@ import math
 import numba as nb
 import numpy as np
 
+from .rng import uniform
+
 
 @nb.njit(cache=True, inline="always")
 def _logistic(x):
@@ -101,8 +103,7 @@ def choice_array(benefit, cost, temp):
 
 @nb.njit(cache=True, parallel=True)
 def expression_kernel(tau, s_ref, scored, reach, peer_share, rates, pens, expr_value, peer_strength,
-                      peer_ref, temp, th, val, line, cost, sd, u_want, u_speak, u_reach,
-                      would, posted, censored):
+                      peer_ref, temp, th, val, line, cost, sd, key, month, would, posted, censored):
     """Who would post each kind of content, who self-censors, whose post gets through."""
     n = tau.shape[0]
     for i in nb.prange(n):
@@ -114,7 +115,7 @@ def expression_kernel(tau, s_ref, scored, reach, peer_share, rates, pens, expr_v
             peer = 1.0 + peer_strength
         v0 = value(s_ref[i], th, val, line, cost, sd) if scored[i] else 0.0
         for k in range(rates.shape[0]):
-            w = u_want[k, i] < rates[k] * tau[i] * peer
+            w = uniform(key, month, 3 * k, i) < rates[k] * tau[i] * peer
             would[k, i] = w
             posted[k, i] = False
             censored[k, i] = False
@@ -123,40 +124,40 @@ def expression_kernel(tau, s_ref, scored, reach, peer_share, rates, pens, expr_v
             silent = False
             if scored[i] and pens[k] > 0:
                 loss = v0 - value(s_ref[i] - pens[k], th, val, line, cost, sd)
-                silent = u_speak[k, i] < choice(loss, expr_value * tau[i], temp)
+                silent = uniform(key, month, 3 * k + 1, i) < choice(loss, expr_value * tau[i], temp)
             censored[k, i] = silent
             if not silent:
-                posted[k, i] = u_reach[k, i] < reach[i]
+                posted[k, i] = reach[i] >= 1.0 or uniform(key, month, 3 * k + 2, i) < reach[i]
 
 
 @nb.njit(cache=True, parallel=True)
 def disconnection_kernel(worst, worst_drag, worst_kind, scored, s_ref, awareness, cut_rate,
-                         friend_value, family_value, temp, th, val, line, cost, sd, u_look, u_cut, cut):
+                         friend_value, family_value, temp, th, val, line, cost, sd, key, month, cut):
     """Each citizen's decision to cut its worst dragger (target index, or -1)."""
     n = worst.shape[0]
     for i in nb.prange(n):
         cut[i] = -1
         j = worst[i]
-        if j < 0 or not scored[i] or u_look[i] >= cut_rate:
+        if j < 0 or not scored[i] or uniform(key, month, 0, i) >= cut_rate:
             continue
         s = s_ref[i]
         gain = value(s + awareness * worst_drag[i], th, val, line, cost, sd) - value(s, th, val, line, cost, sd)
         keep = family_value if worst_kind[i] == 1 else friend_value
-        if u_cut[i] < choice(gain, keep, temp):
+        if uniform(key, month, 1, i) < choice(gain, keep, temp):
             cut[i] = j
 
 
-@nb.njit(cache=True)
-def churn_kernel(start, deg, nbr, kind, churn, u_churn, u_pick, out):
+@nb.njit(cache=True, parallel=True)
+def churn_kernel(start, deg, nbr, kind, churn, key, month, out):
     """Friendships ending for no score-related reason: each citizen drops one random friend
     with probability churn * degree / 2 (so each tie ends with probability ~churn a month)."""
     n = start.shape[0]
-    for i in range(n):
+    for i in nb.prange(n):
         out[i] = -1
         d = deg[i]
-        if d == 0 or u_churn[i] >= churn * d * 0.5:
+        if d == 0 or uniform(key, month, 2, i) >= churn * d * 0.5:
             continue
-        x = start[i] + int(u_pick[i] * d)
+        x = start[i] + int(uniform(key, month, 3, i) * d)
         if kind[x] == 0:
             out[i] = nbr[x]
 
@@ -184,16 +185,18 @@ def _candidate(i, start, deg, nbr, n, triadic, u_tri, u_a, u_b, u_rand):
 @nb.njit(cache=True, parallel=True)
 def new_tie_kernel(start, deg, nbr, seeking, s_pub, scored, pub_weight, triadic, score_seeking,
                    mode, points, line, penalty, friend_value, temp, th, val, sline, cost, sd,
-                   u, u_rand, target):
+                   key, month, target):
     """For each seeker, the citizen it proposes a tie to, if that citizen accepts (else -1)."""
     n = start.shape[0]
     for i in nb.prange(n):
         target[i] = -1
         if not seeking[i]:
             continue
-        c = _candidate(i, start, deg, nbr, n, triadic, u[0, i], u[1, i], u[2, i], u_rand[0, i])
-        if mode != 0 and u[3, i] < score_seeking:
-            c2 = _candidate(i, start, deg, nbr, n, triadic, u[4, i], u[5, i], u[6, i], u_rand[1, i])
+        c = _candidate(i, start, deg, nbr, n, triadic, uniform(key, month, 6, i), uniform(key, month, 7, i),
+                       uniform(key, month, 8, i), uniform(key, month, 9, i))
+        if mode != 0 and uniform(key, month, 10, i) < score_seeking:
+            c2 = _candidate(i, start, deg, nbr, n, triadic, uniform(key, month, 11, i), uniform(key, month, 12, i),
+                            uniform(key, month, 13, i), uniform(key, month, 14, i))
             a, b = s_pub[c], s_pub[c2]
             if b == b and (a != a or b > a):
                 c = c2
@@ -210,7 +213,7 @@ def new_tie_kernel(start, deg, nbr, seeking, s_pub, scored, pub_weight, triadic,
                 drag = penalty
             if drag > 0:
                 loss = value(st, th, val, sline, cost, sd) - value(st - drag, th, val, sline, cost, sd)
-                if u[7, i] < choice(loss, friend_value, temp):
+                if uniform(key, month, 15, i) < choice(loss, friend_value, temp):
                     continue
         target[i] = c
 
@@ -241,32 +244,32 @@ def purchase_kernel(base_shares, valence, tilt, active, s_ref, shift, rate, poin
 
 
 @nb.njit(cache=True, parallel=True)
-def optin_kernel(opted, s_ref, privacy_cost, rate, temp, th, val, sd, u_look, u_join):
+def optin_kernel(opted, s_ref, privacy_cost, rate, temp, th, val, sd, key, month):
     n = opted.shape[0]
     for i in nb.prange(n):
-        if opted[i] or u_look[i] >= rate:
+        if opted[i] or uniform(key, month, 0, i) >= rate:
             continue
-        if u_join[i] < choice(value(s_ref[i], th, val, 0.0, 0.0, sd), privacy_cost[i], temp):
+        if uniform(key, month, 1, i) < choice(value(s_ref[i], th, val, 0.0, 0.0, sd), privacy_cost[i], temp):
             opted[i] = True
 
 
 @nb.njit(cache=True, parallel=True)
-def brag_kernel(scored, s_pub, status, rate, line, sd, u, out):
+def brag_kernel(scored, s_pub, status, rate, line, sd, key, month, out):
     n = scored.shape[0]
     for i in nb.prange(n):
-        out[i] = scored[i] and u[i] < rate * status[i] * _logistic((s_pub[i] - line) / sd)
+        out[i] = scored[i] and uniform(key, month, 0, i) < rate * status[i] * _logistic((s_pub[i] - line) / sd)
 
 
 @nb.njit(cache=True, parallel=True)
-def economy_kernel(reliability, history, has_loan, borrow, boost, rate, u_due, u_pay, due, defaulted):
+def economy_kernel(reliability, history, has_loan, borrow, boost, rate, key, month, due, defaulted):
     """Repayments fall due; each is paid on time with the citizen's reliability; the record
     is an EWMA of on-time repayments."""
     n = reliability.shape[0]
     for i in nb.prange(n):
         p = borrow + (boost if has_loan[i] else 0.0)
-        due[i] = u_due[i] < p
+        due[i] = uniform(key, month, 0, i) < p
         defaulted[i] = False
         if due[i]:
-            ok = u_pay[i] < reliability[i]
+            ok = uniform(key, month, 1, i) < reliability[i]
             defaulted[i] = not ok
             history[i] += rate * ((1.0 if ok else 0.0) - history[i])

@@ -196,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("scsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `scsim lookup RUN 4 | head -2`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

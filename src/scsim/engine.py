@@ -31,7 +31,7 @@ from . import metrics as mx
 from .network import Network, barabasi_albert, dedupe, homophilous_blocks, households, load_edgelist, watts_strogatz
 from .population import Population, make_population
 from .privileges import Regime, update_positions
-from .rng import Streams
+from .rng import Streams, uniform_array
 from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
 from .scoring import COMPONENTS, ScoreModel, association_pass
 
@@ -94,6 +94,7 @@ class Simulation:
     def __init__(self, scenario: Scenario):
         self.sc = sc = scenario
         self.streams = Streams(sc.run.seed)
+        self.keys = {name: self.streams.key(name) for name in ("economy", "optin", "expression", "ties", "positions", "bragging")}
         self.pop, self.net = build_world(sc, self.streams)
         self.n = n = self.pop.n
         self.sm = ScoreModel(sc)
@@ -166,20 +167,19 @@ class Simulation:
         temp = bp.temperature
 
         # 2. economy
-        u = self.streams["economy"].random((2, n), dtype=np.float32)
+        keys = self.keys
         has_loan = rg.holders(self.s_pub, self.opted)[0] if len(th) else np.zeros(n, np.bool_)
         due = np.empty(n, np.bool_)
         defaulted = np.empty(n, np.bool_)
         e = sc.economy
         bh.economy_kernel(pop.reliability, pop.history, has_loan, e.borrow_prob, e.loan_boost, e.history_rate,
-                          u[0], u[1], due, defaulted)
+                          keys["economy"], t, due, defaulted)
 
         # 3. opting in
-        u = self.streams["optin"].random((2, n), dtype=np.float32)
         if phase == "mandatory":
             self.opted[:] = True
         elif phase == "opt-in":
-            bh.optin_kernel(self.opted, self.score, pop.privacy_cost, bp.optin.rate, temp, th, val, sd, u[0], u[1])
+            bh.optin_kernel(self.opted, self.score, pop.privacy_cost, bp.optin.rate, temp, th, val, sd, keys["optin"], t)
         scored = self.opted
         s_ref = np.where(np.isnan(self.s_pub), self.score, self.s_pub)  # own last score
 
@@ -192,7 +192,6 @@ class Simulation:
 
         # 5. expression
         ep = bp.expression
-        u = self.streams["expression"].random((3, 3, n), dtype=np.float32)
         k = len(EXPRESSION_KINDS)
         would = np.empty((k, n), np.bool_)
         posted = np.empty((k, n), np.bool_)
@@ -202,7 +201,7 @@ class Simulation:
         pens = sm.pen if political_on else np.zeros(k)
         bh.expression_kernel(pop.tau, s_ref, scored, reach, self.peer_share, rates, pens, ep.value,
                              ep.peer_strength, ep.peer_reference, temp, th, val, line, cost, sd,
-                             u[0], u[1], u[2], would, posted, censored)
+                             keys["expression"], t, would, posted, censored)
 
         # 6. ties
         events = self._ties(t, scored, s_ref, register_on, th, val, line, cost, sd)
@@ -234,18 +233,17 @@ class Simulation:
         self.s_pub = np.where(scored, self.score, np.nan).astype(np.float32).astype(np.float64)
         holders = rg.holders(self.s_pub, scored)
         self.sanctioned = rg.sanctioned(self.s_pub, scored, t)
-        priority = self.streams["positions"].random(n, dtype=np.float32)
         positions = (0, 0)
         if sanctions_on:
+            priority = uniform_array(keys["positions"], t, 0, n)
             positions = update_positions(pop.occupation, self.quota, self.sanctioned, rg.barred, priority)
         if not register_on:
             self.listed[:] = 0
 
         # 9. bragging
-        u = self.streams["bragging"].random(n, dtype=np.float32)
         bragged = np.empty(n, np.bool_)
         b = bp.bragging
-        bh.brag_kernel(scored, self.s_pub, pop.status_seeking, b.rate, b.line, sd, u, bragged)
+        bh.brag_kernel(scored, self.s_pub, pop.status_seeking, b.rate, b.line, sd, keys["bragging"], t, bragged)
 
         self.flows = Flows(would, posted, censored, bragged, defaulted, due, approved, holders, events, positions)
         row = self.metrics(t, phase)
@@ -255,16 +253,14 @@ class Simulation:
     def _ties(self, t, scored, s_ref, register_on, th, val, line, cost, sd) -> MonthEvents:
         sc, net, n, sm = self.sc, self.net, self.n, self.sm
         tp = sc.behaviour.ties
-        rng = self.streams["ties"]
-        u = rng.random((14, n), dtype=np.float32)
-        u_rand = rng.random((2, n))
+        key = self.keys["ties"]
         awareness = 1.0 if register_on else sc.register.private_awareness
         cut = np.empty(n, np.int32)
         bh.disconnection_kernel(self.worst, self.worst_drag, self.worst_kind, scored, s_ref, awareness, tp.cut_rate,
                                 tp.friend_value, tp.family_value, sc.behaviour.temperature, th, val, line, cost, sd,
-                                u[0], u[1], cut)
+                                key, t, cut)
         churn = np.empty(n, np.int32)
-        bh.churn_kernel(net.start, net.deg, net.nbr, net.kind, tp.churn, u[2], u[3], churn)
+        bh.churn_kernel(net.start, net.deg, net.nbr, net.kind, tp.churn, key, t, churn)
         cutters = np.flatnonzero(cut >= 0)
         churners = np.flatnonzero(churn >= 0)
         cu = np.r_[cutters, churners].astype(np.int32)
@@ -273,15 +269,15 @@ class Simulation:
         reason = np.r_[np.full(len(cutters), CUT_DRAG), np.full(len(churners), CUT_CHURN)].astype(np.uint8)
         did_cut = np.zeros(n, np.bool_)
         did_cut[cutters[removed[: len(cutters)]]] = True
-        replace = did_cut & (u[4] < tp.replace)
-        seeking = replace | (u[5] < self.form_rate)
+        replace = did_cut & (uniform_array(key, t, 4, n) < tp.replace)
+        seeking = replace | (uniform_array(key, t, 5, n) < self.form_rate)
         # the target's own acceptance sees the newcomer's published score in full only through
         # a public register; otherwise it perceives a share of the drag
         target = np.empty(n, np.int32)
         bh.new_tie_kernel(net.start, net.deg, net.nbr, seeking, self.s_pub, scored, self.pub_weight, tp.triadic,
                           tp.score_seeking, sm.assoc_mode, sm.assoc_points * (1.0 if register_on and sc.register.public else awareness),
                           sm.line, sm.penalty * (1.0 if register_on and sc.register.public else awareness),
-                          tp.friend_value, sc.behaviour.temperature, th, val, line, cost, sd, u[6:], u_rand, target)
+                          tp.friend_value, sc.behaviour.temperature, th, val, line, cost, sd, key, t, target)
         seekers = np.flatnonzero(target >= 0).astype(np.int32)
         made = net.add_edges(seekers, target[seekers])
         mu, mv = seekers[made], target[seekers][made]

@@ -16,9 +16,9 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError
 
@@ -31,6 +31,16 @@ _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 def P(default: Any, description: str, unit: str = "", **bounds: Any) -> Any:
     """A documented parameter: default, one-line meaning, unit and range (ge/le/gt/lt)."""
     return Field(default, description=description, json_schema_extra={"unit": unit}, **bounds)
+
+
+def _check_month(v: str | None) -> str | None:
+    if v is not None and not _MONTH_RE.match(v):
+        raise ValueError(f"'{v}' is not a month of the form YYYY-MM")
+    return v
+
+
+Month = Annotated[str, AfterValidator(_check_month)]
+OptionalMonth = Annotated[str | None, AfterValidator(_check_month)]
 
 
 class Section(BaseModel):
@@ -52,23 +62,12 @@ def month_label(start: str, index: int) -> str:
     return f"{k // 12:04d}-{k % 12 + 1:02d}"
 
 
-def _check_month(v: str | None) -> str | None:
-    if v is not None and not _MONTH_RE.match(v):
-        raise ValueError(f"'{v}' is not a month of the form YYYY-MM")
-    return v
-
-
 class RunParams(Section):
     seed: int = P(20150128, "root seed; every random stream is split from it", ge=0)
     months: int = P(180, "number of monthly steps (default: Jan 2015 to Dec 2029)", "months", ge=1, le=2400)
-    start: str = P("2015-01", "calendar month of step 0", "YYYY-MM")
+    start: Month = P("2015-01", "calendar month of step 0", "YYYY-MM")
     snapshot_every: int = P(12, "store every citizen's score every K months (and the last month)", "months", ge=1)
     network_metrics_every: int = P(12, "compute components, clusters and assortativity every K months", "months", ge=1)
-
-    @model_validator(mode="after")
-    def _dates(self):
-        _check_month(self.start)
-        return self
 
 
 class PopulationParams(Section):
@@ -117,13 +116,11 @@ class NetworkParams(Section):
 
 
 class PhaseParams(Section):
-    optin_start: str | None = P("2015-06", "opt-in phase opens (Sesame Credit from mid-2015); none = no opt-in phase")
-    mandatory_start: str | None = P("2020-01", "every citizen is scored from this month; none = never mandatory")
+    optin_start: OptionalMonth = P("2015-06", "opt-in phase opens (Sesame Credit from mid-2015); none = no opt-in phase")
+    mandatory_start: OptionalMonth = P("2020-01", "every citizen is scored from this month; none = never mandatory")
 
     @model_validator(mode="after")
     def _dates(self):
-        _check_month(self.optin_start)
-        _check_month(self.mandatory_start)
         if self.optin_start and self.mandatory_start and self.optin_start > self.mandatory_start:
             raise ValueError("optin_start must not come after mandatory_start")
         return self
@@ -156,7 +153,7 @@ class AssociationParams(Section):
 
 class PoliticalParams(Section):
     enabled: bool = P(False, "political conformity component on")
-    start: str | None = P(None, "month it switches on; none = the mandatory date (or the first month)", "YYYY-MM")
+    start: OptionalMonth = P(None, "month it switches on; none = the mandatory date (or the first month)", "YYYY-MM")
     penalty_opinion: float = P(40.0, "points per political opinion published without permission", "points", ge=0)
     penalty_history: float = P(40.0, "points per unofficial history published", "points", ge=0)
     penalty_news: float = P(25.0, "points per accurate but embarrassing news item", "points", ge=0)
@@ -197,7 +194,7 @@ def _default_privileges() -> list[Privilege]:
 
 class SanctionParams(Section):
     enabled: bool = P(False, "sanctions on")
-    start: str | None = P(None, "month they switch on; none = the mandatory date (or the first month)", "YYYY-MM")
+    start: OptionalMonth = P(None, "month they switch on; none = the mandatory date (or the first month)", "YYYY-MM")
     line: float = P(550.0, "published score below which a citizen is sanctioned (Sesame 'poor' band: 350-549)", "points", ge=SCORE_FLOOR, le=SCORE_CEIL)
     internet_reach: float = P(0.3, "share of expression and reach left to a sanctioned citizen (limited Internet)", "share", ge=0, le=1)
     barred_positions: list[Literal["official", "reporter", "ceo", "statistician"]] = P(
@@ -207,7 +204,7 @@ class SanctionParams(Section):
 
 class RegisterParams(Section):
     enabled: bool = P(False, "Credit China register: lists, for each citizen, the friends who draw its score down")
-    start: str | None = P(None, "month it opens; none = the mandatory date (or the first month)", "YYYY-MM")
+    start: OptionalMonth = P(None, "month it opens; none = the mandatory date (or the first month)", "YYYY-MM")
     public: bool = P(True, "anybody can see the register (drag fully visible); false: citizens only guess")
     private_awareness: float = P(0.3, "share of a dragger's drag a citizen perceives without a public register", "share", ge=0, le=1)
     min_drag: float = P(1.0, "a friend is listed as a dragger when it draws the score down by at least this", "points", ge=0)
@@ -304,9 +301,6 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _cross(self):
-        for key, when in (("political", self.scoring.political.start), ("sanctions", self.sanctions.start),
-                          ("register", self.register.start)):
-            _check_month(when)
         if self.phases.optin_start is None and self.phases.mandatory_start is None:
             raise ValueError("phases: set optin_start, mandatory_start or both (otherwise nobody is ever scored)")
         th = [p.threshold for p in self.privileges]
@@ -401,7 +395,11 @@ def _resolve(data: dict, source: str, seen: tuple[str, ...] = ()) -> dict:
         raise InputError(f"{source}: extends: must be a preset name")
     if parent in seen:
         raise InputError(f"{source}: extends: preset cycle through '{parent}'")
-    base = _resolve(_parse(_preset_text(parent), f"preset {parent}"), f"preset {parent}", seen + (parent,))
+    try:
+        text = _preset_text(parent)
+    except InputError as e:
+        raise InputError(f"{source}: extends: {e}") from None
+    base = _resolve(_parse(text, f"preset {parent}"), f"preset {parent}", seen + (parent,))
     base.pop("name", None)
     merged = _deep_merge(base, data)
     return merged

@@ -1,0 +1,359 @@
+"""End to end: ``scsim run`` writes one complete DuckDB database per run, and ``lookup``,
+``export``, ``validate``, ``presets`` and ``params`` work on it or beside it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import tomllib
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import scsim
+from scsim import engine
+from scsim.cli import main
+from scsim.scenario import load_preset, load_scenario, month_label, parameter_table
+from scsim.scoring import COMPONENTS
+
+TABLES = ("citizens", "edge_events", "edges", "meta", "metrics", "snapshots")
+REASONS = {"drag", "churn", "replace", "form"}
+EGO_FACEBOOK = Path(__file__).resolve().parents[2] / "shared/data/ego-facebook.edges.gz"
+
+CITIZENS, MONTHS, SEED = 1500, 72, 7  # mandatory from month 60: register, sanctions and drag cuts happen
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    rc = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return rc, captured.out, captured.err
+
+
+def connect(folder: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(folder / "results.duckdb"), read_only=True)
+
+
+def count(con, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def stored_scenario(con, tmp_path: Path):
+    """The scenario stored in meta, loaded back through the scenario file loader."""
+    text = con.execute("SELECT value FROM meta WHERE key = 'scenario'").fetchone()[0]
+    path = tmp_path / "stored.toml"
+    path.write_text(text)
+    return load_scenario(path)
+
+
+@pytest.fixture(scope="module")
+def expected():
+    return load_preset("social-credit-2020").with_overrides(
+        **{"population.citizens": CITIZENS, "run.months": MONTHS, "run.seed": SEED})
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cli") / "run"
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(["run", "--preset", "social-credit-2020", "--citizens", str(CITIZENS), "--months", str(MONTHS),
+                   "--seed", str(SEED), "--out", str(folder), "--quiet"])
+    assert rc == 0, err.getvalue()
+    # --quiet: only the database path on stdout, nothing on stderr
+    assert out.getvalue().strip() == str(folder / "results.duckdb")
+    assert err.getvalue() == ""
+    return folder
+
+
+@pytest.fixture
+def con(run_dir):
+    c = connect(run_dir)
+    yield c
+    c.close()
+
+
+# ----------------------------------------------------------------------------- the database
+
+
+def test_database_is_complete_and_alone(run_dir):
+    assert (run_dir / "results.duckdb").is_file()
+    assert not (run_dir / "results.duckdb.partial").exists()
+    assert sorted(p.name for p in run_dir.iterdir()) == ["results.duckdb"]
+
+
+def test_tables(con):
+    names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert names == set(TABLES)
+
+
+def test_meta(con, tmp_path, expected):
+    meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    assert meta["status"] == "complete"
+    assert meta["seed"] == str(SEED)
+    assert meta["version"] == scsim.__version__
+    assert meta["name"] == "social-credit-2020"
+    assert meta["citizens"] == str(CITIZENS)
+    assert meta["months"] == str(MONTHS)
+    assert float(meta["seconds"]) > 0
+    # the stored scenario is valid TOML that loads back to exactly the scenario that ran
+    assert tomllib.loads(meta["scenario"])["run"]["seed"] == SEED
+    assert stored_scenario(con, tmp_path).model_dump() == expected.model_dump()
+
+
+def test_metrics_one_row_per_month(con, expected):
+    m = con.execute("SELECT * FROM metrics ORDER BY month").df()
+    assert m["month"].tolist() == list(range(MONTHS))
+    assert m["date"].iloc[0] == expected.run.start
+    assert m["date"].iloc[-1] == month_label(expected.run.start, MONTHS - 1)
+    scored = m["opted_share"] > 0  # the mean is of published scores: none before the opt-in phase
+    assert scored.iloc[-1] and not scored.iloc[0]
+    assert m["score_mean"].isna().tolist() == (~scored).tolist()
+    assert m.loc[scored, "score_mean"].between(expected.scoring.min_score, expected.scoring.max_score).all()
+    assert m["opted_share"].between(0, 1).all()
+    assert m["opted_share"].iloc[-1] == pytest.approx(1.0)  # everybody is scored once mandatory
+
+
+def test_citizens_one_row_per_citizen(con, expected):
+    c = con.execute("SELECT citizen, score, published, degree FROM citizens ORDER BY citizen").df()
+    assert c["citizen"].tolist() == list(range(CITIZENS))
+    assert c["score"].between(expected.scoring.min_score, expected.scoring.max_score).all()
+
+
+def test_edges_are_the_final_network(con):
+    e = con.execute("SELECT u, v, kind::VARCHAR AS kind FROM edges").df()
+    assert len(e) > CITIZENS
+    assert ((e["u"] >= 0) & (e["u"] < e["v"]) & (e["v"] < CITIZENS)).all()
+    assert not e.duplicated(["u", "v"]).any()
+    assert set(e["kind"]) == {"friend", "family"}
+    degree_sum = con.execute("SELECT sum(degree) FROM citizens").fetchone()[0]
+    assert degree_sum == 2 * len(e)
+
+
+def test_snapshots_every_k_months_and_the_last(con, expected):
+    k = expected.run.snapshot_every
+    months = [r[0] for r in con.execute("SELECT DISTINCT month FROM snapshots ORDER BY month").fetchall()]
+    assert months == sorted(set(range(0, MONTHS, k)) | {MONTHS - 1})
+    per_month = con.execute("SELECT month, count(*), count(DISTINCT citizen) FROM snapshots GROUP BY month").fetchall()
+    assert all(n == CITIZENS and d == CITIZENS for _, n, d in per_month)
+    # the last snapshot is the final state
+    last = con.execute(f"SELECT s.citizen FROM snapshots s JOIN citizens c USING (citizen) "
+                       f"WHERE s.month = {MONTHS - 1} AND s.degree <> c.degree").fetchall()
+    assert last == []
+
+
+def test_edge_events(con):
+    ev = con.execute("SELECT month, u, v, event::VARCHAR AS event, reason::VARCHAR AS reason FROM edge_events").df()
+    assert len(ev) > 0
+    assert ev["month"].between(0, MONTHS - 1).all()
+    assert set(ev["reason"]) <= REASONS
+    assert {"drag", "churn", "form"} <= set(ev["reason"])
+    assert (ev.loc[ev["reason"].isin(["drag", "churn"]), "event"] == "cut").all()
+    assert (ev.loc[ev["reason"].isin(["replace", "form"]), "event"] == "made").all()
+    assert ((ev["u"] != ev["v"]) & ev["u"].between(0, CITIZENS - 1) & ev["v"].between(0, CITIZENS - 1)).all()
+    # the events after month 0 account for every change between the first snapshot and the end
+    ties_after_month0 = con.execute("SELECT sum(degree) FROM snapshots WHERE month = 0").fetchone()[0] // 2
+    later = ev[ev["month"] >= 1]
+    net = int((later["event"] == "made").sum() - (later["event"] == "cut").sum())
+    assert ties_after_month0 + net == count(con, "edges")
+
+
+# ----------------------------------------------------------------------------- lookup and export
+
+
+def test_lookup_explains_score_and_draggers(capsys, con, run_dir):
+    citizen, score, draggers = con.execute(
+        "SELECT citizen, score, draggers FROM citizens ORDER BY draggers DESC, citizen LIMIT 1").fetchone()
+    assert draggers > 0
+    rc, out, err = cli(capsys, "lookup", run_dir, citizen)
+    assert rc == 0, err
+    assert f"citizen {citizen}" in out.splitlines()[0]
+    shown = float(re.search(r"^\s*score\s+(-?[\d.]+)", out, re.M).group(1))
+    assert shown == pytest.approx(score, abs=0.051)
+    # every component on its own line; base + components + clamp = the printed total = the score
+    parts = {}
+    for name in ("base", *COMPONENTS, "clamp"):
+        m = re.search(rf"^\s*{name}\s+([+-]?[\d.]+)\s*$", out, re.M)
+        assert m, f"no line for {name}:\n{out}"
+        parts[name] = float(m.group(1))
+    total = float(re.search(r"= total\s+(-?[\d.]+)", out).group(1))
+    assert sum(parts.values()) == pytest.approx(total, abs=0.05 * len(parts))
+    assert total == pytest.approx(score, abs=0.051)
+    # the friends drawing the score down, and they are friends
+    n = int(re.search(r"friends drawing the score down: (\d+)", out).group(1))
+    assert n == len(scsim.Run.open(run_dir).explain(citizen).draggers)
+    assert n >= draggers > 0
+    listed = [int(x) for x in re.findall(r"^\s+citizen\s+(\d+) \((?:friend|family), score", out, re.M)]
+    assert len(listed) == min(n, 10)
+    neighbours = {r[0] for r in con.execute("SELECT CASE WHEN u = ? THEN v ELSE u END FROM edges WHERE u = ? OR v = ?",
+                                            [citizen, citizen, citizen]).fetchall()}
+    assert set(listed) <= neighbours
+
+
+def test_export_parquet_matches_duckdb(capsys, con, run_dir, tmp_path):
+    target = tmp_path / "parquet"
+    rc, out, err = cli(capsys, "export", run_dir, "--parquet", target)
+    assert rc == 0, err
+    assert sorted(Path(line).name for line in out.split()) == [f"{t}.parquet" for t in TABLES]
+    assert sorted(p.name for p in target.iterdir()) == [f"{t}.parquet" for t in TABLES]
+    for table in TABLES:
+        assert pq.read_table(target / f"{table}.parquet").num_rows == count(con, table), table
+    metrics = pd.read_parquet(target / "metrics.parquet").sort_values("month").reset_index(drop=True)
+    pd.testing.assert_frame_equal(metrics, con.execute("SELECT * FROM metrics ORDER BY month").df(),
+                                  check_dtype=False)
+    events = pd.read_parquet(target / "edge_events.parquet")
+    assert set(events["reason"].astype(str)) <= REASONS
+
+
+# ----------------------------------------------------------------------------- other commands
+
+
+def test_validate_good_file(capsys, tmp_path):
+    path = tmp_path / "good.toml"
+    path.write_text('extends = "western"\nname = "w"\n[population]\ncitizens = 5000\n[run]\nmonths = 24\n')
+    rc, out, err = cli(capsys, "validate", path)
+    assert rc == 0, err
+    assert "ok" in out and "5,000 citizens" in out and "24 months" in out
+    assert err == ""
+
+
+def test_presets(capsys):
+    rc, out, err = cli(capsys, "presets")
+    assert rc == 0, err
+    names = [line.split()[0] for line in out.splitlines() if line.strip()]
+    assert names == ["sesame-2015", "social-credit-2020", "western"]
+    assert all(len(line.split()) > 1 for line in out.splitlines())  # each with its description
+
+
+def test_params_lists_every_key_with_units(capsys):
+    rc, out, err = cli(capsys, "params")
+    assert rc == 0, err
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert len(rows) == len(parameter_table())
+    assert re.search(r"\b100000\s+citizens\s+>=2\b", rows["population.citizens"])
+    assert re.search(r"\bmonths\s+>=1 <=2400\b", rows["run.months"])
+    assert "probability" in rows["economy.borrow_prob"]
+    assert "utility/month" in rows["behaviour.ties.friend_value"]
+    assert re.match(r"scoring\.association\.mode\s+off\s", rows["scoring.association.mode"])
+
+
+def test_params_with_preset_shows_its_values(capsys):
+    rc, out, err = cli(capsys, "params", "--preset", "sesame-2015")
+    assert rc == 0, err
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert re.match(r"scoring\.association\.mode\s+mean\s", rows["scoring.association.mode"])
+    assert re.match(r"scoring\.base\s+290\.0\s", rows["scoring.base"])
+
+
+def test_run_prints_summary_and_results_path(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")  # rich would wrap a long path at 80 columns
+    rc, out, err = cli(capsys, "run", "--preset", "sesame-2015", "--citizens", "1000", "--months", "36")
+    assert rc == 0, err
+    assert "mean score" in out and "share scored" in out
+    m = re.search(r"results: (runs/sesame-2015-seed\d+-\d{8}-\d{6}/results\.duckdb)", out)
+    assert m, out
+    db = tmp_path / m.group(1)
+    assert db.is_file()
+    c = duckdb.connect(str(db), read_only=True)
+    try:
+        assert count(c, "metrics") == 36 and count(c, "citizens") == 1000
+    finally:
+        c.close()
+
+
+def test_scenario_file_extending_a_preset(capsys, tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('extends = "sesame-2015"\nname = "my-sesame"\n[population]\ncitizens = 1200\n'
+                    '[run]\nmonths = 24\nseed = 3\n[scoring.association]\npoints = 30.0\n')
+    folder = tmp_path / "run"
+    rc, out, err = cli(capsys, "run", path, "--out", folder, "--quiet")
+    assert rc == 0, err
+    with contextlib.closing(connect(folder)) as c:
+        sc = stored_scenario(c, tmp_path)
+        assert count(c, "citizens") == 1200 and count(c, "metrics") == 24
+        assert dict(c.execute("SELECT key, value FROM meta").fetchall())["seed"] == "3"
+    assert sc.name == "my-sesame"
+    assert sc.scoring.association.points == 30.0  # overridden
+    assert sc.scoring.association.mode == "mean"  # inherited from sesame-2015
+    assert sc.scoring.base == 290.0  # inherited
+    assert (sc.population.citizens, sc.run.months, sc.run.seed) == (1200, 24, 3)
+    assert sc.model_dump() == load_scenario(path).model_dump()
+
+
+def test_edge_list_scenario_ego_facebook(capsys, tmp_path):
+    if not EGO_FACEBOOK.is_file():
+        pytest.skip(f"{EGO_FACEBOOK} is absent (the shared SNAP ego-Facebook edge list)")
+    path = tmp_path / "facebook.toml"
+    rel = os.path.relpath(EGO_FACEBOOK, tmp_path)  # relative to the scenario file
+    path.write_text(f'extends = "social-credit-2020"\n[run]\nmonths = 3\n'
+                    f'[network]\nmodel = "edgelist"\npath = "{rel}"\n')
+    folder = tmp_path / "run"
+    rc, out, err = cli(capsys, "run", path, "--out", folder, "--quiet")
+    assert rc == 0, err
+    with contextlib.closing(connect(folder)) as c:
+        assert count(c, "citizens") == 4039
+        assert dict(c.execute("SELECT key, value FROM meta").fetchall())["citizens"] == "4039"
+        assert count(c, "metrics") == 3
+        friends = c.execute("SELECT count(*) FROM edges WHERE kind = 'friend'").fetchone()[0]
+        assert friends == pytest.approx(88234, rel=0.02)  # the file's ties, give or take 3 months of churn
+        sc = stored_scenario(c, tmp_path)
+    assert Path(sc.network.path) == EGO_FACEBOOK.resolve()
+
+
+# ----------------------------------------------------------------------------- failed runs
+
+
+def _fail_at(monkeypatch, month: int, exc: BaseException, folder: Path) -> list[bool]:
+    """Make Simulation.step raise ``exc`` at ``month``; records whether the partial database existed."""
+    real = engine.Simulation.step
+    seen: list[bool] = []
+
+    def step(self):
+        if self.month == month:
+            seen.append((folder / "results.duckdb.partial").is_file())
+            raise exc
+        return real(self)
+
+    monkeypatch.setattr(engine.Simulation, "step", step)
+    return seen
+
+
+def _small():
+    return load_preset("sesame-2015").with_overrides(**{"population.citizens": 1000, "run.months": 12})
+
+
+def test_failed_run_leaves_no_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "run"
+    seen = _fail_at(monkeypatch, 4, RuntimeError("boom"), folder)
+    with pytest.raises(RuntimeError, match="boom"):
+        scsim.simulate(_small(), out=folder)
+    assert seen == [True]  # it failed mid-run, with a partial database on disk
+    assert not folder.exists()
+
+
+def test_failed_run_in_existing_folder_removes_only_its_database(tmp_path, monkeypatch):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    seen = _fail_at(monkeypatch, 4, RuntimeError("boom"), folder)
+    with pytest.raises(RuntimeError):
+        scsim.simulate(_small(), out=folder)
+    assert seen == [True]
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
+def test_interrupted_cli_run_leaves_no_folder(capsys, tmp_path, monkeypatch):
+    folder = tmp_path / "run"
+    seen = _fail_at(monkeypatch, 3, KeyboardInterrupt(), folder)
+    rc, out, err = cli(capsys, "run", "--preset", "sesame-2015", "--citizens", "1000", "--months", "12",
+                       "--out", folder, "--quiet")
+    assert rc == 130
+    assert "interrupted" in err and len(err.strip().splitlines()) == 1
+    assert seen == [True]
+    assert not folder.exists()
