@@ -144,3 +144,29 @@ def test_load_edgelist_errors_name_the_line(tmp_path, text, fragment):
     with pytest.raises(InputError, match=None) as err:
         load_edgelist(p)
     assert fragment in str(err.value) and str(p) in str(err.value)
+
+
+def test_sort_slots_orders_neighbours_and_keeps_kinds():
+    net = Network(6, [0, 0, 0, 1], [5, 2, 3, 4], np.array([1, 0, 0, 0], np.uint8))
+    net.remove_edges([0], [2])
+    net.add_edges([0], [1])
+    before = net.edge_set()
+    net.sort_slots()
+    assert list(net.neighbours(0)) == [1, 3, 5]
+    assert list(net.neighbour_kinds(0)) == [0, 0, 1]
+    assert net.edge_set() == before
+
+
+def test_simulate_on_a_networkx_graph():
+    import scsim
+    from scsim.scenario import load_preset
+
+    from scsim.engine import Simulation
+
+    g = nx.connected_caveman_graph(30, 8)
+    sc = load_preset("sesame-2015").with_overrides(**{"run.months": 3})
+    sim = Simulation(sc, graph=g)
+    assert sim.n == 240
+    ties = {(a, b) for a, b, _ in sim.net.edge_set()}
+    assert {(min(a, b), max(a, b)) for a, b in g.edges()} <= ties  # the graph's ties, plus households
+    assert len(scsim.simulate(sc, graph=g).metrics) == 3

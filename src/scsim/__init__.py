@@ -18,9 +18,11 @@ from .results import Explanation, Run
 from .scenario import Scenario, load_preset, load_scenario, preset_names
 
 
-def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: bool = False) -> Run:
+def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: bool = False, graph=None) -> Run:
     """Run a scenario (or a preset name) to the end. With ``out``, the run is also written to
-    its DuckDB database in that folder (complete only if the run finishes)."""
+    its DuckDB database in that folder (complete only if the run finishes). ``graph`` (a
+    NetworkX graph or a ``scsim.network.Network``) replaces the scenario's network and sets
+    the number of citizens."""
     import pandas as pd
 
     from .engine import Simulation
@@ -29,7 +31,7 @@ def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: 
     if isinstance(scenario, str):
         scenario = load_preset(scenario)
     t0 = time.perf_counter()
-    sim = Simulation(scenario)  # bad input (e.g. an edge list) fails here, before any folder exists
+    sim = Simulation(scenario, graph)  # bad input (e.g. an edge list) fails here, before any folder exists
     writer = RunWriter(out, scenario, scenario.run.snapshot_every) if out is not None else None
     try:
         rows = sim.run(store=writer, progress=progress)

@@ -28,7 +28,8 @@ import numpy as np
 
 from . import behaviour as bh
 from . import metrics as mx
-from .network import Network, barabasi_albert, dedupe, homophilous_blocks, households, load_edgelist, watts_strogatz
+from .network import (Network, barabasi_albert, dedupe, from_networkx, homophilous_blocks, households, load_edgelist,
+                      watts_strogatz)
 from .population import Population, make_population
 from .privileges import Regime, update_positions
 from .rng import Streams, uniform_array
@@ -39,23 +40,29 @@ CUT_DRAG, CUT_CHURN, MADE_REPLACE, MADE_FORM = 0, 1, 2, 3
 REASONS = ("drag", "churn", "replace", "form")
 
 
-def build_world(sc: Scenario, streams: Streams) -> tuple[Population, Network]:
-    """Population and network. The edge list, if any, sets the number of citizens."""
+def build_world(sc: Scenario, streams: Streams, graph=None) -> tuple[Population, Network]:
+    """Population and network. An edge list or a given graph (NetworkX, or a Network) sets the
+    number of citizens; its ties are friendships, plus the households' family ties."""
     net_rng = streams["network"]
-    if sc.network.model == "edgelist":
+    if graph is not None:
+        given = graph if isinstance(graph, Network) else from_networkx(graph)
+        n, u, v, gk = given.n, *given.edges()
+    elif sc.network.model == "edgelist":
         n, u, v = load_edgelist(sc.network.path)
     else:
         n, u, v = sc.population.citizens, None, None
     hid, fu, fv = households(n, sc.network.household_size, net_rng)
     pop = make_population(sc, n, streams["population"], household=hid)
     k = sc.network.mean_degree
-    if sc.network.model == "watts-strogatz":
+    if graph is not None or sc.network.model == "edgelist":
+        pass
+    elif sc.network.model == "watts-strogatz":
         u, v, _ = watts_strogatz(n, k, sc.network.rewire, net_rng)
     elif sc.network.model == "barabasi-albert":
         u, v, _ = barabasi_albert(n, k, net_rng)
     elif sc.network.model == "block":
         u, v, _ = homophilous_blocks(pop.tau, k, sc.network.blocks, sc.network.homophily, net_rng)
-    kinds = np.r_[np.zeros(len(u), np.uint8), np.ones(len(fu), np.uint8)]
+    kinds = np.r_[gk if graph is not None else np.zeros(len(u), np.uint8), np.ones(len(fu), np.uint8)]
     uu, vv, kk = dedupe(n, np.r_[u, fu], np.r_[v, fv], kinds)
     return pop, Network(n, uu, vv, kk)
 
@@ -91,11 +98,11 @@ class Flows:
 class Simulation:
     """One scenario on one seed. ``step()`` advances a month and returns its metrics."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, graph=None):
         self.sc = sc = scenario
         self.streams = Streams(sc.run.seed)
         self.keys = {name: self.streams.key(name) for name in ("economy", "optin", "expression", "ties", "positions", "bragging")}
-        self.pop, self.net = build_world(sc, self.streams)
+        self.pop, self.net = build_world(sc, self.streams, graph)
         self.n = n = self.pop.n
         self.sm = ScoreModel(sc)
         self.regime = Regime(sc)
@@ -282,6 +289,7 @@ class Simulation:
         made = net.add_edges(seekers, target[seekers])
         mu, mv = seekers[made], target[seekers][made]
         m_reason = np.where(replace[mu], MADE_REPLACE, MADE_FORM).astype(np.uint8)
+        net.sort_slots()
         return MonthEvents(
             u=np.r_[cu[removed], mu].astype(np.int32),
             v=np.r_[cv[removed], mv].astype(np.int32),

@@ -111,6 +111,24 @@ def _remove(start, deg, nbr, kind, u, v, removed, kinds_out):
         removed[e] = True
 
 
+@nb.njit(cache=True, parallel=True)
+def _sort_slots(start, deg, nbr, kind):
+    """Sort each citizen's ties by neighbour id (insertion sort: degrees are small), so that the
+    tie passes read friends' columns in increasing address order."""
+    for a in nb.prange(start.shape[0]):
+        s = start[a]
+        for x in range(s + 1, s + deg[a]):
+            b = nbr[x]
+            k = kind[x]
+            y = x - 1
+            while y >= s and nbr[y] > b:
+                nbr[y + 1] = nbr[y]
+                kind[y + 1] = kind[y]
+                y -= 1
+            nbr[y + 1] = b
+            kind[y + 1] = k
+
+
 @nb.njit(cache=True)
 def _edge_list(start, deg, nbr, kind, total):
     u = np.empty(total, np.int32)
@@ -272,6 +290,10 @@ class Network:
         kinds = np.zeros(len(u), np.uint8)
         _remove(self.start, self.deg, self.nbr, self.kind, u, v, removed, kinds)
         return removed, kinds
+
+    def sort_slots(self) -> None:
+        """Restore increasing neighbour order after cuts and makes (speeds up every tie pass)."""
+        _sort_slots(self.start, self.deg, self.nbr, self.kind)
 
     def copy(self) -> "Network":
         new = object.__new__(Network)

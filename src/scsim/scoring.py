@@ -108,20 +108,19 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
         posted = 0.0
         max_gap = 0.0
         ref = own_ref[i]
-        for x in range(s0, s0 + d):
+        fw1 = family_weight - 1.0
+        for x in range(s0, s0 + d):  # branch-free: this loop is the hottest of the month
             j = nbr[x]
             posted += friend_view[j, 1]
             sj = friend_view[j, 0]
-            if sj == sj:  # published (not NaN)
-                w = _tie_weight(kind[x], family_weight)
-                wsum += w
-                wsx += w * sj
-                if sj < line:
-                    below += w
-                if mode == 1:
-                    gap = w * (ref - sj)
-                    if gap > max_gap:
-                        max_gap = gap
+            pub = sj == sj  # published (not NaN)
+            sjz = sj if pub else 0.0
+            w = (1.0 + fw1 * kind[x]) if pub else 0.0
+            wsum += w
+            wsx += w * sjz
+            below += w if sjz < line else 0.0
+            gap = w * (ref - sjz)
+            max_gap = gap if gap > max_gap else max_gap
         peer_share[i] = posted / d if d > 0 else 0.0
         pub_weight[i] = wsum
         best = -1
