@@ -113,7 +113,7 @@ def expression_kernel(tau, s_ref, scored, reach, peer_share, rates, pens, expr_v
             peer = 1.0 - peer_strength
         if peer > 1.0 + peer_strength:
             peer = 1.0 + peer_strength
-        v0 = value(s_ref[i], th, val, line, cost, sd) if scored[i] else 0.0
+        v0 = np.nan  # V(own score), computed only if this citizen would post something
         for k in range(rates.shape[0]):
             w = uniform(key, month, 3 * k, i) < rates[k] * tau[i] * peer
             would[k, i] = w
@@ -123,6 +123,8 @@ def expression_kernel(tau, s_ref, scored, reach, peer_share, rates, pens, expr_v
                 continue
             silent = False
             if scored[i] and pens[k] > 0:
+                if v0 != v0:
+                    v0 = value(s_ref[i], th, val, line, cost, sd)
                 loss = v0 - value(s_ref[i] - pens[k], th, val, line, cost, sd)
                 silent = uniform(key, month, 3 * k + 1, i) < choice(loss, expr_value * tau[i], temp)
             censored[k, i] = silent

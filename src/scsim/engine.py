@@ -313,9 +313,11 @@ class Simulation:
         row.update(mx.histogram_stats(self.s_pub, self.sm.lo, self.sm.hi))
         row["score_all_mean"] = float(self.score.mean())  # published or not (what the system computes)
         row["share_500_600"] = float(np.mean((self.score >= 500) & (self.score < 600)))
-        for name, held in zip(rg.names, f.holders):
-            row[f"priv_{name}"] = float(held.mean())
-            row[f"priv_{name}_tau"] = mx.mean_where(pop.tau, held)
+        counts = f.holders.sum(axis=1)
+        tau_sums = f.holders.astype(np.float64) @ pop.tau if len(counts) else counts
+        for k, name in enumerate(rg.names):
+            row[f"priv_{name}"] = float(counts[k]) / n
+            row[f"priv_{name}_tau"] = float(tau_sums[k]) / counts[k] if counts[k] else np.nan
         for c, name in enumerate(COMPONENTS[:4]):
             row[f"points_{name}"] = float(self.own[c].mean())
         row["points_association"] = float(self.assoc.mean())
@@ -340,10 +342,11 @@ class Simulation:
             row.update(mx.network_stats(self.net, pop.tau, self.dissenters(t)))
         else:
             row.update({c: np.nan for c in mx.NETWORK_COLUMNS})
+        occ_counts = np.bincount(pop.occupation, minlength=len(OCCUPATIONS))
+        occ_tau = np.bincount(pop.occupation, weights=pop.tau, minlength=len(OCCUPATIONS))
         for code, name in enumerate(OCCUPATIONS[1:], start=1):
-            holders = pop.occupation == code
-            row[f"pos_{name}"] = int(holders.sum())
-            row[f"pos_{name}_tau"] = mx.mean_where(pop.tau, holders)
+            row[f"pos_{name}"] = int(occ_counts[code])
+            row[f"pos_{name}_tau"] = float(occ_tau[code] / occ_counts[code]) if occ_counts[code] else np.nan
         row["positions_lost"], row["positions_filled"] = f.positions
         row["approved_spending_share"] = float(np.dot(pop.income, f.approved_share) / pop.income.sum())
         row["brag_posts"] = int(f.bragged.sum())

@@ -76,7 +76,3 @@ def network_stats(net, tau: np.ndarray, dissenter: np.ndarray) -> dict:
 
 
 NETWORK_COLUMNS = ("components", "giant_share", "dissenters", "dissenter_cluster", "dissenter_cluster_share", "tau_assortativity")
-
-
-def mean_where(x: np.ndarray, mask: np.ndarray) -> float:
-    return float(x[mask].mean()) if mask.any() else np.nan
