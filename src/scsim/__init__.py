@@ -23,7 +23,6 @@ def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: 
     its DuckDB database in that folder (complete only if the run finishes). ``graph`` (a
     NetworkX graph or a ``scsim.network.Network``) replaces the scenario's network and sets
     the number of citizens."""
-    import pandas as pd
 
     from .engine import Simulation
     from .store import RunWriter
@@ -33,14 +32,32 @@ def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: 
     t0 = time.perf_counter()
     sim = Simulation(scenario, graph)  # bad input (e.g. an edge list) fails here, before any folder exists
     writer = RunWriter(out, scenario, scenario.run.snapshot_every) if out is not None else None
+    return _finish(sim, writer, progress, t0)
+
+
+def resume(folder: str | Path, progress: bool = False) -> Run:
+    """Continue an interrupted run from its last checkpoint; the finished database is the
+    same as that of an uninterrupted run with the same seed."""
+    from .store import RunWriter
+
+    t0 = time.perf_counter()
+    writer, sim = RunWriter.resume(folder)
+    return _finish(sim, writer, progress, t0)
+
+
+def _finish(sim, writer, progress: bool, t0: float) -> Run:
+    import pandas as pd
+
     try:
         rows = sim.run(store=writer, progress=progress)
         path = writer.finish(sim, time.perf_counter() - t0).parent if writer else None
     except BaseException:
-        if writer is not None:
-            writer.abort()
+        if writer is not None and writer.abort():
+            print(f"scsim: run kept at its last checkpoint; continue it with: scsim run --resume {writer.folder}",
+                  file=__import__("sys").stderr)
         raise
-    return Run(scenario, pd.DataFrame(rows), path, sim)
+    metrics = pd.DataFrame(rows) if writer is None else Run.open(path).metrics
+    return Run(sim.sc, metrics, path, sim)
 
 
-__all__ = ["simulate", "Run", "Explanation", "Scenario", "load_preset", "load_scenario", "preset_names", "InputError"]
+__all__ = ["simulate", "resume", "Run", "Explanation", "Scenario", "load_preset", "load_scenario", "preset_names", "InputError"]

@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_count, help="root seed")
     r.add_argument("--out", help="run folder (default: runs/NAME-seedS-TIMESTAMP)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    r.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its last checkpoint")
 
     sub.add_parser("presets", help="list the presets")
     v = sub.add_parser("validate", help="check a scenario file")
@@ -91,11 +92,19 @@ def cmd_run(args) -> int:
     from . import simulate
     from .store import check_run_dir, default_run_dir
 
-    sc = _scenario(args)
-    out = Path(args.out) if args.out else default_run_dir(sc.name, sc.run.seed)
-    check_run_dir(out)
     t0 = time.perf_counter()
-    run = simulate(sc, out=out, progress=not args.quiet)
+    if args.resume:
+        if args.scenario or args.preset or args.citizens or args.months or args.seed is not None or args.out:
+            raise InputError("scsim run: --resume takes no scenario, preset, sizes, seed or --out")
+        from . import resume
+
+        run = resume(args.resume, progress=not args.quiet)
+        sc = run.scenario
+    else:
+        sc = _scenario(args)
+        out = Path(args.out) if args.out else default_run_dir(sc.name, sc.run.seed)
+        check_run_dir(out)
+        run = simulate(sc, out=out, progress=not args.quiet)
     seconds = time.perf_counter() - t0
     if not args.quiet:
         console = Console()

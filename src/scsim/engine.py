@@ -99,19 +99,13 @@ class Simulation:
     """One scenario on one seed. ``step()`` advances a month and returns its metrics."""
 
     def __init__(self, scenario: Scenario, graph=None):
-        self.sc = sc = scenario
-        self.streams = Streams(sc.run.seed)
-        self.keys = {name: self.streams.key(name) for name in ("economy", "optin", "expression", "ties", "positions", "bragging")}
+        self._configure(scenario)
+        sc = scenario
         self.pop, self.net = build_world(sc, self.streams, graph)
         self.n = n = self.pop.n
-        self.sm = ScoreModel(sc)
-        self.regime = Regime(sc)
         self.month = 0
-        self.optin_step = sc.step_of(sc.phases.optin_start)
-        self.mandatory_step = sc.step_of(sc.phases.mandatory_start)
-        self.political_step = sc.switch_on(sc.scoring.political.start)
-        self.register_step = sc.switch_on(sc.register.start)
-        self.valence = np.array([c.valence for c in sc.purchases.categories], np.float64)
+        self.flows: Flows | None = None
+        self.timings: list[float] = []  # wall seconds per month
         friend_edges = int(((self.net.kind[: len(self.net.nbr)] == 0) & (self.net.nbr >= 0)).sum()) // 2
         self.form_rate = sc.behaviour.ties.churn * friend_edges / n  # new ties balance churn
         self.quota = np.bincount(self.pop.occupation, minlength=len(OCCUPATIONS))
@@ -146,8 +140,57 @@ class Simulation:
         self.listed = np.zeros(n, np.uint8)
         self.peer_share = np.zeros(n)
         self.pub_weight = np.zeros(n)
-        self.flows: Flows | None = None
-        self.timings: list[float] = []  # wall seconds per month
+
+    def _configure(self, sc: Scenario) -> None:
+        """What follows from the scenario alone (no state)."""
+        self.sc = sc
+        self.streams = Streams(sc.run.seed)
+        self.keys = {name: self.streams.key(name) for name in ("economy", "optin", "expression", "ties", "positions", "bragging")}
+        self.sm = ScoreModel(sc)
+        self.regime = Regime(sc)
+        self.optin_step = sc.step_of(sc.phases.optin_start)
+        self.mandatory_step = sc.step_of(sc.phases.mandatory_start)
+        self.political_step = sc.switch_on(sc.scoring.political.start)
+        self.register_step = sc.switch_on(sc.register.start)
+        self.valence = np.array([c.valence for c in sc.purchases.categories], np.float64)
+
+    # ------------------------------------------------------------------ checkpoints
+    CARRIED = ("month", "n", "form_rate", "quota", "tilt", "behaviour_x", "own", "score", "assoc", "political", "clamp",
+               "opted", "s_pub", "s_pub_prev", "own_ref", "sanctioned", "reach_posts", "last_post", "worst",
+               "worst_drag", "worst_kind", "n_draggers", "listed", "peer_share", "pub_weight")
+    NETWORK = ("start", "deg", "cap", "nbr", "kind", "tail", "slack", "min_slack", "n")
+
+    def save_checkpoint(self, path) -> None:
+        """Everything the months to come depend on, written atomically (write, then rename).
+        Monthly draws are counter-based, so no generator state is needed."""
+        import os
+        from pathlib import Path
+
+        arrays = {f"sim.{k}": np.asarray(getattr(self, k)) for k in self.CARRIED}
+        arrays.update({f"net.{k}": np.asarray(getattr(self.net, k)) for k in self.NETWORK})
+        arrays.update({f"pop.{k}": v for k, v in vars(self.pop).items() if isinstance(v, np.ndarray)})
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+
+    @classmethod
+    def from_checkpoint(cls, scenario: Scenario, path) -> "Simulation":
+        sim = object.__new__(cls)
+        sim._configure(scenario)
+        with np.load(path) as data:
+            parts = {k: data[k] for k in data.files}
+        pick = lambda prefix: {k[len(prefix):]: v for k, v in parts.items() if k.startswith(prefix)}  # noqa: E731
+        for k, v in pick("sim.").items():
+            setattr(sim, k, v.item() if v.ndim == 0 else v)
+        net = object.__new__(Network)
+        for k, v in pick("net.").items():
+            setattr(net, k, v.item() if v.ndim == 0 else v)
+        sim.net = net
+        sim.pop = Population(**pick("pop."))
+        sim.flows = None
+        sim.timings = []
+        return sim
 
     # ------------------------------------------------------------------ phase switches
     def phase_name(self, t: int) -> str:

@@ -24,6 +24,7 @@ import pyarrow as pa
 from .errors import InputError
 
 DB_NAME = "results.duckdb"
+CHECKPOINT = "checkpoint.npz"
 KINDS_SQL = "ENUM ('friend', 'family')"
 REASONS_SQL = "ENUM ('drag', 'churn', 'replace', 'form')"
 
@@ -59,7 +60,7 @@ class RunWriter:
         self.con = duckdb.connect(str(self.partial))
         self.scenario = scenario
         self.snapshot_every = snapshot_every
-        self.rows: list[dict] = []
+        self.metrics_made = False
         self.con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         self.con.execute(f"CREATE TABLE edge_events (month SMALLINT, u INTEGER, v INTEGER, kind {KINDS_SQL}, "
                          f"event ENUM ('cut', 'made'), reason {REASONS_SQL})")
@@ -81,7 +82,12 @@ class RunWriter:
         self.con.unregister("_incoming")
 
     def month(self, sim, t: int, row: dict) -> None:
-        self.rows.append(row)
+        frame = pd.DataFrame([row])
+        for col in frame.columns:  # one type per column whatever the month (NaN in off months)
+            if col != "month" and pd.api.types.is_numeric_dtype(frame[col]):
+                frame[col] = frame[col].astype("float64")
+        self._insert("metrics", frame, create=not self.metrics_made)
+        self.metrics_made = True
         ev = sim.flows.events
         if len(ev.u):
             kinds = np.array(["friend", "family"])[ev.kind]
@@ -95,9 +101,12 @@ class RunWriter:
             cols = {"month": np.full(sim.n, t, np.int16), **sim.snapshot_columns()}
             self._insert("snapshots", cols, create=not self.snapshots_made)
             self.snapshots_made = True
+        every = sim.sc.run.checkpoint_every
+        if every and (t + 1) % every == 0 and t + 1 < sim.sc.run.months:
+            self.con.execute("CHECKPOINT")  # the database first, then the state that follows it
+            sim.save_checkpoint(self.folder / CHECKPOINT)
 
     def finish(self, sim, seconds: float) -> Path:
-        self._insert("metrics", pd.DataFrame(self.rows), create=True)
         self._insert("citizens", sim.citizen_columns(), create=True)
         u, v, k = sim.net.edges()
         self._insert("edges", {"u": u, "v": v, "kind": np.array(["friend", "family"])[k]}, create=True)
@@ -107,17 +116,51 @@ class RunWriter:
         self.con.close()
         final = self.folder / DB_NAME
         self.partial.rename(final)
+        (self.folder / CHECKPOINT).unlink(missing_ok=True)
         return final
 
-    def abort(self) -> None:
+    def abort(self) -> bool:
+        """Close after a failure. With a checkpoint, keep the run for ``--resume`` (True);
+        otherwise remove it."""
         try:
             self.con.close()
         except Exception:
             pass
+        if (self.folder / CHECKPOINT).exists():
+            return True
         if self.created:
             shutil.rmtree(self.folder, ignore_errors=True)
         else:
             self.partial.unlink(missing_ok=True)
+        return False
+
+    @classmethod
+    def resume(cls, folder: str | Path):
+        """Reopen an interrupted run at its last checkpoint: (writer, simulation)."""
+        import tomllib
+
+        from .engine import Simulation
+        from .scenario import _validate
+
+        folder = Path(folder)
+        if (folder / DB_NAME).exists():
+            raise InputError(f"{folder}: run is already complete")
+        partial = folder / (DB_NAME + ".partial")
+        if not partial.exists() or not (folder / CHECKPOINT).exists():
+            raise InputError(f"{folder}: no interrupted run with a checkpoint to resume")
+        self = object.__new__(cls)
+        self.folder, self.partial, self.created = folder, partial, False
+        self.con = duckdb.connect(str(partial))
+        meta = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
+        scenario = _validate(tomllib.loads(meta["scenario"]), str(folder))
+        sim = Simulation.from_checkpoint(scenario, folder / CHECKPOINT)
+        tables = {r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        for table in ("metrics", "edge_events", "snapshots"):
+            if table in tables:  # rows written after the checkpoint are written again
+                self.con.execute(f"DELETE FROM {table} WHERE month >= ?", [sim.month])
+        self.scenario, self.snapshot_every = scenario, scenario.run.snapshot_every
+        self.metrics_made, self.snapshots_made = "metrics" in tables, "snapshots" in tables
+        return self, sim
 
 
 def open_run_db(folder: str | Path) -> duckdb.DuckDBPyConnection:

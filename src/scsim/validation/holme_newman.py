@@ -96,7 +96,7 @@ def critical_phi(phis: np.ndarray, mean_largest: np.ndarray) -> float:
     return float(x0 + (y0 - 0.5) * (x1 - x0) / (y0 - y1))
 
 
-def power_law_exponent(sizes: np.ndarray, s_min: int = 10) -> float:
+def power_law_exponent(sizes: np.ndarray, s_min: int = 20) -> float:
     """Maximum-likelihood exponent of P(s) ~ s^-alpha for s >= s_min (continuous approximation)."""
     s = sizes[sizes >= s_min].astype(np.float64)
     return float(1.0 + len(s) / np.sum(np.log(s / (s_min - 0.5)))) if len(s) else float("nan")
@@ -116,6 +116,9 @@ def run(full: bool = False) -> Result:
     largest = np.array([o[0] for o in out]).reshape(len(phis), seeds)
     converged = all(o[2] for o in out)
     sizes = {float(p): np.concatenate([out[i * seeds + s][1] for s in range(seeds)]) for i, p in enumerate(phis)}
+    # the same without each run's largest community (the finite system's giant, off the power law)
+    rest = {float(p): np.concatenate([np.sort(out[i * seeds + s][1])[:-1] for s in range(seeds)])
+            for i, p in enumerate(phis)}
     mean = largest.mean(axis=1)
     phi_c = critical_phi(phis, mean)
     tol = 0.05 if full else 0.1
@@ -135,8 +138,9 @@ def run(full: bool = False) -> Result:
     data = {"phis": phis, "largest": largest, "n": n, "seeds": seeds, "phi_c": phi_c}
     if full:
         at = min(sizes, key=lambda p: abs(p - PAPER_PHI_C))
-        alpha = power_law_exponent(sizes[at])
-        checks.append(Check(f"community-size exponent at phi {at} (s >= 10, MLE)", "3.5", f"{alpha:.2f}", "reported", None))
+        alpha = power_law_exponent(rest[at])
+        checks.append(Check(f"community-size exponent at phi {at} (MLE, s >= 20, largest of each run left out)",
+                            "3.5 +- 0.3", f"{alpha:.2f}", "reported (few runs, short range)", None))
         data["sizes"] = {p: sizes[p] for p in (0.1, at, 0.9) if p in sizes}
         data["sd_peak"] = float(phis[np.argmax(largest.std(axis=1))])
         checks.append(Check("phi of the largest seed-to-seed spread", f"{PAPER_PHI_C}", f"{data['sd_peak']:.2f}",

@@ -119,7 +119,8 @@ def plot(result: Result, path) -> None:
     for c, style in (("strong", "-"), ("default", ":")):
         for m, color in (("mean", "C3"), ("off", "C0")):
             ax[0].plot(d["series"][c, m], style, color=color, label=f"{c}, association {m}")
-    ax[0].set(xlabel="month", ylabel="mean degree", title=f"mean degree (N={d['citizens']}, {d['seeds']} seeds)")
+    ax[0].set(xlabel="month", ylabel="mean degree")
+    ax[0].set_title(f"mean degree (N={d['citizens']}, mean of {d['seeds']} seeds)", fontsize=10)
     ax[0].legend(fontsize=8)
     for axx, k, label in ((ax[1], "assort_capacity", "assortativity in capacity"), (ax[2], "components", "components"),
                           (ax[3], "giant_share", "giant component share")):
@@ -128,7 +129,7 @@ def plot(result: Result, path) -> None:
         for x, v in enumerate(vals, 1):
             axx.plot(np.full(len(v), x), v, ".", color="k", alpha=0.5)
         mean, lo, hi = d["effects"]["strong"][k]
-        axx.set(title=f"{label}: diff {mean:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+        axx.set_title(f"{label}\ndiff {mean:+.3f} [{lo:+.3f}, {hi:+.3f}] (95% CI)", fontsize=10)
     fig.suptitle("Wei et al. 2016: scoring on friends' signals thins and sorts the network (strong settings, final month)")
     fig.savefig(path, dpi=120)
     plt.close(fig)
