@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numba
 import pytest
 
 from scsim.scenario import load_preset
+
+# pytest-xdist runs one worker per core: one Numba thread each avoids oversubscription.
+# (Results do not depend on the thread count: tests/test_engine.py checks it.)
+numba.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -101,6 +101,24 @@ def test_same_seed_gives_identical_database(tmp_path):
     assert meta[0] == meta[1]
 
 
+def test_results_do_not_depend_on_the_number_of_threads():
+    import numba
+
+    sc = small("social-credit-2020", citizens=1500, months=64)
+    old = numba.get_num_threads()
+    try:
+        runs = []
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            sim = Simulation(sc)
+            sim.run()
+            runs.append((sim.score.copy(), sim.net.edge_set()))
+    finally:
+        numba.set_num_threads(old)
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    assert runs[0][1] == runs[1][1]
+
+
 def test_different_seeds_differ():
     a = scsim.simulate(small("sesame-2015", citizens=800, months=12))
     b = scsim.simulate(small("sesame-2015", citizens=800, months=12, **{"run.seed": 7}))

@@ -8,7 +8,7 @@ import pytest
 from scsim.behaviour import choice, value, value_slope
 from scsim.network import Network
 from scsim.scenario import load_preset
-from scsim.scoring import ScoreModel, association_pass, friend_terms
+from scsim.scoring import ScoreModel, association_pass, dragger_counts, friend_terms, register_pass
 
 
 def sm_for(preset="sesame-2015", **over):
@@ -35,10 +35,18 @@ def run_pass(net, pub, own, mode, posted=None, **kw):
     view[:, 0] = pub
     view[:, 1] = 0 if posted is None else posted
     out = dict(assoc=np.zeros(n), worst=np.zeros(n, np.int32), worst_drag=np.zeros(n), worst_kind=np.zeros(n, np.uint8),
-               nd=np.zeros(n, np.int32), listed=np.zeros(n, np.uint8), peer=np.zeros(n), w=np.zeros(n))
-    p = dict(points=120.0, family_weight=1.0, line=550.0, penalty=8.0, max_penalty=20.0, min_drag=0.0) | kw
-    association_pass(net.start, net.deg, net.nbr, net.kind, view, own.astype(float), mode, p["points"], p["family_weight"],
+               peer=np.zeros(n), w=np.zeros(n), unit=np.zeros(n))
+    p = dict(points=120.0, family_weight=1.0, line=550.0, penalty=8.0, max_penalty=20.0, min_drag=1e-9) | kw
+    own = own.astype(float)
+    association_pass(net.start, net.deg, net.nbr, net.kind, view, own, mode, p["points"], p["family_weight"],
                      p["line"], p["penalty"], p["max_penalty"], p["min_drag"], *out.values())
+    s_pub = view[:, 0].astype(float)
+    out["listed"] = np.zeros(n, np.bool_)
+    out["nd"] = np.zeros(n, np.int32)
+    register_pass(net.start, net.deg, net.nbr, net.kind, s_pub, own, out["unit"], mode, p["family_weight"], p["line"],
+                  p["min_drag"], out["listed"])
+    dragger_counts(net.start, net.deg, net.nbr, net.kind, s_pub, own, out["unit"], mode, p["family_weight"], p["line"],
+                   p["min_drag"], out["nd"])
     return out
 
 
@@ -58,6 +66,16 @@ def test_mean_association_and_draggers():
     contrib, drag = friend_terms(sm, np.array([1, 2, 3]), np.array([0, 1, 0], np.uint8), pub, 650.0)
     assert contrib.sum() == pytest.approx(out["assoc"][0], rel=1e-6)
     assert drag.max() == pytest.approx(out["worst_drag"][0], rel=1e-6)
+
+
+def test_register_threshold_lists_only_real_draggers():
+    net = Network(3, [0, 0], [1, 2])
+    pub = np.array([700, 690, 500.0])
+    out = run_pass(net, pub, pub, 1, min_drag=2.0)  # drags on 0: 120 (700-690)/1200 = 1.0 and 120 (200)/1200 = 20
+    assert list(out["listed"]) == [False, False, True]
+    assert out["nd"][0] == 1 and out["worst"][0] == 2
+    out = run_pass(net, pub, pub, 1, min_drag=50.0)
+    assert not out["listed"].any() and out["worst"][0] == -1 and out["worst_drag"][0] == 0
 
 
 def test_penalty_association_is_capped():

@@ -34,7 +34,7 @@ from .population import Population, make_population
 from .privileges import Regime, update_positions
 from .rng import Streams, uniform_array
 from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
-from .scoring import COMPONENTS, ScoreModel, association_pass
+from .scoring import COMPONENTS, ScoreModel, association_pass, dragger_counts, register_pass
 
 CUT_DRAG, CUT_CHURN, MADE_REPLACE, MADE_FORM = 0, 1, 2, 3
 REASONS = ("drag", "churn", "replace", "form")
@@ -136,8 +136,8 @@ class Simulation:
         self.worst = np.full(n, -1, np.int32)
         self.worst_drag = np.zeros(n)
         self.worst_kind = np.zeros(n, np.uint8)
-        self.n_draggers = np.zeros(n, np.int32)
-        self.listed = np.zeros(n, np.uint8)
+        self.drag_unit = np.zeros(n)
+        self.listed = np.zeros(n, np.bool_)
         self.peer_share = np.zeros(n)
         self.pub_weight = np.zeros(n)
 
@@ -157,7 +157,7 @@ class Simulation:
     # ------------------------------------------------------------------ checkpoints
     CARRIED = ("month", "n", "form_rate", "quota", "tilt", "behaviour_x", "own", "score", "assoc", "political", "clamp",
                "opted", "s_pub", "s_pub_prev", "own_ref", "sanctioned", "reach_posts", "last_post", "worst",
-               "worst_drag", "worst_kind", "n_draggers", "listed", "peer_share", "pub_weight")
+               "worst_drag", "worst_kind", "drag_unit", "listed", "peer_share", "pub_weight")
     NETWORK = ("start", "deg", "cap", "nbr", "kind", "tail", "slack", "min_slack", "n")
 
     def save_checkpoint(self, path) -> None:
@@ -264,14 +264,17 @@ class Simulation:
         self.reach_posts = any_post.astype(np.float32)
         self.last_post[any_post] = t
         self.own_ref = s_ref
-        self.listed[:] = 0
         view = np.empty((n, 2), np.float32)
         view[:, 0] = self.s_pub
         view[:, 1] = self.reach_posts
-        association_pass(net.start, net.deg, net.nbr, net.kind, view, s_ref,
-                         sm.assoc_mode, sm.assoc_points, sm.family_weight, sm.line, sm.penalty, sm.max_penalty,
-                         sm.min_drag, self.assoc, self.worst, self.worst_drag, self.worst_kind, self.n_draggers,
-                         self.listed, self.peer_share, self.pub_weight)
+        association_pass(net.start, net.deg, net.nbr, net.kind, view, s_ref, sm.assoc_mode, sm.assoc_points,
+                         sm.family_weight, sm.line, sm.penalty, sm.max_penalty, sm.min_drag, self.assoc, self.worst,
+                         self.worst_drag, self.worst_kind, self.peer_share, self.pub_weight, self.drag_unit)
+        if register_on and sm.assoc_mode:
+            register_pass(net.start, net.deg, net.nbr, net.kind, self.s_pub, s_ref, self.drag_unit, sm.assoc_mode,
+                          sm.family_weight, sm.line, sm.min_drag, self.listed)
+        else:
+            self.listed[:] = False
         raw = sm.base + self.own.sum(axis=0) + self.assoc - self.political
         self.score = np.clip(raw, sm.lo, sm.hi)
         self.clamp = self.score - raw
@@ -287,8 +290,6 @@ class Simulation:
         if sanctions_on:
             priority = uniform_array(keys["positions"], t, 0, n)
             positions = update_positions(pop.occupation, self.quota, self.sanctioned, rg.barred, priority)
-        if not register_on:
-            self.listed[:] = 0
 
         # 9. bragging
         bragged = np.empty(n, np.bool_)
@@ -416,8 +417,13 @@ class Simulation:
         cols["political"] = -self.political
         cols["clamp"] = self.clamp.copy()
         cols["sanctioned"] = self.sanctioned.copy()
-        cols["draggers"] = self.n_draggers.copy()
-        cols["listed"] = self.listed.astype(np.bool_)
+        draggers = np.zeros(self.n, np.int32)
+        if self.sm.assoc_mode:
+            sm = self.sm
+            dragger_counts(self.net.start, self.net.deg, self.net.nbr, self.net.kind, self.s_pub_prev, self.own_ref,
+                           self.drag_unit, sm.assoc_mode, sm.family_weight, sm.line, sm.min_drag, draggers)
+        cols["draggers"] = draggers
+        cols["listed"] = self.listed.copy()
         cols["last_post"] = self.last_post.copy()
         return cols
 

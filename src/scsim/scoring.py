@@ -84,21 +84,20 @@ class ScoreModel:
         return np.clip(total, self.lo, self.hi)
 
 
-@nb.njit(cache=True, inline="always")
-def _tie_weight(kind, family_weight):
-    return family_weight if kind == 1 else 1.0
-
-
 @nb.njit(cache=True, parallel=True)
 def association_pass(start, deg, nbr, kind, friend_view, own_ref,
                      mode, points, family_weight, line, penalty, max_penalty, min_drag,
-                     assoc, worst, worst_drag, worst_kind, n_draggers, listed, peer_share, pub_weight):
-    """One pass over every tie: association points, each citizen's worst dragger, who is listed
-    on the register, and the (reach-weighted) share of friends who posted last month.
+                     assoc, worst, worst_drag, worst_kind, peer_share, pub_weight, drag_unit):
+    """One pass over every tie, branch-free (the hottest loop of the month): association points,
+    each citizen's worst dragger (if it drags by at least ``min_drag``, i.e. is listed) and its
+    drag, and the (reach-weighted) share of friends who
+    posted last month. ``drag_unit[i]`` is the drag per unit of w * (s_i - s_j) (mean mode) or
+    per unit of w (penalty mode), for the register pass.
 
     ``friend_view`` is (n, 2) float32: last month's published score (NaN if none) and whether
     the post got through; packed so that one cache line serves both gathers."""
     n = start.shape[0]
+    fw1 = family_weight - 1.0
     for i in nb.prange(n):
         s0 = start[i]
         d = deg[i]
@@ -106,10 +105,11 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
         wsx = 0.0
         below = 0.0
         posted = 0.0
-        max_gap = 0.0
         ref = own_ref[i]
-        fw1 = family_weight - 1.0
-        for x in range(s0, s0 + d):  # branch-free: this loop is the hottest of the month
+        best = -1
+        best_gap = 0.0  # mean mode: max w (ref - s_j); penalty mode: max w over friends below the line
+        best_kind = 0
+        for x in range(s0, s0 + d):
             j = nbr[x]
             posted += friend_view[j, 1]
             sj = friend_view[j, 0]
@@ -118,56 +118,75 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
             w = (1.0 + fw1 * kind[x]) if pub else 0.0
             wsum += w
             wsx += w * sjz
-            below += w if sjz < line else 0.0
-            gap = w * (ref - sjz)
-            max_gap = gap if gap > max_gap else max_gap
+            under = w if sjz < line else 0.0
+            below += under
+            gap = w * (ref - sjz) if mode == 1 else under
+            if gap > best_gap:
+                best_gap = gap
+                best = j
+                best_kind = kind[x]
         peer_share[i] = posted / d if d > 0 else 0.0
         pub_weight[i] = wsum
-        best = -1
-        best_drag = 0.0
-        best_kind = 0
-        nd = 0
         a = 0.0
+        unit = 0.0
         if mode == 1:
             if wsum > 0:
                 a = points * (wsx / wsum - 350.0) / 600.0
                 unit = points / (600.0 * wsum)
-                for x in range(s0, s0 + d if unit * max_gap >= min_drag else s0):
-                    j = nbr[x]
-                    sj = friend_view[j, 0]
-                    if sj == sj and sj < ref:
-                        drag = unit * _tie_weight(kind[x], family_weight) * (ref - sj)
-                        if drag >= min_drag:
-                            nd += 1
-                            listed[j] = 1
-                            if drag > best_drag:
-                                best_drag = drag
-                                best = j
-                                best_kind = kind[x]
             else:
                 a = points * (ref - 350.0) / 600.0
         elif mode == 2:
             raw = penalty * below
             scale = 1.0 if raw <= max_penalty else max_penalty / raw
             a = -raw * scale
-            if below > 0:
-                for x in range(s0, s0 + d):
-                    j = nbr[x]
-                    sj = friend_view[j, 0]
-                    if sj == sj and sj < line:
-                        drag = penalty * _tie_weight(kind[x], family_weight) * scale
-                        if drag >= min_drag:
-                            nd += 1
-                            listed[j] = 1
-                            if drag > best_drag:
-                                best_drag = drag
-                                best = j
-                                best_kind = kind[x]
+            unit = penalty * scale
         assoc[i] = a
-        worst[i] = best
-        worst_drag[i] = best_drag
+        drag_unit[i] = unit
+        drag = unit * best_gap
+        listed_drag = best >= 0 and drag > 0 and drag >= min_drag
+        worst[i] = best if listed_drag else -1
+        worst_drag[i] = drag if listed_drag else 0.0
         worst_kind[i] = best_kind
-        n_draggers[i] = nd
+
+
+@nb.njit(cache=True, inline="always")
+def _drag(mode, unit_i, w, ref_i, sj, line):
+    """Drag of a friend with published score sj on citizen i (0 if it does not draw it down)."""
+    if mode == 1:
+        return unit_i * w * (ref_i - sj) if sj < ref_i else 0.0
+    return unit_i * w if sj < line else 0.0
+
+
+@nb.njit(cache=True, parallel=True)
+def register_pass(start, deg, nbr, kind, s_pub, own_ref, drag_unit, mode, family_weight, line, min_drag, listed):
+    """Credit China's register: citizen j is listed when it drags some friend by at least
+    ``min_drag``. Computed from j's side (a gather, no scattered writes)."""
+    n = start.shape[0]
+    for j in nb.prange(n):
+        sj = s_pub[j]
+        hit = False
+        if sj == sj:
+            for x in range(start[j], start[j] + deg[j]):
+                i = nbr[x]
+                w = family_weight if kind[x] == 1 else 1.0
+                if _drag(mode, drag_unit[i], w, own_ref[i], sj, line) >= min_drag:
+                    hit = True
+                    break
+        listed[j] = hit
+
+
+@nb.njit(cache=True, parallel=True)
+def dragger_counts(start, deg, nbr, kind, s_pub, own_ref, drag_unit, mode, family_weight, line, min_drag, out):
+    """Number of friends listed as dragging each citizen (for the citizens table)."""
+    for i in nb.prange(start.shape[0]):
+        c = 0
+        for x in range(start[i], start[i] + deg[i]):
+            sj = s_pub[nbr[x]]
+            if sj == sj:
+                w = family_weight if kind[x] == 1 else 1.0
+                if _drag(mode, drag_unit[i], w, own_ref[i], sj, line) >= min_drag:
+                    c += 1
+        out[i] = c
 
 
 def friend_terms(sm: ScoreModel, friends: np.ndarray, kinds: np.ndarray, s_pub: np.ndarray, own_ref: float):
