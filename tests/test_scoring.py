@@ -43,8 +43,8 @@ def run_pass(net, pub, own, mode, posted=None, **kw):
     s_pub = view[:, 0].astype(float)
     out["listed"] = np.zeros(n, np.bool_)
     out["nd"] = np.zeros(n, np.int32)
-    register_pass(net.start, net.deg, net.nbr, net.kind, s_pub, own, out["unit"], mode, p["family_weight"], p["line"],
-                  p["min_drag"], out["listed"])
+    register_pass(net.start, net.deg, net.nbr, net.kind, s_pub, np.c_[own, out["unit"]], mode, p["family_weight"],
+                  p["line"], p["min_drag"], out["listed"])
     dragger_counts(net.start, net.deg, net.nbr, net.kind, s_pub, own, out["unit"], mode, p["family_weight"], p["line"],
                    p["min_drag"], out["nd"])
     return out

@@ -234,9 +234,18 @@ def purchase_kernel(base_shares, valence, tilt, active, s_ref, shift, rate, poin
         z = 0.0
         bx = 0.0
         ap = 0.0
+        e = math.exp(g)  # valences are usually -1, 0 or +1: one exp serves them all
         for c in range(k):
             vc = valence[c]
-            sh = base_shares[i, c] * (math.exp(g * vc) if vc != 0.0 else 1.0)
+            if vc == 1.0:
+                f = e
+            elif vc == -1.0:
+                f = 1.0 / e
+            elif vc == 0.0:
+                f = 1.0
+            else:
+                f = math.exp(g * vc)
+            sh = base_shares[i, c] * f
             z += sh
             bx += sh * vc
             if vc > 0:

@@ -271,7 +271,10 @@ class Simulation:
                          sm.family_weight, sm.line, sm.penalty, sm.max_penalty, sm.min_drag, self.assoc, self.worst,
                          self.worst_drag, self.worst_kind, self.peer_share, self.pub_weight, self.drag_unit)
         if register_on and sm.assoc_mode:
-            register_pass(net.start, net.deg, net.nbr, net.kind, self.s_pub, s_ref, self.drag_unit, sm.assoc_mode,
+            ref_unit = np.empty((n, 2))
+            ref_unit[:, 0] = s_ref
+            ref_unit[:, 1] = self.drag_unit
+            register_pass(net.start, net.deg, net.nbr, net.kind, self.s_pub, ref_unit, sm.assoc_mode,
                           sm.family_weight, sm.line, sm.min_drag, self.listed)
         else:
             self.listed[:] = False
@@ -333,7 +336,7 @@ class Simulation:
         made = net.add_edges(seekers, target[seekers])
         mu, mv = seekers[made], target[seekers][made]
         m_reason = np.where(replace[mu], MADE_REPLACE, MADE_FORM).astype(np.uint8)
-        net.sort_slots()
+        net.sort_slots(np.unique(np.r_[cu[removed], cv[removed], mu, mv]))
         return MonthEvents(
             u=np.r_[cu[removed], mu].astype(np.int32),
             v=np.r_[cv[removed], mv].astype(np.int32),

@@ -158,9 +158,11 @@ def _drag(mode, unit_i, w, ref_i, sj, line):
 
 
 @nb.njit(cache=True, parallel=True)
-def register_pass(start, deg, nbr, kind, s_pub, own_ref, drag_unit, mode, family_weight, line, min_drag, listed):
+def register_pass(start, deg, nbr, kind, s_pub, ref_unit, mode, family_weight, line, min_drag, listed):
     """Credit China's register: citizen j is listed when it drags some friend by at least
-    ``min_drag``. Computed from j's side (a gather, no scattered writes)."""
+    ``min_drag`` (and by more than 0). Computed from j's side (a gather, no scattered writes);
+    ``ref_unit`` is (n, 2): each citizen's own reference score and drag unit, packed so one
+    cache line serves both."""
     n = start.shape[0]
     for j in nb.prange(n):
         sj = s_pub[j]
@@ -169,7 +171,8 @@ def register_pass(start, deg, nbr, kind, s_pub, own_ref, drag_unit, mode, family
             for x in range(start[j], start[j] + deg[j]):
                 i = nbr[x]
                 w = family_weight if kind[x] == 1 else 1.0
-                if _drag(mode, drag_unit[i], w, own_ref[i], sj, line) >= min_drag:
+                drag = _drag(mode, ref_unit[i, 1], w, ref_unit[i, 0], sj, line)
+                if drag > 0 and drag >= min_drag:
                     hit = True
                     break
         listed[j] = hit
@@ -184,7 +187,8 @@ def dragger_counts(start, deg, nbr, kind, s_pub, own_ref, drag_unit, mode, famil
             sj = s_pub[nbr[x]]
             if sj == sj:
                 w = family_weight if kind[x] == 1 else 1.0
-                if _drag(mode, drag_unit[i], w, own_ref[i], sj, line) >= min_drag:
+                drag = _drag(mode, drag_unit[i], w, own_ref[i], sj, line)
+                if drag > 0 and drag >= min_drag:
                     c += 1
         out[i] = c
 

@@ -21,9 +21,13 @@ from . import Check, Result, parallel_map
 
 PRESET = "sesame-2015"
 # The preset's association is worth 22 points, private drag is only guessed (no register until
-# 2020) and the network is dense (20 friends plus households): the effect is invisible there.
-# The reproduction makes association matter and the network sparse enough to fragment.
+# 2020), few opt in, and the network is dense (20 friends plus households): the effect is
+# invisible there. The reproduction scores everybody from the start (as Wei's lender does, and
+# so that both arms score the same citizens), makes association matter, publishes the register,
+# and makes the network sparse enough to fragment.
 STRONG = {
+    "phases.optin_start": None,
+    "phases.mandatory_start": "2015-01",
     "scoring.association.points": 200.0,
     "register.enabled": True,
     "register.start": "2015-01",
@@ -33,7 +37,7 @@ STRONG = {
 }
 CONFIGS = {"strong": STRONG, "default": {}}
 METRICS = ("degree_mean", "components", "giant_share", "isolated_share", "assort_capacity", "assort_score",
-           "tau_assortativity")
+           "tau_assortativity", "score_mean", "components_2plus")
 PAPER_DIRECTION = {"degree_mean": "fewer ties (-)", "assort_capacity": "more assortative (+)",
                    "components": "more components (+)", "giant_share": "smaller giant (-)"}
 
@@ -50,7 +54,9 @@ def measure(config: str, mode: str, seed: int, citizens: int, months: int) -> di
     rows = sim.run()
     last = rows[-1]
     net = sim.net
+    sizes = np.bincount(net.components())
     return {
+        "components_2plus": float((sizes >= 2).sum()),
         "degree_mean": float(last["degree_mean"]),
         "components": float(last["components"]),
         "giant_share": float(last["giant_share"]),
@@ -58,6 +64,7 @@ def measure(config: str, mode: str, seed: int, citizens: int, months: int) -> di
         "assort_capacity": net.assortativity(sim.pop.capacity),
         "assort_score": net.assortativity(sim.score),
         "tau_assortativity": float(last["tau_assortativity"]),
+        "score_mean": float(np.mean(sim.score)),
         "degree_series": np.array([r["degree_mean"] for r in rows]),
     }
 
@@ -94,7 +101,7 @@ def run(full: bool = False) -> Result:
 
     checks += [effect("degree_mean", -1), effect("assort_capacity", +1), effect("components", +1),
                effect("giant_share", -1)]
-    for k in ("assort_score", "isolated_share"):
+    for k in ("components_2plus", "isolated_share", "assort_score", "score_mean"):
         mean, lo, hi = e[k]
         checks.append(Check(f"strong: {k} (diff, 95% CI)", "-", f"{mean:+.3f} [{lo:+.3f}, {hi:+.3f}]", "reported", None))
     for k in ("degree_mean", "assort_capacity", "components"):
