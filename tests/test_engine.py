@@ -182,3 +182,15 @@ def test_monthly_metrics_cover_model_section_9():
     assert m["components"].notna().sum() == 2  # month 0 and month 12 (= last)
     for c in COMPONENTS[:4]:
         assert f"points_{c}" in m
+
+
+def test_daymude_expression_rule_is_selectable_and_follows_its_regimes():
+    """Under the Daymude rule, zero tolerance with a severe authority silences would-be
+    dissent; a tolerant authority (t = 1) silences nobody."""
+    base = small("social-credit-2020", citizens=2000, months=66, **{"behaviour.expression.rule": "daymude"})
+    harsh = scsim.simulate(base).metrics
+    lenient = scsim.simulate(base.with_overrides(**{"behaviour.expression.tolerance": 1.0})).metrics
+    after = slice(60, None)
+    assert harsh["self_censorship_rate"].iloc[after].mean() > 0.2
+    assert (lenient["self_censorship_rate"].iloc[after] == 0).all()
+    assert (harsh["self_censorship_rate"].iloc[:60] == 0).all()  # no politics before 2020

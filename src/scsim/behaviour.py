@@ -41,6 +41,7 @@ import numba as nb
 import numpy as np
 
 from .rng import uniform
+from .rules import daymude_action
 
 
 @nb.njit(cache=True, inline="always")
@@ -103,8 +104,16 @@ def choice_array(benefit, cost, temp):
 
 @nb.njit(cache=True, parallel=True)
 def expression_kernel(tau, s_ref, scored, reach, peer_share, rates, pens, expr_value, peer_strength,
-                      peer_ref, temp, th, val, line, cost, sd, key, month, would, posted, censored):
-    """Who would post each kind of content, who self-censors, whose post gets through."""
+                      peer_ref, temp, th, val, line, cost, sd, key, month, would, posted, censored,
+                      rule, nu, tolerance, proportional):
+    """Who would post each kind of content, who self-censors, whose post gets through.
+
+    rule 0 (logit): a would-be poster stays silent with probability choice(loss, value * tau).
+    rule 1 (daymude): the citizen expresses a* of its desired dissent tau, a* the optimum of
+    Daymude, Axelrod and Forrest's utility with boldness 1 (speaking valued at ``value`` per
+    unit), surveillance nu, tolerance t and severity loss / value; a would-be post (drawn at
+    rate * tau) is made when the same draw falls under rate * a*, so (tau - a*) / tau of them
+    are withheld."""
     n = tau.shape[0]
     for i in nb.prange(n):
         f = (peer_share[i] - peer_ref) / peer_ref
@@ -126,7 +135,12 @@ def expression_kernel(tau, s_ref, scored, reach, peer_share, rates, pens, expr_v
                 if v0 != v0:
                     v0 = value(s_ref[i], th, val, line, cost, sd)
                 loss = v0 - value(s_ref[i] - pens[k], th, val, line, cost, sd)
-                silent = uniform(key, month, 3 * k + 1, i) < choice(loss, expr_value * tau[i], temp)
+                if rule == 0:
+                    silent = uniform(key, month, 3 * k + 1, i) < choice(loss, expr_value * tau[i], temp)
+                else:
+                    severity = loss / expr_value if expr_value > 0 else np.inf
+                    a = daymude_action(tau[i], 1.0, nu, tolerance, severity, proportional)
+                    silent = uniform(key, month, 3 * k, i) >= rates[k] * a * peer
             censored[k, i] = silent
             if not silent:
                 posted[k, i] = reach[i] >= 1.0 or uniform(key, month, 3 * k + 2, i) < reach[i]

@@ -251,7 +251,8 @@ class Simulation:
         pens = sm.pen if political_on else np.zeros(k)
         bh.expression_kernel(pop.tau, s_ref, scored, reach, self.peer_share, rates, pens, ep.value,
                              ep.peer_strength, ep.peer_reference, temp, th, val, line, cost, sd,
-                             keys["expression"], t, would, posted, censored)
+                             keys["expression"], t, would, posted, censored, int(ep.rule == "daymude"),
+                             ep.surveillance, ep.tolerance, ep.punishment == "proportional")
 
         # 6. ties
         events = self._ties(t, scored, s_ref, register_on, th, val, line, cost, sd)
@@ -372,13 +373,15 @@ class Simulation:
         row["register_listed"] = int(self.listed.sum())
         row["sanctioned_share"] = float(self.sanctioned.mean())
         for k, name in enumerate(EXPRESSION_KINDS):
-            row[f"posts_{name}"] = float(f.posted[k].sum()) / n
-        row["posts_per_capita"] = float(f.posted.sum()) / n
-        would = int(f.would.sum())
+            row[f"posts_{name}"] = np.count_nonzero(f.posted[k]) / n
+        posts = np.count_nonzero(f.posted)
+        row["posts_per_capita"] = posts / n
+        would = np.count_nonzero(f.would)
         row["would_post_per_capita"] = would / n
-        row["self_censorship_rate"] = float(f.censored.sum()) / would if would else 0.0
-        row["silenced_by_sanction"] = float((f.would & ~f.censored & ~f.posted).sum()) / would if would else 0.0
-        row["posts_high_tau"] = float(f.posted[:, high].sum()) / max(int(high.sum()), 1)
+        censored = np.count_nonzero(f.censored)
+        row["self_censorship_rate"] = censored / would if would else 0.0
+        row["silenced_by_sanction"] = (would - censored - posts) / would if would else 0.0  # posts imply would
+        row["posts_high_tau"] = np.count_nonzero(f.posted & high) / max(np.count_nonzero(high), 1)
         ev = f.events
         row["edges"] = self.net.n_edges
         row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == CUT_DRAG)).sum())

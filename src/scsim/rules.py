@@ -28,8 +28,9 @@ no global RNG).
        uniform:       pi(a) = psi * [a > t]
        proportional:  pi(a) = psi * max(a - t, 0)
    and the citizen maximises  u(a) = beta * a - (nu + (1 - nu) a) * pi(a)
-   (equivalently -beta (delta - a) - E[punishment]: the loss from unexpressed desire). Closed form
-   (derivation in docs/validation.md):
+   (equivalently -beta (delta - a) - E[punishment]: the loss from unexpressed desire). This
+   utility is a reconstruction that reproduces the paper's published critical desires; closed
+   form (derivation in docs/validation.md):
        delta <= t                              a* = delta   (compliant: nothing to punish)
        uniform, beta > (1 - nu) psi and
            delta > d_u = (beta t + nu psi) / (beta - (1 - nu) psi)

@@ -242,7 +242,10 @@ class PurchaseParams(Section):
 
 
 class ExpressionParams(Section):
-    rule: Literal["logit"] = P("logit", "expression rule (logit: bounded-rational self-censorship)")
+    rule: Literal["logit", "daymude"] = P("logit", "self-censorship rule: logit (bounded-rational choice) or daymude (Daymude, Axelrod and Forrest 2025: each chooses how much of its desired dissent to express)")
+    surveillance: float = P(1.0, "daymude rule: share of expression the authority sees (nu)", "probability", ge=0, le=1)
+    tolerance: float = P(0.0, "daymude rule: dissent tolerated without punishment (t), on tau's scale", "", ge=0, le=1)
+    punishment: Literal["uniform", "proportional"] = P("uniform", "daymude rule: a fixed punishment, or one proportional to dissent above tolerance")
     rate_opinion: float = P(0.06, "monthly probability of a political opinion at tau = 1, before any fear", "probability", ge=0, le=1)
     rate_history: float = P(0.02, "monthly probability of an unofficial history at tau = 1", "probability", ge=0, le=1)
     rate_news: float = P(0.03, "monthly probability of embarrassing news at tau = 1", "probability", ge=0, le=1)

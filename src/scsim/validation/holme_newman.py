@@ -23,7 +23,6 @@ from ..rng import Streams
 from . import Check, Result, parallel_map
 
 PAPER_PHI_C = 0.458  # Holme & Newman's estimate for k = 4, gamma = 10
-PAPER = "phi_c ~ 0.46: one giant community below, small communities (size ~gamma) above"
 UNIFORM_CHUNK = 1 << 20
 
 
