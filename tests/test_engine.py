@@ -101,9 +101,10 @@ def test_same_seed_gives_identical_database(tmp_path):
     assert meta[0] == meta[1]
 
 
-def test_results_do_not_depend_on_the_number_of_threads():
+def test_results_do_not_depend_on_the_number_of_threads(monkeypatch):
     import numba
 
+    monkeypatch.setattr(Simulation, "SMALL", 0)  # small runs would otherwise use one thread anyway
     sc = small("social-credit-2020", citizens=1500, months=64)
     old = numba.get_num_threads()
     try:

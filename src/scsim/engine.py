@@ -205,7 +205,22 @@ class Simulation:
         return r.thresholds, r.values, r.line, (r.sanction_cost if sanctions_on else 0.0), self.sc.behaviour.perception_sd
 
     # ------------------------------------------------------------------ the month
+    SMALL = 50_000  # below this many citizens, thread start-up costs more than it saves
+
     def step(self) -> dict:
+        """Advance one month; returns its metrics."""
+        if self.n >= self.SMALL:
+            return self._step()
+        import numba
+
+        threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            return self._step()
+        finally:
+            numba.set_num_threads(threads)
+
+    def _step(self) -> dict:
         sc, sm, rg, pop, net, n, t = self.sc, self.sm, self.regime, self.pop, self.net, self.n, self.month
         bp = sc.behaviour
         # 1. calendar
