@@ -118,3 +118,12 @@ def test_own_components_points_method():
                             np.array([True, False]), np.array([1.0, 0.0]))
     assert own[:, 0] == pytest.approx([155, 110, 66, 88])
     assert own[:, 1] == pytest.approx([0, 0, 66 * 0.1, 0])
+
+
+def test_slope_table_interpolates_the_value_slope():
+    from scsim.behaviour import _interp, slope_table
+
+    th, val = np.array([600.0, 650.0, 700.0, 750.0]), np.array([0.15, 0.15, 0.3, 1.0])
+    table = slope_table(th, val, 550.0, 1.0, 10.0, 350.0, 950.0)
+    for s in (350.0, 548.93, 600.0, 701.37, 949.99, 950.0):
+        assert _interp(table, 350.0, s) == pytest.approx(value_slope(s, th, val, 550.0, 1.0, 10.0), rel=1e-4, abs=1e-9)

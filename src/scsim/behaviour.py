@@ -234,15 +234,41 @@ def new_tie_kernel(start, deg, nbr, seeking, s_pub, scored, pub_weight, triadic,
         target[i] = c
 
 
+SLOPE_STEP = 0.05  # points between entries of the V'(s) table
+
+
+@nb.njit(cache=True)
+def slope_table(th, val, line, cost, sd, lo, hi):
+    """V'(s) on a grid from lo to hi (the month's value curve is fixed: one table serves all)."""
+    m = int((hi - lo) / SLOPE_STEP) + 2
+    out = np.empty(m)
+    for q in range(m):
+        out[q] = value_slope(lo + q * SLOPE_STEP, th, val, line, cost, sd)
+    return out
+
+
+@nb.njit(cache=True, inline="always")
+def _interp(table, lo, s):
+    x = (s - lo) / SLOPE_STEP
+    if x <= 0:
+        return table[0]
+    q = int(x)
+    if q >= table.shape[0] - 1:
+        return table[-1]
+    f = x - q
+    return table[q] * (1.0 - f) + table[q + 1] * f
+
+
 @nb.njit(cache=True, parallel=True)
 def purchase_kernel(base_shares, valence, tilt, active, s_ref, shift, rate, points_per_valence,
-                    th, val, line, cost, sd, behaviour_x, approved_share):
-    """Tilt spending towards approved categories as far as the score rewards it."""
+                    slopes, lo, behaviour_x, approved_share):
+    """Tilt spending towards approved categories as far as the score rewards it (V' read from
+    ``slopes``, a ``slope_table`` starting at score ``lo``)."""
     n, k = base_shares.shape
     for i in nb.prange(n):
         target = 0.0
         if active[i]:
-            target = shift * value_slope(s_ref[i], th, val, line, cost, sd) * points_per_valence
+            target = shift * _interp(slopes, lo, s_ref[i]) * points_per_valence
         tilt[i] += rate * (target - tilt[i])
         g = tilt[i]
         z = 0.0

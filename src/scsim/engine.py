@@ -115,8 +115,7 @@ class Simulation:
         self.behaviour_x = np.zeros(n)
         approved = np.zeros(n)
         bh.purchase_kernel(self.pop.base_shares, self.valence, self.tilt, np.zeros(n, np.bool_), np.zeros(n),
-                           0.0, 0.0, 0.0, self.regime.thresholds, self.regime.values, 0.0, 0.0, 1.0,
-                           self.behaviour_x, approved)
+                           0.0, 0.0, 0.0, np.zeros(2), 0.0, self.behaviour_x, approved)
         self.own = self.sm.own_components(self.pop.history, self.pop.capacity, self.pop.occupation,
                                           self.pop.tertiary, self.behaviour_x)
         self.score = self.sm.standalone_score(self.own)
@@ -251,8 +250,9 @@ class Simulation:
         # 4. purchases
         pp = sc.purchases
         approved = np.empty(n)
+        slopes = bh.slope_table(th, val, line, cost, sd, sm.lo, sm.hi)
         bh.purchase_kernel(pop.base_shares, self.valence, self.tilt, scored & (sm.w[3] > 0), s_ref,
-                           pp.shift_strength, pp.adjust_rate, 0.5 * sm.w[3], th, val, line, cost, sd,
+                           pp.shift_strength, pp.adjust_rate, 0.5 * sm.w[3], slopes, sm.lo,
                            self.behaviour_x, approved)
 
         # 5. expression
