@@ -357,3 +357,18 @@ def test_interrupted_cli_run_leaves_no_folder(capsys, tmp_path, monkeypatch):
     assert "interrupted" in err and len(err.strip().splitlines()) == 1
     assert seen == [True]
     assert not folder.exists()
+
+
+def test_run_with_the_torch_backend_writes_the_same_database(tmp_path, capsys):
+    """`--backend torch` on the CPU: the same decisions as the NumPy backend, so the same tables."""
+    pytest.importorskip("torch", reason="the torch backend needs PyTorch")
+    args = ["run", "--preset", "sesame-2015", "--citizens", "800", "--months", "14", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "np")]) == 0
+    assert main([*args, "--backend", "torch", "--out", str(tmp_path / "pt")]) == 0
+    assert "no CUDA GPU found" in capsys.readouterr().err or __import__("torch").cuda.is_available()
+    cons = [duckdb.connect(str(tmp_path / d / "results.duckdb"), read_only=True) for d in ("np", "pt")]
+    for table in ("edges", "edge_events"):
+        a, b = (c.execute(f"SELECT * FROM {table} ORDER BY ALL").df() for c in cons)
+        assert len(a) > 0 and a.equals(b), table
+    a, b = (c.execute("SELECT month, opted_share, posts_per_capita, edges FROM metrics ORDER BY month").df() for c in cons)
+    assert a.equals(b)

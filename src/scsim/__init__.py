@@ -18,19 +18,21 @@ from .results import Explanation, Run
 from .scenario import Scenario, load_preset, load_scenario, preset_names
 
 
-def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: bool = False, graph=None) -> Run:
+def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: bool = False, graph=None,
+             backend: str = "numpy", device=None) -> Run:
     """Run a scenario (or a preset name) to the end. With ``out``, the run is also written to
     its DuckDB database in that folder (complete only if the run finishes). ``graph`` (a
     NetworkX graph or a ``scsim.network.Network``) replaces the scenario's network and sets
-    the number of citizens."""
+    the number of citizens. ``backend="torch"`` runs the step on PyTorch (a CUDA GPU when
+    there is one, else the CPU, with a note); the results match the NumPy backend's."""
 
-    from .engine import Simulation
+    from .backends import make_simulation
     from .store import RunWriter
 
     if isinstance(scenario, str):
         scenario = load_preset(scenario)
     t0 = time.perf_counter()
-    sim = Simulation(scenario, graph)  # bad input (e.g. an edge list) fails here, before any folder exists
+    sim = make_simulation(scenario, backend, device, graph)  # bad input (e.g. an edge list) fails here, before any folder exists
     writer = RunWriter(out, scenario, scenario.run.snapshot_every) if out is not None else None
     return _finish(sim, writer, progress, t0)
 

@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="run folder (default: runs/NAME-seedS-TIMESTAMP)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     r.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its last checkpoint")
+    r.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
+                   help="numpy (CPU, default) or torch (a CUDA GPU when there is one, else the CPU)")
 
     sub.add_parser("presets", help="list the presets")
     v = sub.add_parser("validate", help="check a scenario file")
@@ -104,12 +106,13 @@ def cmd_run(args) -> int:
         sc = _scenario(args)
         out = Path(args.out) if args.out else default_run_dir(sc.name, sc.run.seed)
         check_run_dir(out)
-        run = simulate(sc, out=out, progress=not args.quiet)
+        run = simulate(sc, out=out, progress=not args.quiet, backend=args.backend)
     seconds = time.perf_counter() - t0
     if not args.quiet:
         console = Console()
         summary = run.summary()
         table = Table(title=f"{sc.name}: {run._sim.n:,} citizens, {sc.run.months} months, seed {sc.run.seed}")
+        console.width = max(console.width, 100)
         for col in summary.columns:
             table.add_column(col, justify="left" if col == "metric" else "right")
         for row in summary.itertuples(index=False):

@@ -1,0 +1,1390 @@
+"""The monthly step on PyTorch tensors: a CUDA GPU when there is one, else the CPU.
+
+``TorchSimulation`` runs exactly the phases of ``scsim.engine.Simulation.step`` (see that
+module's docstring for their order) with tensor operations instead of Numba loops, and draws
+the SAME counter-based random numbers: ``uniform(key, month, slot, citizen)`` below reproduces
+``scsim.rng.uniform`` bit for bit with int64 arithmetic (multiplication wraps modulo 2**64 as
+uint64 does; logical right shifts are arithmetic shifts plus a mask). So from one state both
+backends take the same decisions, except where a float rounding difference of ~1e-16 (or
+~1e-7 for the float32 population columns, see below) falls on a decision boundary.
+
+The network keeps scsim.network.Network's slotted layout (``start``/``deg``/``cap``/``nbr``/
+``kind``), as tensors; free slots hold -1. Per-citizen passes over ties walk it column by
+column (the k-th used slot of every citizen with degree > k), which visits each citizen's ties in
+slot order as the Numba kernels do (so sums are added in the same order) and needs no per-slot
+owner array; the few citizens with many ties left over are done in one flat batch.
+
+Precision (see docs/gpu.md): population attributes that never change (tau, reliability,
+capacity, status, privacy cost, income, spending shares) are ``attr_dtype`` (float32 by
+default; float64 reproduces the CPU step to ~1e-16); everything that accumulates or must add up
+in a score's explanation (repayment record, components, score, association, political record,
+drag) is float64; published scores are float32 as in the CPU engine (which stores float32
+values in float64 arrays).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import numpy as np
+import torch
+
+from .. import behaviour as bh
+from .. import metrics as mx
+from ..engine import CUT_CHURN, CUT_DRAG, MADE_FORM, MADE_REPLACE, Flows, MonthEvents, Simulation
+from ..network import Network
+from ..population import OCC, Population
+from ..scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
+from ..scoring import COMPONENTS, OCCUPATION_WEIGHT, dragger_counts
+
+F64, F32, I64, I32, U8, BOOL = torch.float64, torch.float32, torch.int64, torch.int32, torch.uint8, torch.bool
+NO_CUDA_NOTE = "no CUDA GPU found: the torch backend runs on the CPU"
+
+
+def select_device(prefer: str = "cuda") -> tuple[torch.device, str | None]:
+    """The device to run on and, when it is not the one asked for, a one-line note saying so.
+
+    ``prefer``: "cuda" (or "cuda:N") falls back to the CPU where no CUDA GPU exists; "cpu"
+    is always honoured; "auto" is "cuda" without the note."""
+    if prefer in ("cuda", "auto") or prefer.startswith("cuda:"):
+        if torch.cuda.is_available():
+            return torch.device("cuda" if prefer == "auto" else prefer), None
+        return torch.device("cpu"), (None if prefer == "auto" else NO_CUDA_NOTE)
+    return torch.device(prefer), None
+
+
+# ------------------------------------------------------------------ counter-based draws
+
+
+def _signed(x: int) -> int:
+    """A uint64 constant as the int64 with the same bits."""
+    x = int(x) & (2**64 - 1)
+    return x - 2**64 if x >= 2**63 else x
+
+
+_GOLDEN = _signed(0x9E3779B97F4A7C15)
+_M1 = _signed(0xBF58476D1CE4E5B9)
+_M2 = _signed(0x94D049BB133111EB)
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+
+def _xorshift_(z: torch.Tensor, s: int) -> torch.Tensor:
+    """z ^= z >>> s (logical shift: arithmetic shift, then clear the copied sign bits)."""
+    return z.bitwise_xor_((z >> s).bitwise_and_((1 << (64 - s)) - 1))
+
+
+def _mix_(z: torch.Tensor) -> torch.Tensor:
+    """SplitMix64's finaliser, in place (int64 products wrap like uint64 ones)."""
+    _xorshift_(z, 30).mul_(_M1)
+    _xorshift_(z, 27).mul_(_M2)
+    return _xorshift_(z, 31)
+
+
+def uniform(key, month: int, slot: int, idx: torch.Tensor) -> torch.Tensor:
+    """scsim.rng.uniform(key, month, slot, i) for every i in ``idx`` (float64 in [0, 1))."""
+    z = idx.to(I64) | ((int(month) << 40) | (int(slot) << 32))
+    z.mul_(_GOLDEN).add_(_GOLDEN)
+    _mix_(z).bitwise_xor_(_signed(key))
+    _mix_(z)
+    return (z >> 11).bitwise_and_((1 << 53) - 1).to(F64).mul_(_TO_UNIT)
+
+
+# ------------------------------------------------------------------ behaviour primitives
+
+
+def _logistic(x: float) -> float:
+    """scsim.behaviour._logistic for a Python float (same formula, same libm)."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _value(s, th, val, line, cost, sd):
+    """V(s): perceived value of holding score s (scsim.behaviour.value), float64."""
+    v = torch.zeros_like(s)
+    for k in range(len(th)):
+        v += float(val[k]) * torch.sigmoid((s - float(th[k])) / sd)
+    if cost > 0:
+        v -= cost * torch.sigmoid((line - s) / sd)
+    return v
+
+
+def _choice(benefit, cost, temp):
+    """scsim.behaviour.choice: probability of acting for ``benefit`` at ``cost`` (tensor or float)."""
+    if isinstance(cost, torch.Tensor):
+        base = torch.sigmoid(-cost / temp)
+    else:
+        base = _logistic(-cost / temp)
+    p = (torch.sigmoid((benefit - cost) / temp) - base) / (1.0 - base)
+    return torch.where((benefit > 0) & (p > 0), p, 0.0)  # NaN -> 0, as the scalar version
+
+
+def _daymude_action(delta, beta, nu, t, psi, proportional):
+    """rules.daymude_action for tensors delta (desire) and psi (severity): the optimal
+    expressed dissent, branch for branch (NaN and inf behave as in the scalar version)."""
+    if not proportional:
+        slope = beta - (1.0 - nu) * psi
+        a = torch.where((slope > 0.0) & (delta > (beta * t + nu * psi) / slope), delta, t)
+    elif nu >= 1.0:
+        a = torch.where(beta >= psi, delta, t)
+    else:
+        d = 0.5 * (t + (beta - nu * psi) / ((1.0 - nu) * psi))
+        a = torch.where(d <= t, t, torch.where(d >= delta, delta, d))
+    return torch.where((delta <= t) | (psi <= 0.0), delta, a)
+
+
+# ------------------------------------------------------------------ small tensor helpers
+
+
+def _where(cond: torch.Tensor, a, b) -> torch.Tensor:
+    """torch.where that stays float64 when both branches are Python numbers (torch would
+    give float32 and round the parameters)."""
+    if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor):
+        return torch.full(cond.shape, float(b), dtype=F64, device=cond.device).masked_fill_(cond, float(a))
+    return torch.where(cond, a, b)
+
+
+def _take(a: torch.Tensor, cit: torch.Tensor | None) -> torch.Tensor:
+    """a[cit], or a itself for a walk batch over every citizen (cit None)."""
+    return a if cit is None else a[cit]
+
+
+def _add(acc: torch.Tensor, cit: torch.Tensor | None, v: torch.Tensor) -> None:
+    """acc[cit] += v (repeats in cit accumulate), or acc += v for a batch over every citizen."""
+    if cit is None:
+        acc.add_(v)
+    else:
+        acc.index_add_(0, cit, v)
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    """A numpy copy (on the CPU, .numpy() would share memory with the live state)."""
+    a = t.detach().cpu().numpy()
+    return a.copy() if t.device.type == "cpu" else a
+
+
+def _excl_cumsum(x: torch.Tensor) -> torch.Tensor:
+    out = torch.cumsum(x, 0)
+    return out - x
+
+
+def _rank_in_groups(sorted_keys: torch.Tensor) -> torch.Tensor:
+    """Position of each element within its run of equal keys (keys sorted)."""
+    m = sorted_keys.shape[0]
+    idx = torch.arange(m, device=sorted_keys.device)
+    if m == 0:
+        return idx
+    new = torch.ones(m, dtype=BOOL, device=sorted_keys.device)
+    new[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    return idx - torch.cummax(torch.where(new, idx, 0), 0).values
+
+
+def _first_occurrence(key: torch.Tensor) -> torch.Tensor:
+    """True where a key appears for the first time (in order)."""
+    m = key.shape[0]
+    if m == 0:
+        return torch.zeros(0, dtype=BOOL, device=key.device)
+    uniq, inv = torch.unique(key, return_inverse=True)
+    pos = torch.arange(m, device=key.device)
+    first = torch.full((uniq.shape[0],), m, dtype=I64, device=key.device).scatter_reduce_(0, inv, pos, "amin")
+    return first[inv] == pos
+
+
+def _pair_key(u: torch.Tensor, v: torch.Tensor, n: int) -> torch.Tensor:
+    return torch.minimum(u, v) * n + torch.maximum(u, v)
+
+
+# ------------------------------------------------------------------ the network on the device
+
+
+class TorchNetwork:
+    """scsim.network.Network's slotted adjacency as tensors.
+
+    Citizen i's ties are ``nbr[start[i] : start[i] + deg[i]]``, sorted by neighbour id at the
+    start of every month (as ``Network.sort_slots`` leaves them), followed by free slots (-1)
+    up to ``cap[i]``; slots past ``tail`` are free room for citizens that outgrow theirs. Cuts
+    swap-remove (the order ``new_tie_kernel`` then reads), makes append, and ``sort_slots``
+    re-sorts only the citizens touched this month. Slot indices are int64 (a 100M-citizen
+    network has more than 2**31 slots); neighbour ids are int32, kinds uint8."""
+
+    FLAT_SHARE = 16  # walk: the last columns, when few citizens have ties left, go in one batch
+
+    def __init__(self, n, start, deg, cap, nbr, kind, tail, slack=0.25, min_slack=4):
+        self.n = int(n)
+        self.start, self.deg, self.cap, self.nbr, self.kind = start, deg, cap, nbr, kind
+        self.tail = int(tail)
+        self.slack, self.min_slack = float(slack), int(min_slack)
+        self.regrowths = 0
+        self._dirty: list[torch.Tensor] = []
+
+    @property
+    def device(self) -> torch.device:
+        return self.nbr.device
+
+    # -- conversion
+    @classmethod
+    def from_numpy(cls, net: Network, device) -> "TorchNetwork":
+        """A copy of a CPU network. Stale ids in its free slots (swap-remove leaves them) are
+        cleared to -1 so that a slot is in use exactly when it holds an id."""
+        deg = net.deg.astype(np.int64)
+        used = np.repeat(net.start, deg) + (np.arange(deg.sum()) - np.repeat(np.cumsum(deg) - deg, deg))
+        nbr = np.full(len(net.nbr), -1, np.int32)
+        kind = np.zeros(len(net.kind), np.uint8)
+        nbr[used] = net.nbr[used]
+        kind[used] = net.kind[used]
+        t = lambda a, dt: torch.tensor(np.ascontiguousarray(a), dtype=dt, device=device)  # noqa: E731 (a copy)
+        out = cls(net.n, t(net.start, I64), t(net.deg, I32), t(net.cap, I32), t(nbr, I32), t(kind, U8),
+                  net.tail, net.slack, net.min_slack)
+        out.regrowths = getattr(net, "regrowths", 0)
+        return out
+
+    def to_numpy(self) -> Network:
+        """The same network as a scsim.network.Network (for edges, components, checkpoints)."""
+        net = object.__new__(Network)
+        net.n, net.slack, net.min_slack, net.tail = self.n, self.slack, self.min_slack, self.tail
+        net.start = self.start.cpu().numpy().astype(np.int64)
+        net.deg = self.deg.cpu().numpy().astype(np.int32)
+        net.cap = self.cap.cpu().numpy().astype(np.int32)
+        net.nbr = self.nbr.cpu().numpy().astype(np.int32)
+        net.kind = self.kind.cpu().numpy().astype(np.uint8)
+        net.regrowths = self.regrowths
+        return net
+
+    @staticmethod
+    def _layout(counts, slack, min_slack, device):
+        """(start, deg, cap, nbr, kind, tail) for these tie counts: Network._allocate's slack."""
+        c = counts.to(I64)
+        cap = c + torch.clamp_min(torch.ceil(c.to(F64) * slack).to(I64), min_slack)
+        start = _excl_cumsum(cap)
+        total = int(cap.sum().item())
+        extra = max(1024, int(total * 0.05))
+        nbr = torch.full((total + extra,), -1, dtype=I32, device=device)
+        kind = torch.zeros(total + extra, dtype=U8, device=device)
+        return start, torch.zeros_like(counts, dtype=I32), cap.to(I32), nbr, kind, total
+
+    # -- queries
+    @property
+    def n_edges(self) -> int:
+        return int(self.deg.sum().item()) // 2
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every tie once, as numpy (u, v, kind) with u < v, in order of u then v."""
+        return self.to_numpy().edges()
+
+    def edge_set(self) -> set[tuple[int, int, int]]:
+        u, v, k = self.edges()
+        return set(zip(u.tolist(), v.tolist(), k.tolist()))
+
+    def neighbours(self, i: int) -> np.ndarray:
+        s, d = int(self.start[i]), int(self.deg[i])
+        return self.nbr[s : s + d].cpu().numpy().copy()
+
+    def neighbour_kinds(self, i: int) -> np.ndarray:
+        s, d = int(self.start[i]), int(self.deg[i])
+        return self.kind[s : s + d].cpu().numpy().copy()
+
+    def segments(self, cits: torch.Tensor, first: torch.Tensor | int = 0):
+        """Flat (row, slot) pairs over the used slots of ``cits`` from their ``first``-th on,
+        in slot order; row indexes ``cits``."""
+        d = self.deg[cits].to(I64) - first
+        rows = torch.repeat_interleave(torch.arange(cits.shape[0], device=self.device), d)
+        x = torch.arange(rows.shape[0], device=self.device) - _excl_cumsum(d)[rows]
+        return rows, x + (self.start[cits] + first)[rows]
+
+    def walk(self, cits: torch.Tensor | None = None):
+        """Batches (citizens, slots, unique) that visit every used slot of ``cits`` (all by
+        default) in slot order: the k-th slot of each citizen with degree > k, k = 0, 1, ...
+        (each citizen once: unique; ``citizens`` is None while that is every citizen, in order,
+        so consumers need no gather); once fewer than 1/FLAT_SHARE of them have ties left, the
+        rest of their slots in one flat batch (a citizen may appear several times there, so
+        consumers reduce with index_add_/scatter_reduce_)."""
+        full = cits is None
+        if full:
+            d, s, total = self.deg, self.start, self.n
+        else:
+            d, s, total = self.deg[cits], self.start[cits], cits.shape[0]
+        if total == 0:
+            return
+        active = (total - torch.cumsum(torch.bincount(d.to(I64)), 0)).tolist()  # active[k] = #(d > k)
+        cur = total
+        k = 0
+        while k < len(active) and active[k] > 0:
+            if active[k] != cur:
+                keep = d > k
+                cits = torch.nonzero(keep).squeeze(1) if full else cits[keep]
+                s, d = s[keep], d[keep]
+                full = False
+                cur = active[k]
+            if cur * self.FLAT_SHARE < total and k + 1 < len(active) and active[k + 1] > 0:
+                rows, x = self.segments(cits, k)
+                yield cits[rows], x, False
+                return
+            yield (None if full else cits), s + k, True
+            k += 1
+
+    def find(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Slot of b in a's ties, or -1 (a scan of a's ties: they may be unsorted mid-month)."""
+        out = torch.full((a.shape[0],), -1, dtype=I64, device=self.device)
+        if a.shape[0] == 0:
+            return out
+        rows, x = self.segments(a)
+        hit = self.nbr[x] == b.to(I32)[rows]
+        return out.scatter_reduce_(0, rows[hit], x[hit], "amax")
+
+    def has_edge(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Whether a-b is a tie (scanning the end with fewer ties)."""
+        swap = self.deg[b] < self.deg[a]
+        return self.find(torch.where(swap, b, a), torch.where(swap, a, b)) >= 0
+
+    # -- changes (same semantics as Network.remove_edges / add_edges / sort_slots)
+    def remove_edges(self, u: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cut ties in order; returns which existed (and were cut) and their kinds. A pair
+        asked twice is cut once. Each citizen's cuts are swap-removes in batch order, one
+        round per cut, so its slots end in the order Network.remove_edges leaves them."""
+        m = u.shape[0]
+        kinds = torch.zeros(m, dtype=U8, device=self.device)
+        if m == 0:
+            return torch.zeros(0, dtype=BOOL, device=self.device), kinds
+        u, v = u.to(I64), v.to(I64)
+        x = self.find(u, v)
+        removed = _first_occurrence(_pair_key(u, v, self.n)) & (x >= 0) & (u != v)
+        kinds[removed] = self.kind[x[removed]]
+        ru, rv = u[removed], v[removed]
+        e = torch.arange(ru.shape[0], device=self.device)
+        c, p, e = torch.cat([ru, rv]), torch.cat([rv, ru]), torch.cat([e, e])
+        order = torch.argsort(c * max(ru.shape[0], 1) + e)
+        c, p = c[order], p[order]
+        rank = _rank_in_groups(c)
+        for r in range(int(rank.max().item()) + 1 if c.shape[0] else 0):
+            sel = rank == r
+            cc, pp = c[sel], p[sel]  # at most one cut per citizen in a round
+            xx = self.find(cc, pp)
+            last = self.start[cc] + self.deg[cc].to(I64) - 1
+            self.nbr[xx] = self.nbr[last]
+            self.kind[xx] = self.kind[last]
+            self.nbr[last] = -1
+            self.kind[last] = 0
+            self.deg[cc] -= 1
+        self._dirty.append(c)
+        return removed, kinds
+
+    def add_edges(self, u: torch.Tensor, v: torch.Tensor, kind: torch.Tensor | None = None) -> torch.Tensor:
+        """Make ties in order; self-loops, existing ties and repeats are skipped. Returns which
+        were made. New ties are appended (a citizen without room moves to the tail with twice
+        the capacity; when the tail is full, everything is regrown with fresh slack)."""
+        m = u.shape[0]
+        if m == 0:
+            return torch.zeros(0, dtype=BOOL, device=self.device)
+        u, v = u.to(I64), v.to(I64)
+        made = _first_occurrence(_pair_key(u, v, self.n)) & (u != v)
+        made &= ~self.has_edge(u, v)
+        k = torch.zeros(m, dtype=U8, device=self.device) if kind is None else kind.to(U8)
+        a, b, k = u[made], v[made], k[made]
+        ends, other, k = torch.cat([a, b]), torch.cat([b, a]), torch.cat([k, k])
+        order = torch.argsort(ends, stable=True)
+        ends, other, k = ends[order], other[order], k[order]
+        cits, cnt = torch.unique_consecutive(ends, return_counts=True)
+        need = self.deg[cits].to(I64) + cnt
+        over = need > self.cap[cits]
+        if bool(over.any()):
+            oc = cits[over]
+            new_cap = torch.maximum(torch.clamp_min(2 * self.cap[oc].to(I64), 4), need[over])
+            if self.tail + int(new_cap.sum().item()) > self.nbr.shape[0]:
+                self._regrow(cits, cnt)
+            else:
+                self._relocate(oc, new_cap)
+        pos = self.start[ends] + self.deg[ends].to(I64) + _rank_in_groups(ends)
+        self.nbr[pos] = other.to(I32)
+        self.kind[pos] = k
+        self.deg[cits] += cnt.to(I32)
+        self._dirty.append(cits)
+        return made
+
+    def sort_slots(self) -> None:
+        """Re-sort the ties of the citizens touched since the last call by neighbour id."""
+        if not self._dirty:
+            return
+        d = torch.unique(torch.cat(self._dirty))
+        self._dirty = []
+        rows, x = self.segments(d)
+        order = torch.argsort(rows * self.n + self.nbr[x].to(I64))
+        self.nbr[x] = self.nbr[x][order]
+        self.kind[x] = self.kind[x][order]
+
+    def _relocate(self, cits: torch.Tensor, new_cap: torch.Tensor) -> None:
+        """Move these citizens' ties to the free tail with the given capacities."""
+        offs = self.tail + _excl_cumsum(new_cap)
+        rows, x = self.segments(cits)
+        y = offs[rows] + (x - self.start[cits][rows])
+        self.nbr[y] = self.nbr[x]
+        self.kind[y] = self.kind[x]
+        self.nbr[x] = -1
+        self.kind[x] = 0
+        self.start[cits] = offs
+        self.cap[cits] = new_cap.to(I32)
+        self.tail += int(new_cap.sum().item())
+
+    def _regrow(self, cits: torch.Tensor, extra: torch.Tensor, chunk: int = 1 << 22) -> None:
+        """Fresh layout with room for ``extra`` more ties of ``cits`` plus the usual slack; the
+        ties are copied over a chunk of citizens at a time (bounded temporaries)."""
+        counts = self.deg.clone().to(I64)
+        counts[cits] += extra
+        start, _, cap, nbr, kind, tail = self._layout(counts, self.slack, self.min_slack, self.device)
+        for c0 in range(0, self.n, chunk):
+            c = torch.arange(c0, min(self.n, c0 + chunk), device=self.device)
+            rows, x = self.segments(c)
+            y = start[c][rows] + (x - self.start[c][rows])
+            nbr[y] = self.nbr[x]
+            kind[y] = self.kind[x]
+        self.start, self.cap, self.nbr, self.kind, self.tail = start, cap, nbr, kind, tail
+        self.regrowths += 1
+
+
+# ------------------------------------------------------------------ the simulation
+
+
+# Simulation.CARRIED arrays and their dtypes on the device ("own" is (4, n), the rest (n,)).
+_STATE_DTYPES = {
+    "tilt": F64, "behaviour_x": F64, "own": F64, "score": F64, "assoc": F64, "political": F64, "clamp": F64,
+    "opted": BOOL, "s_pub": F32, "s_pub_prev": F32, "own_ref": F64, "sanctioned": BOOL, "reach_posts": F32,
+    "last_post": I32, "worst": I32, "worst_drag": F64, "worst_kind": U8, "drag_unit": F64, "listed": BOOL,
+    "peer_share": F64, "pub_weight": F64,
+}
+_SCALARS = ("month", "n", "form_rate", "quota")
+# Population columns the step reads; the static ones take attr_dtype.
+_ATTRS = ("tau", "reliability", "capacity", "status_seeking", "privacy_cost", "income")
+
+
+class TorchSimulation:
+    """One scenario on one seed, stepped with PyTorch on ``device``; same API as Simulation.
+
+    ``world``: None builds population and network with scsim's CPU code (so the initial state
+    equals ``Simulation(scenario)``'s); a numpy ``Simulation`` is copied as it stands; any other
+    value is a graph for ``Simulation(scenario, graph)``. ``TorchSimulation.synthetic`` builds a
+    (statistically equivalent) world directly on the device instead, for sizes where the CPU
+    builder is too slow. ``net_metrics_limit``: network-wide metrics (components, dissenter
+    clusters, assortativity) are computed on the CPU up to this many citizens, NaN above.
+
+    State lives on the device as tensors under the CPU engine's names (``score``, ``s_pub``,
+    ``net``, ...); ``flows`` holds the month's per-citizen results as tensors except
+    ``flows.events``, numpy arrays as the store reads them. ``to_simulation()`` goes back."""
+
+    # what only depends on the scenario, and the calendar: the CPU engine's own code
+    _configure = Simulation._configure
+    phase_name = Simulation.phase_name
+    is_network_month = Simulation.is_network_month
+    _value_args = Simulation._value_args
+
+    def __init__(self, scenario: Scenario, device=None, world=None, *, attr_dtype=F32,
+                 net_metrics_limit: int = 2_000_000):
+        if isinstance(world, Simulation):
+            sim = world
+        else:
+            sim = Simulation(scenario, world)
+        self._setup(scenario, device, attr_dtype, net_metrics_limit)
+        self._load(sim)
+
+    @classmethod
+    def from_simulation(cls, sim: Simulation, device=None, **kw) -> "TorchSimulation":
+        """A copy of a numpy simulation's full current state, on ``device``."""
+        return cls(sim.sc, device=device, world=sim, **kw)
+
+    def _setup(self, scenario, device, attr_dtype, net_metrics_limit) -> None:
+        if device is None:
+            device, note = select_device("cuda")
+            if note:
+                print(f"scsim: {note}", file=sys.stderr)
+        self.device = torch.device(device)
+        self.attr_dtype = attr_dtype
+        self.net_metrics_limit = int(net_metrics_limit)
+        self._configure(scenario)
+        self.flows: Flows | None = None
+        self.timings: list[float] = []
+        self.profile_phases = False  # time each phase (see _lap)
+        self.phase_seconds: dict[str, float] = {}
+        self.pop: Population | None = None  # CPU population (columns the device does not hold)
+        self._barred = torch.tensor(self.regime.barred.astype(np.int64), device=self.device)
+        self._occ_weight = torch.tensor(OCCUPATION_WEIGHT, dtype=F64, device=self.device)
+
+    def _t(self, a, dtype) -> torch.Tensor:
+        """A device copy (never a view of the numpy array: the step updates state in place)."""
+        return torch.tensor(np.ascontiguousarray(a), dtype=dtype, device=self.device)
+
+    def _load(self, sim: Simulation) -> None:
+        """Copy a numpy simulation's population, network and carried state to the device."""
+        missing = set(Simulation.CARRIED) - set(_STATE_DTYPES) - set(_SCALARS)
+        if missing:  # the CPU engine grew state this port does not know: fail loudly, not silently
+            raise NotImplementedError(f"torch backend: carried state {sorted(missing)} is not ported")
+        pop = sim.pop
+        self.pop = pop
+        self.n = int(sim.n)
+        self.month = int(sim.month)
+        self.form_rate = float(sim.form_rate)
+        self.quota = np.asarray(sim.quota).copy()
+        for name in _ATTRS:
+            setattr(self, name, self._t(getattr(pop, name), self.attr_dtype))
+        self.base_shares = self._t(pop.base_shares.T, self.attr_dtype)  # (categories, n): one column at a time
+        self.history = self._t(pop.history, F64)
+        self.occupation = self._t(pop.occupation, U8)
+        self.tertiary = self._t(pop.tertiary, BOOL)
+        self.high = self._t(pop.tau >= mx.HIGH_TAU, BOOL)
+        self.net = TorchNetwork.from_numpy(sim.net, self.device)
+        for name, dt in _STATE_DTYPES.items():
+            setattr(self, name, self._t(np.asarray(getattr(sim, name)), dt))
+        self.ids = torch.arange(self.n, device=self.device)
+
+    # ------------------------------------------------------------------ synthetic worlds
+    @classmethod
+    def synthetic(cls, scenario: Scenario, citizens: int | None = None, device=None, *, attr_dtype=F32,
+                  net_metrics_limit: int = 2_000_000, chunk: int = 1 << 22) -> "TorchSimulation":
+        """Population and Watts-Strogatz network drawn directly on ``device`` (no households:
+        every tie is a friendship). Same distributions as the CPU builder, different draws:
+        statistically equivalent, not bit-identical. For sizes where the CPU builder is too slow
+        (the 100M-citizen GPU benchmark)."""
+        n = int(citizens or scenario.population.citizens)
+        if scenario.network.model != "watts-strogatz":
+            raise NotImplementedError("TorchSimulation.synthetic builds watts-strogatz networks, "
+                                      f"not {scenario.network.model}")
+        if n != scenario.population.citizens:
+            scenario = scenario.with_overrides(**{"population.citizens": n})
+        self = object.__new__(cls)
+        self._setup(scenario, device, attr_dtype, net_metrics_limit)
+        self.n, self.month = n, 0
+        gen = torch.Generator(device=self.device).manual_seed(int(self.streams.key("population")) & (2**63 - 1))
+        self._draw_population(gen)
+        nw = scenario.network
+        key = _signed(self.streams.key("network"))
+        self.net = _watts_strogatz(n, nw.mean_degree, nw.rewire, key, self.device, chunk)
+        self.ids = torch.arange(n, device=self.device)
+        self._initial_state()
+        return self
+
+    def _draw_population(self, gen: torch.Generator) -> None:
+        """scsim.population.make_population's distributions, drawn with torch."""
+        p, n, dev, A = self.sc.population, self.n, self.device, self.attr_dtype
+
+        def beta(a, b):
+            ga = torch._standard_gamma(torch.full((n,), float(a), dtype=F32, device=dev), generator=gen)
+            gb = torch._standard_gamma(torch.full((n,), float(b), dtype=F32, device=dev), generator=gen)
+            return ga / (ga + gb)
+
+        def normal():
+            return torch.randn(n, dtype=F32, device=dev, generator=gen)
+
+        tau = beta(p.tau_alpha, p.tau_beta)
+        self.high = tau >= mx.HIGH_TAU
+        rho = p.income_asset_correlation
+        z_inc = normal()
+        z_ast = rho * z_inc + math.sqrt(1 - rho * rho) * normal()
+        self.income = (p.income_median * torch.exp(p.income_sigma * z_inc)).to(A)
+        capacity = torch.special.ndtr((z_inc + z_ast) / math.sqrt(2 + 2 * rho))
+        del z_inc, z_ast
+        reliability = beta(p.reliability_alpha, p.reliability_beta)
+        self.history = torch.clamp(reliability.to(F64) + 0.02 * normal().to(F64), 0, 1)
+        order = torch.argsort(capacity + 0.15 * normal(), descending=True)
+        self.occupation = torch.zeros(n, dtype=U8, device=dev)
+        pos = 0
+        for name in ("official", "reporter", "ceo", "statistician"):
+            count = int(round(getattr(p, f"{name}_share") * n))
+            self.occupation[order[pos : pos + count]] = OCC[name]
+            pos += count
+        order = torch.argsort(capacity + 0.3 * normal(), descending=True)
+        self.tertiary = torch.zeros(n, dtype=BOOL, device=dev)
+        self.tertiary[order[: int(round(p.tertiary_share * n))]] = True
+        del order
+        self.status_seeking = beta(p.status_alpha, p.status_beta).to(A)
+        self.privacy_cost = (p.privacy_cost + p.privacy_cost_tau * tau.to(F64)).to(A)
+        cats = self.sc.purchases.categories
+        mean = np.array([c.share for c in cats], np.float64)
+        mean /= mean.sum()
+        shares = torch.stack([torch._standard_gamma(torch.full((n,), float(self.sc.purchases.concentration * m),
+                                                                dtype=F32, device=dev), generator=gen) for m in mean])
+        self.base_shares = (shares / shares.sum(0).clamp_min(1e-30)).to(A)
+        self.tau, self.capacity, self.reliability = tau.to(A), capacity.to(A), reliability.to(A)
+
+    def _initial_state(self) -> None:
+        """Simulation.__init__'s initial state, from the device population and network."""
+        n, dev, sm = self.n, self.device, self.sm
+        friend_slots = int(((self.net.kind == 0) & (self.net.nbr >= 0)).sum().item())
+        self.form_rate = self.sc.behaviour.ties.churn * (friend_slots // 2) / n
+        self.quota = torch.bincount(self.occupation.to(I64), minlength=len(OCCUPATIONS)).cpu().numpy()
+        z = lambda dt=F64: torch.zeros(n, dtype=dt, device=dev)  # noqa: E731
+        self.tilt = z()
+        self.behaviour_x = z()
+        self._purchases(torch.zeros(n, dtype=BOOL, device=dev), z(), 0.0, 0.0, 0.0, self.regime.thresholds,
+                        self.regime.values, 0.0, 0.0, 1.0)
+        self.own = self._own_components()
+        self.score = self._standalone_score(self.own)
+        self.assoc, self.political, self.clamp = z(), z(), z()
+        self.opted = z(BOOL)
+        self.s_pub = torch.full((n,), float("nan"), dtype=F32, device=dev)
+        if self.mandatory_step is not None and self.mandatory_step <= 0:
+            self.opted[:] = True
+            self.s_pub = self.score.to(F32)
+        self.s_pub_prev = torch.full((n,), float("nan"), dtype=F32, device=dev)
+        self.own_ref = self.score.clone()
+        self.sanctioned = z(BOOL)
+        self.reach_posts = z(F32)
+        self.last_post = torch.full((n,), -(10**6), dtype=I32, device=dev)
+        self.worst = torch.full((n,), -1, dtype=I32, device=dev)
+        self.worst_drag = z()
+        self.worst_kind = z(U8)
+        self.drag_unit = z()
+        self.listed = z(BOOL)
+        self.peer_share = z()
+        self.pub_weight = z()
+
+    # ------------------------------------------------------------------ back to numpy
+    def population(self) -> Population:
+        """The population as CPU columns, with the month's repayment records and positions.
+        (A synthetic world holds only what the step reads: assets and age are NaN there.)"""
+        cpu = _numpy
+        if self.pop is not None:
+            cols = {k: v for k, v in vars(self.pop).items()}
+            cols["history"], cols["occupation"] = cpu(self.history), cpu(self.occupation)
+            return Population(**cols)
+        nan = np.full(self.n, np.nan)
+        return Population(
+            tau=cpu(self.tau).astype(np.float64), income=cpu(self.income).astype(np.float64), assets=nan,
+            capacity=cpu(self.capacity).astype(np.float64), reliability=cpu(self.reliability).astype(np.float64),
+            history=cpu(self.history), occupation=cpu(self.occupation), tertiary=cpu(self.tertiary),
+            status_seeking=cpu(self.status_seeking).astype(np.float64),
+            privacy_cost=cpu(self.privacy_cost).astype(np.float64),
+            base_shares=np.ascontiguousarray(cpu(self.base_shares).T.astype(np.float32)), age=nan.copy(),
+            generation=np.zeros(self.n, np.int16), household=np.arange(self.n, dtype=np.int32),
+            provocateur=np.zeros(self.n, np.bool_))
+
+    def to_simulation(self) -> Simulation:
+        """A numpy Simulation in this state (for checkpoints, or to carry on on the CPU)."""
+        sim = object.__new__(Simulation)
+        sim._configure(self.sc)
+        sim.month, sim.n, sim.form_rate, sim.quota = self.month, self.n, self.form_rate, self.quota.copy()
+        f64 = {"s_pub", "s_pub_prev"}  # float32 values in float64 arrays, as the CPU engine keeps them
+        for name in _STATE_DTYPES:
+            a = _numpy(getattr(self, name))
+            setattr(sim, name, a.astype(np.float64) if name in f64 else a)
+        sim.net = self.net.to_numpy()
+        sim.pop = self.population()
+        sim.flows = None
+        sim.timings = []
+        return sim
+
+    def save_checkpoint(self, path) -> None:
+        """The CPU engine's checkpoint (a resumed run continues on the CPU engine, identically
+        up to float rounding)."""
+        self.to_simulation().save_checkpoint(path)
+
+    # ------------------------------------------------------------------ pieces of the month
+    def _own_components(self) -> torch.Tensor:
+        """ScoreModel.own_components: (4, n) points of the components that depend on the citizen alone."""
+        w = self.sm.w
+        character = 0.5 * self._occ_weight[self.occupation.to(I64)] + 0.5 * self.tertiary.to(F64)
+        return torch.stack([float(w[0]) * self.history, float(w[1]) * self.capacity.to(F64),
+                            float(w[2]) * character, float(w[3]) * self.behaviour_x])
+
+    def _standalone_score(self, own: torch.Tensor) -> torch.Tensor:
+        sm = self.sm
+        total = sm.base + own.sum(0)
+        if sm.assoc_mode == 1 and sm.assoc_points > 0:
+            k = sm.assoc_points / 600.0
+            total = (total - 350.0 * k) / (1.0 - k)
+        return torch.clamp(total, sm.lo, sm.hi)
+
+    def _slope(self, s, th, val, line, cost, sd) -> torch.Tensor:
+        """V'(s) as the CPU purchase kernel reads it: from the month's table (the engine's own
+        behaviour.slope_table), interpolated as behaviour._interp does."""
+        lo, step = self.sm.lo, bh.SLOPE_STEP
+        table = torch.tensor(bh.slope_table(th, val, line, cost, sd, lo, self.sm.hi), dtype=F64, device=self.device)
+        x = (s - lo) / step
+        q = x.to(I64).clamp(0, table.shape[0] - 2)  # int(x) where it is used
+        f = x - q
+        out = table[q] * (1.0 - f) + table[q + 1] * f
+        out = torch.where(x.to(I64) >= table.shape[0] - 1, table[-1], out)
+        return torch.where(x <= 0, table[0], out)
+
+    def _purchases(self, active, s_ref, shift, rate, ppv, th, val, line, cost, sd) -> torch.Tensor:
+        """scsim.behaviour.purchase_kernel: updates tilt and behaviour_x; returns approved shares."""
+        target = torch.where(active, shift * self._slope(s_ref, th, val, line, cost, sd) * ppv, 0.0)
+        self.tilt += rate * (target - self.tilt)
+        g = self.tilt
+        z = torch.zeros_like(g)
+        bx = torch.zeros_like(g)
+        ap = torch.zeros_like(g)
+        e = torch.exp(g)  # as the CPU kernel: valences +1 / -1 share one exp (1/e for -1)
+        for c, vc in enumerate(self.valence.tolist()):
+            sh = self.base_shares[c].to(F64)
+            if vc == 1.0:
+                sh = sh * e
+            elif vc == -1.0:
+                sh = sh * (1.0 / e)
+            elif vc != 0.0:
+                sh = sh * torch.exp(g * vc)
+            z += sh
+            bx += sh * vc
+            if vc > 0:
+                ap += sh
+        self.behaviour_x = 0.5 + 0.5 * bx / z
+        return ap / z
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> dict:
+        """One month: the phases of Simulation.step, in the same order, on tensors."""
+        sc, sm, rg, n, t, dev = self.sc, self.sm, self.regime, self.n, self.month, self.device
+        bp = sc.behaviour
+        keys = self.keys
+        # 1. calendar
+        phase = self.phase_name(t)
+        sanctions_on = rg.sanctions_on(t)
+        political_on = sm.political and t >= self.political_step
+        register_on = sc.register.enabled and t >= self.register_step
+        th, val, line, cost, sd = self._value_args(sanctions_on)
+        temp = bp.temperature
+        ids = self.ids
+
+        self._lap(None)
+        # 2. economy
+        e = sc.economy
+        if len(th):
+            has_loan = self.opted & (self.s_pub.to(F64) >= float(th[0]))
+        else:
+            has_loan = torch.zeros(n, dtype=BOOL, device=dev)
+        p_due = _where(has_loan, e.borrow_prob + e.loan_boost, e.borrow_prob + 0.0)
+        due = uniform(keys["economy"], t, 0, ids) < p_due
+        del p_due, has_loan
+        d_idx = torch.nonzero(due).squeeze(1)
+        ok = uniform(keys["economy"], t, 1, d_idx) < self.reliability[d_idx].to(F64)
+        defaulted = torch.zeros(n, dtype=BOOL, device=dev)
+        defaulted[d_idx] = ~ok
+        h = self.history[d_idx]
+        self.history[d_idx] = h + e.history_rate * (ok.to(F64) - h)
+        del d_idx, ok, h
+
+        self._lap("economy")
+        # 3. opting in
+        if phase == "mandatory":
+            self.opted[:] = True
+        elif phase == "opt-in":
+            c = torch.nonzero(~self.opted).squeeze(1)
+            c = c[uniform(keys["optin"], t, 0, c) < bp.optin.rate]
+            p = _choice(_value(self.score[c], th, val, 0.0, 0.0, sd), self.privacy_cost[c].to(F64), temp)
+            self.opted[c[uniform(keys["optin"], t, 1, c) < p]] = True
+        scored = self.opted
+        pub64 = self.s_pub.to(F64)
+        s_ref = torch.where(torch.isnan(pub64), self.score, pub64)  # own last score
+        del pub64
+
+        self._lap("opt-in")
+        # 4. purchases
+        pp = sc.purchases
+        approved = self._purchases(scored & bool(sm.w[3] > 0), s_ref, pp.shift_strength, pp.adjust_rate,
+                                   0.5 * float(sm.w[3]), th, val, line, cost, sd)
+
+        self._lap("purchases")
+        # 5. expression
+        ep = bp.expression
+        k = len(EXPRESSION_KINDS)
+        rates = (ep.rate_opinion, ep.rate_history, ep.rate_news)
+        pens = [float(x) for x in sm.pen] if political_on else [0.0] * k
+        peer = torch.clamp(1.0 + ep.peer_strength * ((self.peer_share - ep.peer_reference) / ep.peer_reference),
+                           1.0 - ep.peer_strength, 1.0 + ep.peer_strength)
+        tau64 = self.tau.to(F64)
+        would = torch.empty((k, n), dtype=BOOL, device=dev)
+        posted = torch.empty((k, n), dtype=BOOL, device=dev)
+        censored = torch.zeros((k, n), dtype=BOOL, device=dev)
+        reach = rg.reach
+        rule = getattr(ep, "rule", "logit")
+        if rule not in ("logit", "daymude"):
+            raise NotImplementedError(f"torch backend: expression rule '{rule}' is not ported")
+        v0 = None
+        for q in range(k):
+            u_would = uniform(keys["expression"], t, 3 * q, ids)
+            would[q] = u_would < rates[q] * tau64 * peer
+            speak = would[q].clone()
+            if pens[q] > 0:
+                c = torch.nonzero(would[q] & scored).squeeze(1)
+                if v0 is None:
+                    v0 = torch.full((n,), float("nan"), dtype=F64, device=dev)
+                miss = c[torch.isnan(v0[c])]
+                v0[miss] = _value(s_ref[miss], th, val, line, cost, sd)
+                loss = v0[c] - _value(s_ref[c] - pens[q], th, val, line, cost, sd)
+                if rule == "logit":
+                    silent = uniform(keys["expression"], t, 3 * q + 1, c) < _choice(loss, ep.value * tau64[c], temp)
+                else:  # daymude: post only the optimal share a* of the desired dissent (same draw as would)
+                    severity = loss / ep.value if ep.value > 0 else torch.full_like(loss, float("inf"))
+                    a = _daymude_action(tau64[c], 1.0, ep.surveillance, ep.tolerance, severity,
+                                        ep.punishment == "proportional")
+                    silent = u_would[c] >= rates[q] * a * peer[c]
+                censored[q, c] = silent
+                speak[c[silent]] = False
+            if reach < 1.0:  # a sanctioned citizen's post gets through with probability reach
+                c = torch.nonzero(speak & self.sanctioned).squeeze(1)
+                speak[c] = uniform(keys["expression"], t, 3 * q + 2, c) < reach
+            posted[q] = speak
+        del peer, v0, u_would
+
+        self._lap("expression")
+        # 6. ties
+        events = self._ties(t, scored, s_ref, register_on, th, val, line, cost, sd)
+        self._lap("ties")
+
+        # 7. scoring
+        self.own = self._own_components()
+        self.political *= sm.decay
+        if any(pens):  # pens @ posted, added at once as the CPU engine does (same rounding)
+            self.political += sum(pens[q] * posted[q].to(F64) for q in range(k))
+        any_post = posted.any(0)
+        self.reach_posts = any_post.to(F32)
+        self.last_post[any_post] = t
+        self.own_ref = s_ref
+        self._association(s_ref)
+        self._lap("association")
+        if register_on and sm.assoc_mode:
+            self.listed = self._register(s_ref)
+        else:
+            self.listed = torch.zeros(n, dtype=BOOL, device=dev)
+        raw = ((self.own[0] + self.own[1]) + self.own[2]) + self.own[3]
+        raw = sm.base + raw + self.assoc - self.political
+        self.score = torch.clamp(raw, sm.lo, sm.hi)
+        self.clamp = self.score - raw
+        del raw
+
+        self._lap("scoring")
+        # 8. publication
+        self.s_pub_prev = self.s_pub
+        self.s_pub = torch.where(scored, self.score, float("nan")).to(F32)
+        pub64 = self.s_pub.to(F64)
+        holders = torch.stack([scored & (pub64 >= float(x)) for x in th]) if len(th) else \
+            torch.zeros((0, n), dtype=BOOL, device=dev)
+        if sanctions_on:
+            self.sanctioned = scored & (pub64 < rg.line)
+        else:
+            self.sanctioned = torch.zeros(n, dtype=BOOL, device=dev)
+        positions = (0, 0)
+        if sanctions_on:
+            positions = self._positions(uniform(keys["positions"], t, 0, ids))
+
+        self._lap("publication")
+        # 9. bragging
+        b = bp.bragging
+        c = torch.nonzero(scored).squeeze(1)
+        brag_p = b.rate * self.status_seeking[c].to(F64) * torch.sigmoid((pub64[c] - b.line) / sd)
+        bragged = torch.zeros(n, dtype=BOOL, device=dev)
+        bragged[c] = uniform(keys["bragging"], t, 0, c) < brag_p
+        del pub64, c, brag_p
+
+        self.flows = Flows(would, posted, censored, bragged, defaulted, due, approved, holders, events, positions)
+        self._lap("bragging")
+        row = self.metrics(t, phase)
+        self._lap("metrics")
+        self.month += 1
+        return row
+
+    def _lap(self, phase: str | None) -> None:
+        """With ``profile_phases`` on, add the time since the last lap to ``phase_seconds[phase]``
+        (synchronising the device, so off by default)."""
+        if not self.profile_phases:
+            return
+        self.synchronize()
+        now = time.perf_counter()
+        if phase is not None:
+            self.phase_seconds[phase] = self.phase_seconds.get(phase, 0.0) + now - self._lap_t
+        self._lap_t = now
+
+    def _ties(self, t, scored, s_ref, register_on, th, val, line, cost, sd) -> MonthEvents:
+        """Cuts of draggers, churn, new ties (Simulation._ties)."""
+        sc, net, n, sm, dev = self.sc, self.net, self.n, self.sm, self.device
+        tp = sc.behaviour.ties
+        key = self.keys["ties"]
+        temp = sc.behaviour.temperature
+        awareness = 1.0 if register_on else sc.register.private_awareness
+        ids = self.ids
+
+        # disconnection: each citizen may cut its worst dragger
+        c = torch.nonzero((self.worst >= 0) & scored).squeeze(1)
+        c = c[uniform(key, t, 0, c) < tp.cut_rate]
+        s = s_ref[c]
+        gain = _value(s + awareness * self.worst_drag[c], th, val, line, cost, sd) - _value(s, th, val, line, cost, sd)
+        keep = _where(self.worst_kind[c] == 1, tp.family_value, tp.friend_value)
+        cutters = c[uniform(key, t, 1, c) < _choice(gain, keep, temp)]  # ascending, as np.flatnonzero
+        cut_to = self.worst[cutters].to(I64)
+        del c, s, gain, keep
+
+        # churn: a random friend dropped with probability churn * degree / 2
+        deg = net.deg.to(I64)
+        c = torch.nonzero((deg > 0) & (uniform(key, t, 2, ids) < tp.churn * deg.to(F64) * 0.5)).squeeze(1)
+        x = net.start[c] + (uniform(key, t, 3, c) * deg[c].to(F64)).to(I64)
+        friend = net.kind[x] == 0
+        churners = c[friend]
+        churn_to = net.nbr[x[friend]].to(I64)
+        del deg, c, x, friend
+
+        cu = torch.cat([cutters, churners])
+        cv = torch.cat([cut_to, churn_to])
+        removed, cut_kinds = net.remove_edges(cu, cv)
+        reason = torch.cat([torch.full((cutters.shape[0],), CUT_DRAG, dtype=U8, device=dev),
+                            torch.full((churners.shape[0],), CUT_CHURN, dtype=U8, device=dev)])
+        did_cut = torch.zeros(n, dtype=BOOL, device=dev)
+        did_cut[cutters[removed[: cutters.shape[0]]]] = True
+        c = torch.nonzero(did_cut).squeeze(1)
+        replace = torch.zeros(n, dtype=BOOL, device=dev)
+        replace[c] = uniform(key, t, 4, c) < tp.replace
+        seekers = torch.nonzero(replace | (uniform(key, t, 5, ids) < self.form_rate)).squeeze(1)
+        del did_cut, c
+
+        # new ties: a candidate (triadic or random), the better of two under score seeking,
+        # refused by the target if the newcomer would drag its score (new_tie_kernel)
+        public = register_on and sc.register.public
+        points = sm.assoc_points * (1.0 if public else awareness)
+        penalty = sm.penalty * (1.0 if public else awareness)
+        cand = self._candidate(seekers, t, (6, 7, 8, 9), tp.triadic)
+        if sm.assoc_mode != 0:
+            two = uniform(key, t, 10, seekers) < tp.score_seeking
+            sel = torch.nonzero(two).squeeze(1)
+            c2 = self._candidate(seekers[sel], t, (11, 12, 13, 14), tp.triadic)
+            a, b = self.s_pub[cand[sel]], self.s_pub[c2]
+            better = ~torch.isnan(b) & (torch.isnan(a) | (b > a))
+            cand[sel[better]] = c2[better]
+        go = cand != seekers
+        seekers, cand = seekers[go], cand[go]
+        if sm.assoc_mode != 0:
+            si, st = self.s_pub[seekers].to(F64), self.s_pub[cand].to(F64)
+            judged = scored[cand] & ~torch.isnan(si) & ~torch.isnan(st)
+            if sm.assoc_mode == 1:
+                drag = torch.where(judged & (si < st),
+                                   points * (st - si) / (600.0 * (self.pub_weight[cand] + 1.0)), 0.0)
+            else:
+                drag = _where(judged & (si < sm.line), penalty, 0.0)
+            j = torch.nonzero(drag > 0).squeeze(1)
+            loss = _value(st[j], th, val, line, cost, sd) - _value(st[j] - drag[j], th, val, line, cost, sd)
+            refuse = torch.zeros(seekers.shape[0], dtype=BOOL, device=dev)
+            refuse[j] = uniform(key, t, 15, seekers[j]) < _choice(loss, tp.friend_value, temp)
+            seekers, cand = seekers[~refuse], cand[~refuse]
+        made = net.add_edges(seekers, cand)
+        mu, mv = seekers[made], cand[made]
+        m_reason = torch.where(replace[mu], MADE_REPLACE, MADE_FORM).to(U8)
+        net.sort_slots()
+        cpu = _numpy
+        n_rm = int(removed.sum().item())
+        return MonthEvents(
+            u=cpu(torch.cat([cu[removed], mu])).astype(np.int32),
+            v=cpu(torch.cat([cv[removed], mv])).astype(np.int32),
+            kind=cpu(torch.cat([cut_kinds[removed], torch.zeros(mu.shape[0], dtype=U8, device=dev)])),
+            made=np.r_[np.zeros(n_rm, np.bool_), np.ones(mu.shape[0], np.bool_)],
+            reason=cpu(torch.cat([reason[removed], m_reason])),
+        )
+
+    def _candidate(self, i: torch.Tensor, t: int, slots, triadic: float) -> torch.Tensor:
+        """behaviour._candidate for each seeker in ``i``: a friend of a friend who is not yet a
+        friend (with probability ``triadic``), else a random citizen."""
+        net, n, key = self.net, self.n, self.keys["ties"]
+        s_tri, s_a, s_b, s_rand = slots
+        out = (uniform(key, t, s_rand, i) * n).to(I64) % n
+        deg_i = net.deg[i].to(I64)
+        r = torch.nonzero((uniform(key, t, s_tri, i) < triadic) & (deg_i > 0)).squeeze(1)
+        ii = i[r]
+        f = net.nbr[net.start[ii] + (uniform(key, t, s_a, ii) * deg_i[r].to(F64)).to(I64)].to(I64)
+        deg_f = net.deg[f].to(I64)
+        has = deg_f > 0
+        r, ii, f, deg_f = r[has], ii[has], f[has], deg_f[has]
+        g = net.nbr[net.start[f] + (uniform(key, t, s_b, ii) * deg_f.to(F64)).to(I64)].to(I64)
+        fine = g != ii
+        r, ii, g = r[fine], ii[fine], g[fine]
+        fine = ~net.has_edge(ii, g)
+        out[r[fine]] = g[fine]
+        return out
+
+    def _association(self, own_ref: torch.Tensor) -> None:
+        """scoring.association_pass: association points, each citizen's worst dragger (the first
+        friend with the largest gap, kept if its drag is listed), drag unit, peer share.
+
+        Friends' published scores are read as float32 (the CPU kernel's friend_view); each
+        citizen's ties are visited in slot order, so the float64 sums add up in the same order."""
+        sm, n, dev, net = self.sm, self.n, self.device, self.net
+        pub = self.s_pub
+        reach = self.reach_posts
+        fw1 = sm.family_weight - 1.0
+        z = lambda dt=F64: torch.zeros(n, dtype=dt, device=dev)  # noqa: E731
+        wsum, wsx, below, posted, best_gap = z(), z(), z(), z(), z()
+        best = torch.full((n,), -1, dtype=I32, device=dev)
+        best_kind = z(U8)
+        # friend_view: one float32 (n, 2) gather serves both columns (faster than two on CUDA)
+        view = torch.stack([self.s_pub, self.reach_posts], 1)
+        for cit, x, unique in net.walk():
+            j = net.nbr[x].to(I64)
+            kind = net.kind[x]
+            fv = view.index_select(0, j).to(F64)
+            _add(posted, cit, fv[:, 1])
+            sj = fv[:, 0]
+            ok = ~torch.isnan(sj)
+            sjz = torch.where(ok, sj, 0.0)
+            w = ok.to(F64) if fw1 == 0.0 else torch.where(ok, 1.0 + fw1 * kind.to(F64), 0.0)
+            _add(wsum, cit, w)
+            _add(wsx, cit, w * sjz)
+            under = torch.where(sjz < sm.line, w, 0.0)
+            _add(below, cit, under)
+            gap = w * (_take(own_ref, cit) - sjz) if sm.assoc_mode == 1 else under
+            # the first slot with the largest gap, where it beats the best so far (strictly)
+            if cit is None:
+                win = gap > best_gap
+                best_gap = torch.where(win, gap, best_gap)
+                best = torch.where(win, j.to(I32), best)
+                best_kind = torch.where(win, kind, best_kind)
+                continue
+            if unique:
+                win = gap > best_gap[cit]
+                wc, wx, wg = cit[win], x[win], gap[win]
+            else:
+                top = torch.zeros(n, dtype=F64, device=dev).scatter_reduce_(0, cit, gap, "amax")
+                win = (gap == top[cit]) & (gap > best_gap[cit])
+                first = torch.full((n,), 2**62, dtype=I64, device=dev)
+                first.scatter_reduce_(0, cit[win], x[win], "amin")  # smallest such slot
+                wc = torch.unique(cit[win])
+                wx, wg = first[wc], top[wc]
+            best_gap[wc] = wg
+            best[wc] = net.nbr[wx]
+            best_kind[wc] = net.kind[wx]
+        del view
+        deg = net.deg.to(F64)
+        self.peer_share = torch.where(deg > 0, posted / deg.clamp_min(1.0), 0.0)
+        self.pub_weight = wsum
+        if sm.assoc_mode == 1:
+            has = wsum > 0
+            a = torch.where(has, sm.assoc_points * (wsx / wsum - 350.0) / 600.0,
+                            sm.assoc_points * (own_ref - 350.0) / 600.0)
+            unit = torch.where(has, sm.assoc_points / (600.0 * wsum), 0.0)
+        elif sm.assoc_mode == 2:
+            raw = sm.penalty * below
+            scale = torch.where(raw <= sm.max_penalty, 1.0, sm.max_penalty / raw)
+            a = -raw * scale
+            unit = sm.penalty * scale
+        else:
+            a, unit = z(), z()
+        drag = unit * best_gap
+        listed = (best >= 0) & (drag > 0) & (drag >= sm.min_drag)
+        self.assoc = a
+        self.drag_unit = unit
+        self.worst = torch.where(listed, best, -1)
+        self.worst_drag = torch.where(listed, drag, 0.0)
+        self.worst_kind = best_kind
+
+    def _register(self, own_ref: torch.Tensor) -> torch.Tensor:
+        """scoring.register_pass: a published citizen is listed when it drags some friend by
+        more than 0 and at least register.min_drag (any friend: the order does not matter)."""
+        sm, net = self.sm, self.net
+        listed = torch.zeros(self.n, dtype=BOOL, device=self.device)
+        pub = self.s_pub.to(F64)
+        published = ~torch.isnan(pub)
+        unit = self.drag_unit  # two 1-D gathers: a packed (n, 2) float64 gather is ~25x slower on CUDA
+        for cit, x, _ in net.walk(None if bool(published.all()) else torch.nonzero(published).squeeze(1)):
+            i = net.nbr[x].to(I64)
+            sj = _take(pub, cit)
+            w = 1.0 if sm.family_weight == 1.0 else _where(net.kind[x] == 1, sm.family_weight, 1.0)
+            if sm.assoc_mode == 1:
+                ref = own_ref.index_select(0, i)
+                drag = torch.where(sj < ref, unit.index_select(0, i) * w * (ref - sj), 0.0)
+            else:
+                drag = torch.where(sj < sm.line, unit.index_select(0, i) * w, 0.0)
+            hit = (drag > 0) & (drag >= sm.min_drag)
+            if cit is None:
+                listed |= hit
+            else:
+                listed[cit[hit]] = True
+        return listed
+
+    def _positions(self, priority: torch.Tensor) -> tuple[int, int]:
+        """privileges.update_positions on the device."""
+        occ, other = self.occupation, OCC["other"]
+        lost = self.sanctioned & torch.isin(occ.to(I64), self._barred)
+        occ[lost] = other
+        counts = torch.bincount(occ.to(I64), minlength=len(self.quota)).cpu().numpy()
+        vacancies = np.maximum(self.quota - counts, 0)
+        vacancies[other] = 0
+        total = int(vacancies.sum())
+        n_lost = int(lost.sum().item())
+        if total == 0:
+            return n_lost, 0
+        eligible = torch.nonzero((occ == other) & ~self.sanctioned).squeeze(1)
+        take = min(total, eligible.shape[0])
+        pr = priority[eligible]
+        if take < eligible.shape[0]:
+            chosen = eligible[torch.topk(pr, take, largest=False, sorted=True).indices]
+        else:
+            chosen = eligible[torch.argsort(pr, stable=True)]
+        codes = np.repeat(np.arange(len(self.quota), dtype=np.uint8), vacancies)[:take]
+        occ[chosen] = torch.as_tensor(codes, device=self.device)
+        return n_lost, take
+
+    # ------------------------------------------------------------------ measurement
+    def dissenters(self, t: int) -> torch.Tensor:
+        return (t - self.last_post) < mx.DISSENT_WINDOW
+
+    def metrics(self, t: int, phase: str) -> dict:
+        """Simulation.metrics, computed on the device and fetched in one transfer."""
+        f, rg, n, dev = self.flows, self.regime, self.n, self.device
+        high = self.high
+        vals: dict[str, torch.Tensor] = {}  # device scalars, fetched together at the end
+        row: dict = {"month": t, "date": month_label(self.sc.run.start, t), "phase": phase}
+        vals["opted_share"] = self.opted.to(F64).mean()
+        hist = _histogram_stats(self.s_pub, self.sm.lo, self.sm.hi)
+        vals["score_all_mean"] = self.score.mean()
+        vals["share_500_600"] = ((self.score >= 500) & (self.score < 600)).to(F64).mean()
+        tau64 = self.tau.to(F64)
+        for k, name in enumerate(rg.names):
+            vals[f"priv_{name}"] = f.holders[k].sum().to(F64) / n
+            cnt = f.holders[k].sum().to(F64)
+            vals[f"priv_{name}_tau"] = torch.where(cnt > 0, (tau64 * f.holders[k]).sum() / cnt.clamp_min(1),
+                                                   float("nan"))
+        for c, name in enumerate(COMPONENTS[:4]):
+            vals[f"points_{name}"] = self.own[c].mean()
+        vals["points_association"] = self.assoc.mean()
+        vals["points_political"] = -self.political.mean()
+        vals["register_listed"] = self.listed.sum()
+        vals["sanctioned_share"] = self.sanctioned.to(F64).mean()
+        for k, name in enumerate(EXPRESSION_KINDS):
+            vals[f"posts_{name}"] = f.posted[k].sum().to(F64) / n
+        vals["posts_per_capita"] = f.posted.sum().to(F64) / n
+        would = f.would.sum().to(F64)
+        vals["would_post_per_capita"] = would / n
+        vals["self_censorship_rate"] = torch.where(would > 0, f.censored.sum() / would.clamp_min(1), 0.0)
+        vals["silenced_by_sanction"] = torch.where(
+            would > 0, (f.would & ~f.censored & ~f.posted).sum() / would.clamp_min(1), 0.0)
+        vals["posts_high_tau"] = (f.posted & high).sum().to(F64) / high.sum().clamp_min(1)
+        vals["edges"] = self.net.deg.to(I64).sum() // 2
+        deg = self.net.deg.to(F64)
+        rest = ~high
+        for name, sel in (("degree_high_tau", high), ("degree_rest", rest)):
+            vals[name] = torch.where(sel.any(), (deg * sel).sum() / sel.sum().clamp_min(1), float("nan"))
+        for name, sel in (("isolated_high_tau", high), ("isolated_rest", rest)):
+            vals[name] = torch.where(sel.any(), ((deg == 0) & sel).sum() / sel.sum().clamp_min(1), float("nan"))
+        vals["degree_mean"] = deg.mean()
+        occ = self.occupation.to(I64)
+        occ_counts = torch.bincount(occ, minlength=len(OCCUPATIONS))
+        occ_tau = torch.stack([(tau64 * (occ == c)).sum() for c in range(len(OCCUPATIONS))])  # no 5-bin atomics
+        vals["approved_spending_share"] = (self.income.to(F64) * f.approved_share).sum() / self.income.to(F64).sum()
+        vals["brag_posts"] = f.bragged.sum()
+        vals["defaults_per_capita"] = f.defaulted.sum().to(F64) / n
+        vals["tau_mean"] = tau64.mean()
+        vals["tau_sd"] = tau64.std(correction=0)
+        names = list(vals)
+        got = dict(zip(names, torch.stack([v.to(F64) for v in vals.values()]).tolist()))
+        got.update(hist)
+        occ_counts = occ_counts.tolist()
+        occ_tau = occ_tau.tolist()
+        # the CPU engine's column order (the store creates its table from the first row)
+        row["opted_share"] = got["opted_share"]
+        row.update({k: hist[k] for k in _HIST_KEYS})
+        for name in ("score_all_mean", "share_500_600"):
+            row[name] = got[name]
+        for name in rg.names:
+            row[f"priv_{name}"] = got[f"priv_{name}"]
+            row[f"priv_{name}_tau"] = got[f"priv_{name}_tau"]
+        for name in COMPONENTS[:4]:
+            row[f"points_{name}"] = got[f"points_{name}"]
+        row["points_association"] = got["points_association"]
+        row["points_political"] = got["points_political"]
+        row["register_listed"] = int(got["register_listed"])
+        row["sanctioned_share"] = got["sanctioned_share"]
+        for name in EXPRESSION_KINDS:
+            row[f"posts_{name}"] = got[f"posts_{name}"]
+        for name in ("posts_per_capita", "would_post_per_capita", "self_censorship_rate", "silenced_by_sanction",
+                     "posts_high_tau"):
+            row[name] = got[name]
+        ev = f.events
+        row["edges"] = int(got["edges"])
+        row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == CUT_DRAG)).sum())
+        row["edges_cut_churn"] = int(((~ev.made) & (ev.reason == CUT_CHURN)).sum())
+        row["edges_made"] = int(ev.made.sum())
+        for name in ("degree_mean", "degree_high_tau", "degree_rest", "isolated_high_tau", "isolated_rest"):
+            row[name] = got[name]
+        if self.is_network_month(t) and n <= self.net_metrics_limit:
+            tau = self.pop.tau if self.pop is not None else tau64.cpu().numpy()
+            row.update(mx.network_stats(self.net.to_numpy(), tau, self.dissenters(t).cpu().numpy()))
+        else:  # off months, and networks too large to copy to the CPU every year
+            row.update({c: np.nan for c in mx.NETWORK_COLUMNS})
+        for code, name in enumerate(OCCUPATIONS[1:], start=1):
+            row[f"pos_{name}"] = int(occ_counts[code])
+            row[f"pos_{name}_tau"] = float(occ_tau[code] / occ_counts[code]) if occ_counts[code] else np.nan
+        row["positions_lost"], row["positions_filled"] = f.positions
+        for name in ("approved_spending_share",):
+            row[name] = got[name]
+        row["brag_posts"] = int(got["brag_posts"])
+        for name in ("defaults_per_capita", "tau_mean", "tau_sd"):
+            row[name] = got[name]
+        return row
+
+    # ------------------------------------------------------------------ citizens
+    def citizen_columns(self) -> dict[str, np.ndarray]:
+        """Simulation.citizen_columns: the final per-citizen table, as numpy arrays."""
+        cpu = _numpy
+        cols = {"citizen": np.arange(self.n, dtype=np.int64)}
+        cols.update(self.population().columns())
+        cols["degree"] = cpu(self.net.deg).astype(np.int32)
+        cols["opted"] = cpu(self.opted)
+        cols["score"] = cpu(self.score)
+        cols["published"] = cpu(self.s_pub).astype(np.float64)
+        cols["published_prev"] = cpu(self.s_pub_prev).astype(np.float64)
+        cols["own_ref"] = cpu(self.own_ref)
+        cols["base"] = np.full(self.n, self.sm.base)
+        own = cpu(self.own)
+        for c, name in enumerate(COMPONENTS[:4]):
+            cols[name] = own[c].copy()
+        cols["association"] = cpu(self.assoc)
+        cols["political"] = -cpu(self.political)
+        cols["clamp"] = cpu(self.clamp)
+        cols["sanctioned"] = cpu(self.sanctioned)
+        draggers = np.zeros(self.n, np.int32)
+        if self.sm.assoc_mode:  # counted on the CPU with the engine's own kernel (once, at the end)
+            sm, net = self.sm, self.net.to_numpy()
+            dragger_counts(net.start, net.deg, net.nbr, net.kind, cols["published_prev"], cols["own_ref"],
+                           cpu(self.drag_unit), sm.assoc_mode, sm.family_weight, sm.line, sm.min_drag, draggers)
+        cols["draggers"] = draggers
+        cols["listed"] = cpu(self.listed).astype(np.bool_)
+        cols["last_post"] = cpu(self.last_post).astype(np.int32)
+        return cols
+
+    def snapshot_columns(self) -> dict[str, np.ndarray]:
+        cpu = _numpy
+        return {"citizen": np.arange(self.n, dtype=np.int32), "score": cpu(self.score.to(F32)),
+                "published": cpu(self.s_pub), "association": cpu(self.assoc.to(F32)),
+                "political": cpu((-self.political).to(F32)), "degree": cpu(self.net.deg).astype(np.int32),
+                "occupation": cpu(self.occupation), "sanctioned": cpu(self.sanctioned)}
+
+    def memory_report(self) -> dict:
+        """Bytes held between months: per citizen (state, population, this month's flows,
+        network index arrays) and per tie slot (neighbour id + kind), for sizing a GPU run."""
+        n, net = self.n, self.net
+        tensors = [v for v in vars(self).values() if isinstance(v, torch.Tensor)]
+        if self.flows is not None:
+            tensors += [v for v in vars(self.flows).values() if isinstance(v, torch.Tensor)]
+        tensors += [net.start, net.deg, net.cap]
+        citizen = sum(t.numel() * t.element_size() for t in tensors if t.shape and t.shape[-1] == n)
+        slots = net.nbr.numel()
+        slot = net.nbr.numel() * net.nbr.element_size() + net.kind.numel() * net.kind.element_size()
+        ties = net.n_edges
+        return {"citizens": n, "ties": ties, "slots": slots, "bytes_citizens": citizen, "bytes_slots": slot,
+                "bytes_per_citizen": citizen / n, "bytes_per_slot": slot / max(slots, 1),
+                "slots_per_tie": slots / max(ties, 1), "bytes_per_tie": slot / max(ties, 1)}
+
+    def synchronize(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def run(self, store=None, progress: bool = False, months: int | None = None) -> list[dict]:
+        """Run the remaining months (or ``months`` of them), writing to ``store`` if given."""
+        from ..progress import month_progress
+
+        end = self.sc.run.months if months is None else min(self.sc.run.months, self.month + months)
+        rows = []
+        with month_progress(progress, end - self.month, self.n) as advance:
+            while self.month < end:
+                t = self.month
+                t0 = time.perf_counter()
+                row = self.step()  # ends with a device-to-host transfer, so the time is the month's
+                self.timings.append(time.perf_counter() - t0)
+                rows.append(row)
+                if store is not None:
+                    store.month(self, t, row)
+                advance()
+        return rows
+
+
+# ------------------------------------------------------------------ helpers on the device
+
+_HIST_KEYS = ("score_mean", "score_sd", "score_gini") + tuple(f"score_p{int(q * 100)}" for q in mx.QUANTILES)
+
+
+def _histogram_stats(scores: torch.Tensor, lo: float, hi: float, res: float = 0.1) -> dict:
+    """metrics.histogram_stats with the histogram counted on the device: only the 6,001
+    counts travel to the CPU, where the quantiles and Gini follow exactly as there."""
+    s = scores[~torch.isnan(scores)].to(F64)
+    out = {"score_mean": np.nan, "score_sd": np.nan, "score_gini": np.nan}
+    out.update({f"score_p{int(q * 100)}": np.nan for q in mx.QUANTILES})
+    if s.shape[0] == 0:
+        return out
+    nb = int(round((hi - lo) / res)) + 1
+    idx = torch.clamp(torch.round((s - lo) / res).to(I64), 0, nb - 1)
+    counts = torch.bincount(idx, minlength=nb).cpu().numpy()
+    mean, sd = torch.stack([s.mean(), s.std(correction=0)]).tolist()
+    centres = lo + res * np.arange(nb)
+    cum = np.cumsum(counts)
+    total = cum[-1]
+    for q in mx.QUANTILES:
+        out[f"score_p{int(q * 100)}"] = float(centres[np.searchsorted(cum, q * total)])
+    out["score_mean"], out["score_sd"] = mean, sd
+    mass = counts * centres
+    lorenz = np.cumsum(mass) / mass.sum()
+    prev = np.concatenate(([0.0], lorenz[:-1]))
+    out["score_gini"] = float(1.0 - np.sum(counts / total * (lorenz + prev)))
+    return out
+
+
+def _watts_strogatz(n: int, k: float, p: float, key: int, device, chunk: int = 1 << 22) -> TorchNetwork:
+    """Ring lattice of even degree k, each tie's far end rewired with probability p, built on
+    the device from counter-based draws (so it does not depend on the chunking): tie (i, a)
+    for a = 1..k/2 is rewired when uniform(key, 0, a, i) < p, to int(uniform(key, 1, a, i) * n).
+    Self-loops and repeated pairs are dropped, as scsim.network.watts_strogatz does."""
+    half = max(1, int(round(k / 2)))
+    if 2 * half >= n:
+        raise ValueError(f"network: mean_degree {k} is too large for {n} citizens")
+    dev = torch.device(device)
+
+    def far_ends(i, a):
+        rew = uniform(key, 0, a, i) < p
+        far = torch.where(rew, (uniform(key, 1, a, i) * n).to(I64) % n, (i + a) % n)
+        return rew, far
+
+    # rewired ties, by far end: the in-ties a citizen gets from anywhere on the ring
+    src, dst = [], []
+    for c0 in range(0, n, chunk):
+        i = torch.arange(c0, min(n, c0 + chunk), device=dev)
+        for a in range(1, half + 1):
+            rew, far = far_ends(i, a)
+            keep = rew & (far != i)
+            src.append(i[keep].to(I32))
+            dst.append(far[keep].to(I32))
+    src, dst = torch.cat(src), torch.cat(dst)
+    order = torch.argsort(dst.to(I64) * n + src.to(I64))
+    src, dst = src[order], dst[order]
+    del order
+    # upper bound of each citizen's ties (before dropping repeats), for the layout
+    counts = torch.zeros(n, dtype=I64, device=dev)
+    for c0 in range(0, n, chunk):
+        i = torch.arange(c0, min(n, c0 + chunk), device=dev)
+        for a in range(1, half + 1):
+            rew, far = far_ends(i, a)
+            counts[c0 : c0 + i.shape[0]] += (far != i).to(I64)  # out-tie
+            back = (i - a) % n
+            counts[c0 : c0 + i.shape[0]] += (uniform(key, 0, a, back) >= p).to(I64)  # un-rewired in-tie
+    counts += torch.bincount(dst.to(I64), minlength=n)
+    start, deg, cap, nbr, kind, tail = TorchNetwork._layout(counts, 0.25, 4, dev)
+    del counts
+    bounds = torch.searchsorted(dst, torch.arange(0, n + chunk, chunk, device=dev, dtype=I32).clamp_max(n).to(I32))
+    for ci, c0 in enumerate(range(0, n, chunk)):
+        i = torch.arange(c0, min(n, c0 + chunk), device=dev)
+        owner, other = [], []
+        for a in range(1, half + 1):
+            rew, far = far_ends(i, a)
+            out = far != i
+            owner.append(i[out])
+            other.append(far[out])
+            back = (i - a) % n
+            unrew = uniform(key, 0, a, back) >= p
+            owner.append(i[unrew])
+            other.append(back[unrew])
+        lo, hi = int(bounds[ci]), int(bounds[ci + 1])
+        owner.append(dst[lo:hi].to(I64))
+        other.append(src[lo:hi].to(I64))
+        owner, other = torch.cat(owner), torch.cat(other)
+        key2, _ = torch.sort(owner * n + other)
+        uniq = torch.ones(key2.shape[0], dtype=BOOL, device=dev)
+        uniq[1:] = key2[1:] != key2[:-1]
+        key2 = key2[uniq]
+        owner, other = key2 // n, key2 % n
+        d = torch.bincount(owner - c0, minlength=i.shape[0])
+        deg[c0 : c0 + i.shape[0]] = d.to(I32)
+        x = start[owner] + (torch.arange(owner.shape[0], device=dev) - _excl_cumsum(d)[owner - c0])
+        nbr[x] = other.to(I32)
+    return TorchNetwork(n, start, deg, cap, nbr, kind, tail)
