@@ -67,7 +67,7 @@ class RunParams(Section):
     months: int = P(180, "number of monthly steps (default: Jan 2015 to Dec 2029)", "months", ge=1, le=2400)
     start: Month = P("2015-01", "calendar month of step 0", "YYYY-MM")
     snapshot_every: int = P(12, "store every citizen's score every K months (and the last month)", "months", ge=1)
-    checkpoint_every: int = P(12, "write a checkpoint every K months so an interrupted run can be resumed (0: never)", "months", ge=0)
+    checkpoint_every: int = P(60, "write a checkpoint every K months so an interrupted run can be resumed (0: never)", "months", ge=0)
     network_metrics_every: int = P(12, "compute components, clusters and assortativity every K months", "months", ge=1)
 
 

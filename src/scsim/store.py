@@ -35,6 +35,10 @@ def _version() -> str:
     return __version__
 
 
+def _codes(codes: np.ndarray, names: tuple[str, ...]) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes).astype(np.int8)), pa.array(names))
+
+
 def default_run_dir(name: str, seed: int, root: str | Path = "runs") -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path(root) / f"{name}-seed{seed}-{stamp}"
@@ -61,6 +65,7 @@ class RunWriter:
         self.scenario = scenario
         self.snapshot_every = snapshot_every
         self.metrics_made = False
+        self.pending: list[dict] = []
         self.con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         self.con.execute(f"CREATE TABLE edge_events (month SMALLINT, u INTEGER, v INTEGER, kind {KINDS_SQL}, "
                          f"event ENUM ('cut', 'made'), reason {REASONS_SQL})")
@@ -81,20 +86,28 @@ class RunWriter:
             self.con.execute(f"INSERT INTO {table} SELECT * FROM _incoming")
         self.con.unregister("_incoming")
 
-    def month(self, sim, t: int, row: dict) -> None:
-        frame = pd.DataFrame([row])
+    def _flush_metrics(self) -> None:
+        """Monthly rows are buffered and written at each checkpoint and at the end."""
+        if not self.pending:
+            return
+        frame = pd.DataFrame(self.pending)
         for col in frame.columns:  # one type per column whatever the month (NaN in off months)
             if col != "month" and pd.api.types.is_numeric_dtype(frame[col]):
                 frame[col] = frame[col].astype("float64")
         self._insert("metrics", frame, create=not self.metrics_made)
         self.metrics_made = True
+        self.pending = []
+
+    def month(self, sim, t: int, row: dict) -> None:
+        self.pending.append(row)
         ev = sim.flows.events
         if len(ev.u):
-            kinds = np.array(["friend", "family"])[ev.kind]
+            # Arrow dictionary columns arrive as DuckDB ENUMs without any string work
             self.con.register("_ev", pa.table({
-                "month": np.full(len(ev.u), t, np.int16), "u": ev.u, "v": ev.v, "kind": kinds,
-                "event": np.where(ev.made, "made", "cut"),
-                "reason": np.array(["drag", "churn", "replace", "form"])[ev.reason]}))
+                "month": np.full(len(ev.u), t, np.int16), "u": ev.u, "v": ev.v,
+                "kind": _codes(ev.kind, ("friend", "family")),
+                "event": _codes(ev.made, ("cut", "made")),
+                "reason": _codes(ev.reason, ("drag", "churn", "replace", "form"))}))
             self.con.execute("INSERT INTO edge_events SELECT * FROM _ev")
             self.con.unregister("_ev")
         if t % self.snapshot_every == 0 or t == sim.sc.run.months - 1:
@@ -103,10 +116,12 @@ class RunWriter:
             self.snapshots_made = True
         every = sim.sc.run.checkpoint_every
         if every and (t + 1) % every == 0 and t + 1 < sim.sc.run.months:
+            self._flush_metrics()
             self.con.execute("CHECKPOINT")  # the database first, then the state that follows it
             sim.save_checkpoint(self.folder / CHECKPOINT)
 
     def finish(self, sim, seconds: float) -> Path:
+        self._flush_metrics()
         self._insert("citizens", sim.citizen_columns(), create=True)
         u, v, k = sim.net.edges()
         self._insert("edges", {"u": u, "v": v, "kind": np.array(["friend", "family"])[k]}, create=True)
@@ -160,6 +175,7 @@ class RunWriter:
                 self.con.execute(f"DELETE FROM {table} WHERE month >= ?", [sim.month])
         self.scenario, self.snapshot_every = scenario, scenario.run.snapshot_every
         self.metrics_made, self.snapshots_made = "metrics" in tables, "snapshots" in tables
+        self.pending = []
         return self, sim
 
 
