@@ -34,7 +34,7 @@ from .population import Population, make_population
 from .privileges import Regime, update_positions
 from .rng import Streams, uniform_array
 from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
-from .scoring import COMPONENTS, ScoreModel, association_pass, dragger_counts, register_pass
+from .scoring import COMPONENTS, ScoreModel, association_pass, dragger_counts
 
 CUT_DRAG, CUT_CHURN, MADE_REPLACE, MADE_FORM = 0, 1, 2, 3
 REASONS = ("drag", "churn", "replace", "form")
@@ -65,6 +65,21 @@ def build_world(sc: Scenario, streams: Streams, graph=None) -> tuple[Population,
     kinds = np.r_[gk if graph is not None else np.zeros(len(u), np.uint8), np.ones(len(fu), np.uint8)]
     uu, vv, kk = dedupe(n, np.r_[u, fu], np.r_[v, fv], kinds)
     return pop, Network(n, uu, vv, kk)
+
+
+class PhaseClock:
+    """Wall seconds spent in each phase of the month, summed over months (for profiling)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._phase: str | None = None
+        self._t = 0.0
+
+    def lap(self, phase: str | None) -> None:
+        now = time.perf_counter()
+        if self._phase is not None:
+            self.seconds[self._phase] = self.seconds.get(self._phase, 0.0) + now - self._t
+        self._phase, self._t = phase, now
 
 
 @dataclass
@@ -106,6 +121,7 @@ class Simulation:
         self.month = 0
         self.flows: Flows | None = None
         self.timings: list[float] = []  # wall seconds per month
+        self.clock = PhaseClock()
         friend_edges = int(((self.net.kind[: len(self.net.nbr)] == 0) & (self.net.nbr >= 0)).sum()) // 2
         self.form_rate = sc.behaviour.ties.churn * friend_edges / n  # new ties balance churn
         self.quota = np.bincount(self.pop.occupation, minlength=len(OCCUPATIONS))
@@ -189,6 +205,7 @@ class Simulation:
         sim.pop = Population(**pick("pop."))
         sim.flows = None
         sim.timings = []
+        sim.clock = PhaseClock()
         return sim
 
     # ------------------------------------------------------------------ phase switches
@@ -220,6 +237,7 @@ class Simulation:
             numba.set_num_threads(threads)
 
     def _step(self) -> dict:
+        clock = self.__dict__.setdefault("clock", PhaseClock())  # (states restored by hand lack one)
         sc, sm, rg, pop, net, n, t = self.sc, self.sm, self.regime, self.pop, self.net, self.n, self.month
         bp = sc.behaviour
         # 1. calendar
@@ -231,6 +249,7 @@ class Simulation:
         temp = bp.temperature
 
         # 2. economy
+        clock.lap("economy")
         keys = self.keys
         has_loan = rg.holders(self.s_pub, self.opted)[0] if len(th) else np.zeros(n, np.bool_)
         due = np.empty(n, np.bool_)
@@ -240,6 +259,7 @@ class Simulation:
                           keys["economy"], t, due, defaulted)
 
         # 3. opting in
+        clock.lap("optin")
         if phase == "mandatory":
             self.opted[:] = True
         elif phase == "opt-in":
@@ -248,6 +268,7 @@ class Simulation:
         s_ref = np.where(np.isnan(self.s_pub), self.score, self.s_pub)  # own last score
 
         # 4. purchases
+        clock.lap("purchases")
         pp = sc.purchases
         approved = np.empty(n)
         slopes = bh.slope_table(th, val, line, cost, sd, sm.lo, sm.hi)
@@ -256,6 +277,7 @@ class Simulation:
                            self.behaviour_x, approved)
 
         # 5. expression
+        clock.lap("expression")
         ep = bp.expression
         k = len(EXPRESSION_KINDS)
         would = np.empty((k, n), np.bool_)
@@ -270,35 +292,34 @@ class Simulation:
                              ep.surveillance, ep.tolerance, ep.punishment == "proportional")
 
         # 6. ties
+        clock.lap("ties")
         events = self._ties(t, scored, s_ref, register_on, th, val, line, cost, sd)
 
         # 7. scoring
+        clock.lap("scoring")
         self.own = sm.own_components(pop.history, pop.capacity, pop.occupation, pop.tertiary, self.behaviour_x)
-        self.political *= sm.decay
-        self.political += pens @ posted
+        if self.political.any():
+            self.political *= sm.decay
+        for k in np.flatnonzero(pens):
+            self.political[posted[k]] += pens[k]
         any_post = posted.any(axis=0)
         self.reach_posts = any_post.astype(np.float32)
         self.last_post[any_post] = t
         self.own_ref = s_ref
+        self.listed[:] = False
         view = np.empty((n, 2), np.float32)
         view[:, 0] = self.s_pub
         view[:, 1] = self.reach_posts
         association_pass(net.start, net.deg, net.nbr, net.kind, view, s_ref, sm.assoc_mode, sm.assoc_points,
                          sm.family_weight, sm.line, sm.penalty, sm.max_penalty, sm.min_drag, self.assoc, self.worst,
-                         self.worst_drag, self.worst_kind, self.peer_share, self.pub_weight, self.drag_unit)
-        if register_on and sm.assoc_mode:
-            ref_unit = np.empty((n, 2))
-            ref_unit[:, 0] = s_ref
-            ref_unit[:, 1] = self.drag_unit
-            register_pass(net.start, net.deg, net.nbr, net.kind, self.s_pub, ref_unit, sm.assoc_mode,
-                          sm.family_weight, sm.line, sm.min_drag, self.listed)
-        else:
-            self.listed[:] = False
+                         self.worst_drag, self.worst_kind, self.peer_share, self.pub_weight, self.drag_unit,
+                         bool(register_on and sm.assoc_mode), self.listed)
         raw = sm.base + self.own.sum(axis=0) + self.assoc - self.political
         self.score = np.clip(raw, sm.lo, sm.hi)
         self.clamp = self.score - raw
 
         # 8. publication
+        clock.lap("publication")
         self.s_pub_prev = self.s_pub
         # published scores are float32 values (what the association kernel reads), so an
         # explanation recomputed from them adds up exactly
@@ -311,12 +332,15 @@ class Simulation:
             positions = update_positions(pop.occupation, self.quota, self.sanctioned, rg.barred, priority)
 
         # 9. bragging
+        clock.lap("bragging")
         bragged = np.empty(n, np.bool_)
         b = bp.bragging
         bh.brag_kernel(scored, self.s_pub, pop.status_seeking, b.rate, b.line, sd, keys["bragging"], t, bragged)
 
         self.flows = Flows(would, posted, censored, bragged, defaulted, due, approved, holders, events, positions)
+        clock.lap("metrics")
         row = self.metrics(t, phase)
+        clock.lap(None)
         self.month += 1
         return row
 

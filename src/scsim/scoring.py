@@ -84,10 +84,18 @@ class ScoreModel:
         return np.clip(total, self.lo, self.hi)
 
 
+@nb.njit(cache=True, inline="always")
+def _drag(mode, unit_i, w, ref_i, sj, line):
+    """Drag of a friend with published score sj on citizen i (0 if it does not draw it down)."""
+    if mode == 1:
+        return unit_i * w * (ref_i - sj) if sj < ref_i else 0.0
+    return unit_i * w if sj < line else 0.0
+
+
 @nb.njit(cache=True, parallel=True)
 def association_pass(start, deg, nbr, kind, friend_view, own_ref,
                      mode, points, family_weight, line, penalty, max_penalty, min_drag,
-                     assoc, worst, worst_drag, worst_kind, peer_share, pub_weight, drag_unit):
+                     assoc, worst, worst_drag, worst_kind, peer_share, pub_weight, drag_unit, register, listed):
     """One pass over every tie, branch-free (the hottest loop of the month): association points,
     each citizen's worst dragger (if it drags by at least ``min_drag``, i.e. is listed) and its
     drag, and the (reach-weighted) share of friends who
@@ -95,7 +103,11 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
     per unit of w (penalty mode), for the register pass.
 
     ``friend_view`` is (n, 2) float32: last month's published score (NaN if none) and whether
-    the post got through; packed so that one cache line serves both gathers."""
+    the post got through; packed so that one cache line serves both gathers.
+
+    With ``register`` on, friends that drag i by at least ``min_drag`` are marked in ``listed``
+    (Credit China's register) by a second loop over i's own, cached, ties; ``listed`` must be
+    all False on entry. Writes only ever set True, so the result does not depend on threads."""
     n = start.shape[0]
     fw1 = family_weight - 1.0
     for i in nb.prange(n):
@@ -147,35 +159,15 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
         worst[i] = best if listed_drag else -1
         worst_drag[i] = drag if listed_drag else 0.0
         worst_kind[i] = best_kind
-
-
-@nb.njit(cache=True, inline="always")
-def _drag(mode, unit_i, w, ref_i, sj, line):
-    """Drag of a friend with published score sj on citizen i (0 if it does not draw it down)."""
-    if mode == 1:
-        return unit_i * w * (ref_i - sj) if sj < ref_i else 0.0
-    return unit_i * w if sj < line else 0.0
-
-
-@nb.njit(cache=True, parallel=True)
-def register_pass(start, deg, nbr, kind, s_pub, ref_unit, mode, family_weight, line, min_drag, listed):
-    """Credit China's register: citizen j is listed when it drags some friend by at least
-    ``min_drag`` (and by more than 0). Computed from j's side (a gather, no scattered writes);
-    ``ref_unit`` is (n, 2): each citizen's own reference score and drag unit, packed so one
-    cache line serves both."""
-    n = start.shape[0]
-    for j in nb.prange(n):
-        sj = s_pub[j]
-        hit = False
-        if sj == sj:
-            for x in range(start[j], start[j] + deg[j]):
-                i = nbr[x]
-                w = family_weight if kind[x] == 1 else 1.0
-                drag = _drag(mode, ref_unit[i, 1], w, ref_unit[i, 0], sj, line)
-                if drag > 0 and drag >= min_drag:
-                    hit = True
-                    break
-        listed[j] = hit
+        if register and listed_drag:  # at least one friend is listed: find them all
+            for x in range(s0, s0 + d):
+                j = nbr[x]
+                sj = friend_view[j, 0]
+                if sj == sj and not listed[j]:
+                    w = 1.0 + fw1 * kind[x]
+                    dj = _drag(mode, unit, w, ref, sj, line)
+                    if dj > 0 and dj >= min_drag:
+                        listed[j] = True
 
 
 @nb.njit(cache=True, parallel=True)

@@ -1071,7 +1071,7 @@ class TorchSimulation:
         self.worst_kind = best_kind
 
     def _register(self, own_ref: torch.Tensor) -> torch.Tensor:
-        """scoring.register_pass: a published citizen is listed when it drags some friend by
+        """The register (scoring.association_pass with register on): a published citizen is listed when it drags some friend by
         more than 0 and at least register.min_drag (any friend: the order does not matter)."""
         sm, net = self.sm, self.net
         listed = torch.zeros(self.n, dtype=BOOL, device=self.device)
