@@ -480,18 +480,23 @@ class Simulation:
 
     def run(self, store=None, progress: bool = False, months: int | None = None) -> list[dict]:
         """Run the remaining months (or ``months`` of them), writing to ``store`` if given."""
-        from .progress import month_progress
+        return run_months(self, store, progress, months)
 
-        end = self.sc.run.months if months is None else min(self.sc.run.months, self.month + months)
-        rows = []
-        with month_progress(progress, end - self.month, self.n) as advance:
-            while self.month < end:
-                t = self.month
-                t0 = time.perf_counter()
-                row = self.step()
-                self.timings.append(time.perf_counter() - t0)  # kept out of the results: they must be reproducible
-                rows.append(row)
-                if store is not None:
-                    store.month(self, t, row)
-                advance()
-        return rows
+
+def run_months(sim, store=None, progress: bool = False, months: int | None = None) -> list[dict]:
+    """The month loop shared by every backend: step, time, store, progress."""
+    from .progress import month_progress
+
+    end = sim.sc.run.months if months is None else min(sim.sc.run.months, sim.month + months)
+    rows = []
+    with month_progress(progress, end - sim.month, sim.n) as advance:
+        while sim.month < end:
+            t = sim.month
+            t0 = time.perf_counter()
+            row = sim.step()  # a backend's step ends with its results on the host: the month's time
+            sim.timings.append(time.perf_counter() - t0)  # kept out of the results: they must be reproducible
+            rows.append(row)
+            if store is not None:
+                store.month(sim, t, row)
+            advance()
+    return rows

@@ -607,7 +607,7 @@ class TorchSimulation:
 
     def _initial_state(self) -> None:
         """Simulation.__init__'s initial state, from the device population and network."""
-        n, dev, sm = self.n, self.device, self.sm
+        n, dev = self.n, self.device
         friend_slots = int(((self.net.kind == 0) & (self.net.nbr >= 0)).sum().item())
         self.form_rate = self.sc.behaviour.ties.churn * (friend_slots // 2) / n
         self.quota = torch.bincount(self.occupation.to(I64), minlength=len(OCCUPATIONS)).cpu().numpy()
@@ -1003,8 +1003,6 @@ class TorchSimulation:
         Friends' published scores are read as float32 (the CPU kernel's friend_view); each
         citizen's ties are visited in slot order, so the float64 sums add up in the same order."""
         sm, n, dev, net = self.sm, self.n, self.device, self.net
-        pub = self.s_pub
-        reach = self.reach_posts
         fw1 = sm.family_weight - 1.0
         z = lambda dt=F64: torch.zeros(n, dtype=dt, device=dev)  # noqa: E731
         wsum, wsx, below, posted, best_gap = z(), z(), z(), z(), z()
@@ -1123,7 +1121,7 @@ class TorchSimulation:
 
     def metrics(self, t: int, phase: str) -> dict:
         """Simulation.metrics, computed on the device and fetched in one transfer."""
-        f, rg, n, dev = self.flows, self.regime, self.n, self.device
+        f, rg, n = self.flows, self.regime, self.n
         high = self.high
         vals: dict[str, torch.Tensor] = {}  # device scalars, fetched together at the end
         row: dict = {"month": t, "date": month_label(self.sc.run.start, t), "phase": phase}
@@ -1274,21 +1272,9 @@ class TorchSimulation:
 
     def run(self, store=None, progress: bool = False, months: int | None = None) -> list[dict]:
         """Run the remaining months (or ``months`` of them), writing to ``store`` if given."""
-        from ..progress import month_progress
+        from ..engine import run_months
 
-        end = self.sc.run.months if months is None else min(self.sc.run.months, self.month + months)
-        rows = []
-        with month_progress(progress, end - self.month, self.n) as advance:
-            while self.month < end:
-                t = self.month
-                t0 = time.perf_counter()
-                row = self.step()  # ends with a device-to-host transfer, so the time is the month's
-                self.timings.append(time.perf_counter() - t0)
-                rows.append(row)
-                if store is not None:
-                    store.month(self, t, row)
-                advance()
-        return rows
+        return run_months(self, store, progress, months)
 
 
 # ------------------------------------------------------------------ helpers on the device
