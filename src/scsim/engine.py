@@ -216,6 +216,13 @@ class Simulation:
             return "opt-in"
         return "pre"
 
+    def calendar(self, t: int):
+        """Month t's switches: (phase, sanctions on, political on, register on, value-curve args)."""
+        sanctions_on = self.regime.sanctions_on(t)
+        political_on = self.sm.political and t >= self.political_step
+        register_on = self.sc.register.enabled and t >= self.register_step
+        return self.phase_name(t), sanctions_on, political_on, register_on, self._value_args(sanctions_on)
+
     def _value_args(self, sanctions_on: bool):
         r = self.regime
         return r.thresholds, r.values, r.line, (r.sanction_cost if sanctions_on else 0.0), self.sc.behaviour.perception_sd
@@ -241,11 +248,7 @@ class Simulation:
         sc, sm, rg, pop, net, n, t = self.sc, self.sm, self.regime, self.pop, self.net, self.n, self.month
         bp = sc.behaviour
         # 1. calendar
-        phase = self.phase_name(t)
-        sanctions_on = rg.sanctions_on(t)
-        political_on = sm.political and t >= self.political_step
-        register_on = sc.register.enabled and t >= self.register_step
-        th, val, line, cost, sd = self._value_args(sanctions_on)
+        phase, sanctions_on, political_on, register_on, (th, val, line, cost, sd) = self.calendar(t)
         temp = bp.temperature
 
         # 2. economy

@@ -33,6 +33,7 @@ import torch
 
 from .. import behaviour as bh
 from .. import metrics as mx
+from ..errors import InputError
 from ..engine import CUT_CHURN, CUT_DRAG, MADE_FORM, MADE_REPLACE, Flows, MonthEvents, Simulation
 from ..network import Network
 from ..population import OCC, Population
@@ -477,6 +478,7 @@ class TorchSimulation:
     phase_name = Simulation.phase_name
     is_network_month = Simulation.is_network_month
     _value_args = Simulation._value_args
+    calendar = Simulation.calendar
 
     def __init__(self, scenario: Scenario, device=None, world=None, *, attr_dtype=F32,
                  net_metrics_limit: int = 2_000_000):
@@ -517,7 +519,7 @@ class TorchSimulation:
         """Copy a numpy simulation's population, network and carried state to the device."""
         missing = set(Simulation.CARRIED) - set(_STATE_DTYPES) - set(_SCALARS)
         if missing:  # the CPU engine grew state this port does not know: fail loudly, not silently
-            raise NotImplementedError(f"torch backend: carried state {sorted(missing)} is not ported")
+            raise InputError(f"torch backend: carried state {sorted(missing)} is not ported")
         pop = sim.pop
         self.pop = pop
         self.n = int(sim.n)
@@ -546,7 +548,7 @@ class TorchSimulation:
         (the 100M-citizen GPU benchmark)."""
         n = int(citizens or scenario.population.citizens)
         if scenario.network.model != "watts-strogatz":
-            raise NotImplementedError("TorchSimulation.synthetic builds watts-strogatz networks, "
+            raise InputError("TorchSimulation.synthetic builds watts-strogatz networks, "
                                       f"not {scenario.network.model}")
         if n != scenario.population.citizens:
             scenario = scenario.with_overrides(**{"population.citizens": n})
@@ -736,11 +738,7 @@ class TorchSimulation:
         bp = sc.behaviour
         keys = self.keys
         # 1. calendar
-        phase = self.phase_name(t)
-        sanctions_on = rg.sanctions_on(t)
-        political_on = sm.political and t >= self.political_step
-        register_on = sc.register.enabled and t >= self.register_step
-        th, val, line, cost, sd = self._value_args(sanctions_on)
+        phase, sanctions_on, political_on, register_on, (th, val, line, cost, sd) = self.calendar(t)
         temp = bp.temperature
         ids = self.ids
 
@@ -797,7 +795,7 @@ class TorchSimulation:
         reach = rg.reach
         rule = getattr(ep, "rule", "logit")
         if rule not in ("logit", "daymude"):
-            raise NotImplementedError(f"torch backend: expression rule '{rule}' is not ported")
+            raise InputError(f"torch backend: expression rule '{rule}' is not ported")
         v0 = None
         for q in range(k):
             u_would = uniform(keys["expression"], t, 3 * q, ids)
