@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("run")
     ex.add_argument("--parquet", required=True, metavar="DIR")
 
+    cp = sub.add_parser("compare", help="regimes on the same seeds (common random numbers), with 95%% intervals")
+    cp.add_argument("--presets", default="western,sesame-2015,social-credit-2020", help="comma-separated presets")
+    cp.add_argument("--seeds", type=_count, default=20, help="seeds per regime (default 20)")
+    cp.add_argument("--citizens", type=_count, help="citizens per run")
+    cp.add_argument("--months", type=_count, help="months per run")
+    cp.add_argument("--window", type=_count, default=12, help="final months averaged per run (default 12)")
+    cp.add_argument("--out", default="compare-results", help="folder for the table and plots")
+    cp.add_argument("--quiet", action="store_true")
+
     vm = sub.add_parser("validate-models", help="reproduce classic published results with scsim's machinery")
     vm.add_argument("names", nargs="*", help="granovetter, holme-newman, daymude, wei (default: all)")
     vm.add_argument("--full", action="store_true", help="paper-sized runs")
@@ -181,6 +190,36 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .experiments import compare, write
+    from .scenario import preset_names
+
+    presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+    for p in presets:
+        if p not in preset_names():
+            raise InputError(f"scsim compare: --presets: unknown preset '{p}' (presets: {', '.join(preset_names())})")
+    if len(presets) < 2:
+        raise InputError("scsim compare: --presets: name at least two regimes")
+    if args.window < 1 or (args.months is not None and args.months < 1):
+        raise InputError("scsim compare: --window and --months must be at least 1")
+    result = compare(presets, args.seeds, args.citizens, args.months, args.window, progress=not args.quiet)
+    paths = write(result, Path(args.out))
+    if not args.quiet:
+        table = Table(title=f"regimes over {args.seeds} seeds: mean [95% CI]; difference from {result.baseline} [95% CI]")
+        for col in ("metric", "regime", "mean [95% CI]", "difference [95% CI]"):
+            table.add_column(col)
+        for r in result.table.itertuples():
+            table.add_row(r.metric, r.regime, f"{r.mean:.4g} [{r.low:.4g}, {r.high:.4g}]",
+                          f"{r.diff:+.4g} [{r.diff_low:+.4g}, {r.diff_high:+.4g}]")
+        Console(width=120).print(table)
+    for p in paths:
+        print(p)
+    return 0
+
+
 def cmd_validate_models(args) -> int:
     try:
         from .validation.runner import MODELS, run_validation  # noqa: F401
@@ -194,7 +233,7 @@ def cmd_validate_models(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "presets": cmd_presets, "validate": cmd_validate, "params": cmd_params,
-            "lookup": cmd_lookup, "export": cmd_export, "validate-models": cmd_validate_models}
+            "lookup": cmd_lookup, "export": cmd_export, "compare": cmd_compare, "validate-models": cmd_validate_models}
 
 
 def main(argv: list[str] | None = None) -> int:

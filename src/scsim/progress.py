@@ -31,3 +31,16 @@ def month_progress(enabled: bool, months: int, citizens: int):
                 progress.update(task, rate=f"{speed * citizens / 1e6:,.1f} M citizen-months/s")
 
         yield advance
+
+
+@contextlib.contextmanager
+def count_progress(enabled: bool, total: int, what: str):
+    """Yields ``advance()`` for a count of finished units (e.g. runs of an experiment)."""
+    if not enabled:
+        yield lambda: None
+        return
+    progress = Progress(TextColumn(what), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
+                        TimeRemainingColumn(), console=Console(file=sys.stderr))
+    with progress:
+        task = progress.add_task(what, total=total)
+        yield lambda: progress.advance(task)

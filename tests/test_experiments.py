@@ -1,0 +1,59 @@
+"""compare: intervals computed correctly on a known case, paired by seed, and the CLI."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from scsim.cli import main
+from scsim.experiments import interval, summarise
+
+
+def test_interval_on_a_known_case():
+    # values 1..5: mean 3, sd 1.5811, t(0.975, 4) = 2.7764 -> half-width 1.9632
+    m, lo, hi = interval([1, 2, 3, 4, 5])
+    assert m == 3
+    assert hi - m == pytest.approx(2.776445 * math.sqrt(2.5) / math.sqrt(5), rel=1e-6)
+    assert lo == pytest.approx(2 * m - hi)
+    assert math.isnan(interval([7.0])[1]) and interval([math.nan, 2.0, 4.0])[0] == 3
+
+
+def test_differences_are_paired_by_seed():
+    """Seed effects shared by both regimes cancel: a constant +1 effect has a zero-width interval,
+    although each regime's own interval is wide."""
+    base = [10.0, 50.0, 30.0, 70.0]
+    runs = pd.DataFrame({"regime": ["western"] * 4 + ["sc"] * 4, "seed": [1, 2, 3, 4] * 2,
+                         "score_mean": base + [b + 1 for b in base]})
+    t = summarise(runs, "western").set_index("regime")
+    assert t.loc["sc", "diff"] == pytest.approx(1.0)
+    assert t.loc["sc", "diff_low"] == pytest.approx(1.0) and t.loc["sc", "diff_high"] == pytest.approx(1.0)
+    assert t.loc["sc", "high"] - t.loc["sc", "low"] > 50
+    assert t.loc["western", "diff"] == 0
+
+
+def test_compare_cli_on_a_tiny_case(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    rc = main(["compare", "--presets", "western,social-credit-2020", "--seeds", "2", "--citizens", "600",
+               "--months", "64", "--out", str(out), "--quiet"])
+    assert rc == 0
+    table = pd.read_csv(out / "compare.csv").set_index(["metric", "regime"])
+    runs = pd.read_csv(out / "compare_runs.csv")
+    assert len(runs) == 4 and set(runs.seed) == {1, 2}
+    # the chilling effect shows against the western control on the same seeds
+    assert table.loc[("self_censorship_rate", "social-credit-2020"), "diff"] > 0
+    assert table.loc[("self_censorship_rate", "western"), "mean"] == 0
+    for f in ("compare.md", "compare.png"):
+        assert (out / f).stat().st_size > 0
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--presets", "western,nope"], "unknown preset 'nope'"),
+    (["--presets", "western"], "at least two regimes"),
+    (["--seeds", "1"], "at least 2"),
+])
+def test_compare_bad_arguments(tmp_path, capsys, args, fragment):
+    assert main(["compare", *args, "--out", str(tmp_path / "x"), "--quiet", "--citizens", "100", "--months", "2"]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+
