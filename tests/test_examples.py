@@ -7,14 +7,10 @@ import pytest
 import scsim
 from scsim.scenario import load_scenario
 
-from .conftest import SHARED
-
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.toml"))
-
 
 def test_there_are_examples():
     assert {p.stem for p in EXAMPLES} >= {"harsh-register", "facebook"}
-
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_runs(path):
