@@ -178,6 +178,15 @@ def churn_kernel(start, deg, nbr, kind, churn, key, month, out):
             out[i] = nbr[x]
 
 
+@nb.njit(cache=True, parallel=True)
+def seeker_kernel(did_cut, replace_prob, form_rate, key, month, replace, seeking):
+    """Who seeks a new tie: those who just cut a dragger (with probability replace_prob) and
+    anyone at the rate that balances churn."""
+    for i in nb.prange(did_cut.shape[0]):
+        replace[i] = did_cut[i] and uniform(key, month, 4, i) < replace_prob
+        seeking[i] = replace[i] or uniform(key, month, 5, i) < form_rate
+
+
 @nb.njit(cache=True, inline="always")
 def _is_friend(start, deg, nbr, i, j):
     for x in range(start[i], start[i] + deg[i]):

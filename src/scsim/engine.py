@@ -366,8 +366,9 @@ class Simulation:
         reason = np.r_[np.full(len(cutters), CUT_DRAG), np.full(len(churners), CUT_CHURN)].astype(np.uint8)
         did_cut = np.zeros(n, np.bool_)
         did_cut[cutters[removed[: len(cutters)]]] = True
-        replace = did_cut & (uniform_array(key, t, 4, n) < tp.replace)
-        seeking = replace | (uniform_array(key, t, 5, n) < self.form_rate)
+        replace = np.empty(n, np.bool_)
+        seeking = np.empty(n, np.bool_)
+        bh.seeker_kernel(did_cut, tp.replace, self.form_rate, key, t, replace, seeking)
         # the target's own acceptance sees the newcomer's published score in full only through
         # a public register; otherwise it perceives a share of the drag
         target = np.empty(n, np.int32)
@@ -379,7 +380,10 @@ class Simulation:
         made = net.add_edges(seekers, target[seekers])
         mu, mv = seekers[made], target[seekers][made]
         m_reason = np.where(replace[mu], MADE_REPLACE, MADE_FORM).astype(np.uint8)
-        net.sort_slots(np.unique(np.r_[cu[removed], cv[removed], mu, mv]))
+        touched = np.zeros(n, np.bool_)
+        for ends in (cu[removed], cv[removed], mu, mv):
+            touched[ends] = True
+        net.sort_slots(np.flatnonzero(touched))
         return MonthEvents(
             u=np.r_[cu[removed], mu].astype(np.int32),
             v=np.r_[cv[removed], mv].astype(np.int32),
