@@ -100,7 +100,7 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
     each citizen's worst dragger (if it drags by at least ``min_drag``, i.e. is listed) and its
     drag, and the (reach-weighted) share of friends who
     posted last month. ``drag_unit[i]`` is the drag per unit of w * (s_i - s_j) (mean mode) or
-    per unit of w (penalty mode), for the register pass.
+    per unit of w (penalty mode); the dragger counts of the final table use it.
 
     ``friend_view`` is (n, 2) float32: last month's published score (NaN if none) and whether
     the post got through; packed so that one cache line serves both gathers.
