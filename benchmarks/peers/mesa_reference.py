@@ -14,16 +14,14 @@ unfriending rule reads start-of-step scores, as in numpy_reference.py.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 import mesa
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from numpy_reference import DROP_BELOW, DROP_FROM, DROP_PROB, FEAR_LINE, FEAR_SPAN, HI, LO, traits, watts_strogatz  # noqa: E402
+from numpy_reference import DROP_BELOW, DROP_FROM, DROP_PROB, FEAR_LINE, FEAR_SPAN, HI, LO, timed_main, traits, watts_strogatz  # noqa: E402
 
 
 class Citizen(mesa.Agent):
@@ -89,21 +87,7 @@ def build(n: int, seed: int = 0, edges: tuple[np.ndarray, np.ndarray] | None = N
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--citizens", type=int, default=100_000)
-    ap.add_argument("--steps", type=int, default=5)
-    ap.add_argument("--seed", type=int, default=0)
-    a = ap.parse_args()
-    t0 = time.perf_counter()
-    model = build(a.citizens, a.seed)
-    print(f"Mesa {mesa.__version__}: built in {time.perf_counter() - t0:.2f} s, {model.summary()['friendships']} friendships")
-    times = []
-    for _ in range(a.steps):
-        t0 = time.perf_counter()
-        model.step()
-        times.append(time.perf_counter() - t0)
-    print(f"median {1e3 * np.median(times):.0f} ms/step; {a.citizens / np.median(times) / 1e3:.0f} k agent-steps/s")
-    print(model.summary())
+    timed_main(build, f"Mesa {mesa.__version__}", 5, __doc__)
 
 
 if __name__ == "__main__":

@@ -115,22 +115,28 @@ def build(n: int, seed: int = 0, edges: tuple[np.ndarray, np.ndarray] | None = N
     return NumpyReference(n, u, v, seed)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def timed_main(build, label: str, default_steps: int, doc: str) -> None:
+    """Command line shared by the reference implementations: build, time the steps, summarise."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--citizens", type=int, default=100_000)
-    ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--steps", type=int, default=default_steps)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     t0 = time.perf_counter()
     model = build(a.citizens, a.seed)
-    print(f"built in {time.perf_counter() - t0:.2f} s, {model.summary()['friendships']} friendships")
+    print(f"{label}: built in {time.perf_counter() - t0:.2f} s, {model.summary()['friendships']} friendships")
     times = []
     for _ in range(a.steps):
         t0 = time.perf_counter()
         model.step()
         times.append(time.perf_counter() - t0)
-    print(f"median {1e3 * np.median(times):.1f} ms/step; {a.citizens / np.median(times) / 1e6:.2f} M agent-steps/s")
+    med = float(np.median(times))
+    print(f"median {1e3 * med:.1f} ms/step; {a.citizens / med / 1e3:,.0f} k agent-steps/s")
     print(model.summary())
+
+
+def main() -> None:
+    timed_main(build, "NumPy + scipy.sparse", 50, __doc__)
 
 
 if __name__ == "__main__":
