@@ -12,9 +12,16 @@ from .conftest import small
 TABLES = ["metrics", "citizens", "edges", "snapshots", "edge_events"]
 
 
-def test_resumed_run_equals_uninterrupted(tmp_path, monkeypatch):
-    sc = small("social-credit-2020", citizens=1000, months=40, **{"run.checkpoint_every": 7, "run.snapshot_every": 5})
+@pytest.mark.parametrize("preset,extra", [
+    ("social-credit-2020", {}),
+    # arrests, files and a new generation at month 30 all cross the checkpoint at month 28
+    ("provocateur", {"phases.mandatory_start": "2016-01", "generations.every": 30, "provocateurs.share": 0.05}),
+])
+def test_resumed_run_equals_uninterrupted(tmp_path, monkeypatch, preset, extra):
+    sc = small(preset, citizens=1000, months=40, **{"run.checkpoint_every": 7, "run.snapshot_every": 5, **extra})
     whole = scsim.simulate(sc, out=tmp_path / "whole")
+    if preset == "provocateur":  # the phases under test did happen
+        assert whole.metrics.arrests.sum() > 0 and whole.metrics.generation.iloc[-1] == 1
 
     real_step = Simulation.step
 

@@ -3,11 +3,15 @@
 Each month t, everybody reads the state at the start of the month (last month's published
 scores, last month's posts, last month's register) and the phases run in this order:
 
+ 0. generations  every generations.every months the population turns over: privileges buy
+                 children, children inherit tau (section 7; off by default)
  1. calendar     which phases are on: opt-in, mandatory, political, sanctions, register
  2. economy      repayments fall due and are paid or defaulted (repayment record)
  3. opting in    citizens join the score when it pays (opt-in phase); all are in once mandatory
  4. purchases    spending tilts towards approved categories as far as the score rewards it
  5. expression   who would post, who self-censors, whose post gets through limited Internet
+ 6a. provocation provocateurs sound out their friends; agreements are reported; citizens on
+                 file are arrested and lose every tie (the provocateur regime; off by default)
  6. ties         register-driven cuts of draggers, random churn, new ties (triadic or random,
                  aimed at high scorers under association; targets may refuse)
  7. scoring      six components on the current network and last month's published scores
@@ -27,7 +31,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import behaviour as bh
+from . import generations as gen
 from . import metrics as mx
+from . import provocation as pv
 from .network import (Network, barabasi_albert, dedupe, from_networkx, homophilous_blocks, households, load_edgelist,
                       watts_strogatz)
 from .population import Population, make_population
@@ -36,8 +42,8 @@ from .rng import Streams, uniform_array
 from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
 from .scoring import COMPONENTS, ScoreModel, association_pass, dragger_counts
 
-CUT_DRAG, CUT_CHURN, MADE_REPLACE, MADE_FORM = 0, 1, 2, 3
-REASONS = ("drag", "churn", "replace", "form")
+CUT_DRAG, CUT_CHURN, MADE_REPLACE, MADE_FORM, CUT_ARREST = 0, 1, 2, 3, 4
+REASONS = ("drag", "churn", "replace", "form", "arrest")
 
 
 def build_world(sc: Scenario, streams: Streams, graph=None) -> tuple[Population, Network]:
@@ -53,6 +59,8 @@ def build_world(sc: Scenario, streams: Streams, graph=None) -> tuple[Population,
         n, u, v = sc.population.citizens, None, None
     hid, fu, fv = households(n, sc.network.household_size, net_rng)
     pop = make_population(sc, n, streams["population"], household=hid)
+    if sc.provocateurs.enabled:
+        pop.provocateur = pv.plant(n, sc.provocateurs.share, streams["provocateurs"])
     k = sc.network.mean_degree
     if graph is not None or sc.network.model == "edgelist":
         pass
@@ -91,6 +99,10 @@ class MonthEvents:
     kind: np.ndarray
     made: np.ndarray  # bool: made (True) or cut (False)
     reason: np.ndarray  # index into REASONS
+
+    @staticmethod
+    def concat(*parts: "MonthEvents") -> "MonthEvents":
+        return MonthEvents(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("u", "v", "kind", "made", "reason")))
 
 
 @dataclass
@@ -155,16 +167,23 @@ class Simulation:
         self.listed = np.zeros(n, np.bool_)
         self.peer_share = np.zeros(n)
         self.pub_weight = np.zeros(n)
+        self.arrested = np.zeros(n, np.bool_)  # removed by the provocateur regime
+        self.reported = np.zeros(n, np.bool_)  # on file, not yet arrested
+        self.generation = 0  # generations so far
 
     def _configure(self, sc: Scenario) -> None:
         """What follows from the scenario alone (no state)."""
         self.sc = sc
         self.streams = Streams(sc.run.seed)
-        self.keys = {name: self.streams.key(name) for name in ("economy", "optin", "expression", "ties", "positions", "bragging")}
+        self.keys = {name: self.streams.key(name) for name in ("economy", "optin", "expression", "ties", "positions", "bragging",
+                                                               "provocation", "generations")}
         self.sm = ScoreModel(sc)
         self.regime = Regime(sc)
         self.optin_step = sc.step_of(sc.phases.optin_start)
         self.mandatory_step = sc.step_of(sc.phases.mandatory_start)
+        if not sc.scoring.enabled:  # no score at all: nobody is ever scored
+            self.optin_step = self.mandatory_step = None
+        self.provocation_step = sc.switch_on(sc.provocateurs.start) if sc.provocateurs.enabled else None
         self.political_step = sc.switch_on(sc.scoring.political.start)
         self.register_step = sc.switch_on(sc.register.start)
         self.valence = np.array([c.valence for c in sc.purchases.categories], np.float64)
@@ -172,7 +191,11 @@ class Simulation:
     # ------------------------------------------------------------------ checkpoints
     CARRIED = ("month", "n", "form_rate", "quota", "tilt", "behaviour_x", "own", "score", "assoc", "political", "clamp",
                "opted", "s_pub", "s_pub_prev", "own_ref", "sanctioned", "reach_posts", "last_post", "worst",
-               "worst_drag", "worst_kind", "drag_unit", "listed", "peer_share", "pub_weight")
+               "worst_drag", "worst_kind", "drag_unit", "listed", "peer_share", "pub_weight", "arrested", "reported",
+               "generation")
+    # carried state that only the provocateur and generation phases change (backends that do
+    # not port those phases refuse such scenarios and may ignore these)
+    OPTIONAL = ("arrested", "reported", "generation")
     NETWORK = ("start", "deg", "cap", "nbr", "kind", "tail", "slack", "min_slack", "n")
 
     def save_checkpoint(self, path) -> None:
@@ -247,6 +270,11 @@ class Simulation:
         clock = self.__dict__.setdefault("clock", PhaseClock())  # (states restored by hand lack one)
         sc, sm, rg, pop, net, n, t = self.sc, self.sm, self.regime, self.pop, self.net, self.n, self.month
         bp = sc.behaviour
+        # 0. generations
+        births = None
+        if sc.generations.every and t > 0 and t % sc.generations.every == 0:
+            clock.lap("generations")
+            births = self._new_generation(t)
         # 1. calendar
         phase, sanctions_on, political_on, register_on, (th, val, line, cost, sd) = self.calendar(t)
         temp = bp.temperature
@@ -293,10 +321,24 @@ class Simulation:
                              ep.peer_strength, ep.peer_reference, temp, th, val, line, cost, sd,
                              keys["expression"], t, would, posted, censored, int(ep.rule == "daymude"),
                              ep.surveillance, ep.tolerance, ep.punishment == "proportional")
+        if pop.provocateur.any() or self.arrested.any():  # agents and prisoners do not post
+            quiet = pop.provocateur | self.arrested
+            would[:, quiet] = posted[:, quiet] = censored[:, quiet] = False
+
+        # 6a. provocation
+        extra = {}
+        arrests = None
+        if self.provocation_step is not None and t >= self.provocation_step:
+            clock.lap("provocation")
+            arrests, extra = self._provocation(t)
 
         # 6. ties
         clock.lap("ties")
         events = self._ties(t, scored, s_ref, register_on, th, val, line, cost, sd)
+        if arrests is not None:
+            events = MonthEvents.concat(arrests, events)
+        if births is not None:
+            extra["parents_tau"] = births.parents_tau
 
         # 7. scoring
         clock.lap("scoring")
@@ -340,7 +382,7 @@ class Simulation:
         b = bp.bragging
         bh.brag_kernel(scored, self.s_pub, pop.status_seeking, b.rate, b.line, sd, keys["bragging"], t, bragged)
 
-        self.flows = Flows(would, posted, censored, bragged, defaulted, due, approved, holders, events, positions)
+        self.flows = Flows(would, posted, censored, bragged, defaulted, due, approved, holders, events, positions, extra)
         clock.lap("metrics")
         row = self.metrics(t, phase)
         clock.lap(None)
@@ -369,6 +411,8 @@ class Simulation:
         replace = np.empty(n, np.bool_)
         seeking = np.empty(n, np.bool_)
         bh.seeker_kernel(did_cut, tp.replace, self.form_rate, key, t, replace, seeking)
+        if self.arrested.any():
+            seeking &= ~self.arrested
         # the target's own acceptance sees the newcomer's published score in full only through
         # a public register; otherwise it perceives a share of the drag
         target = np.empty(n, np.int32)
@@ -376,6 +420,8 @@ class Simulation:
                           tp.score_seeking, sm.assoc_mode, sm.assoc_points * (1.0 if register_on and sc.register.public else awareness),
                           sm.line, sm.penalty * (1.0 if register_on and sc.register.public else awareness),
                           tp.friend_value, sc.behaviour.temperature, th, val, line, cost, sd, key, t, target)
+        if self.arrested.any():  # nobody befriends a prisoner
+            target[(target >= 0) & self.arrested[np.maximum(target, 0)]] = -1
         seekers = np.flatnonzero(target >= 0).astype(np.int32)
         made = net.add_edges(seekers, target[seekers])
         mu, mv = seekers[made], target[seekers][made]
@@ -392,12 +438,53 @@ class Simulation:
             reason=np.r_[reason[removed], m_reason],
         )
 
+    def _provocation(self, t: int) -> tuple[MonthEvents, dict]:
+        """Phase 6a (see ``scsim.provocation``): invitations, agreements, reports, arrests."""
+        pp, pop, net, n = self.sc.provocateurs, self.pop, self.net, self.n
+        invited, agreed, arrest = (np.empty(n, np.bool_) for _ in range(3))
+        pv.provocation_kernel(net.start, net.deg, net.nbr, pop.provocateur, self.arrested, self.reported,
+                              self.last_post, pop.tau, pp.invite_rate, pp.agree_threshold, pp.peer_weight, pp.spread,
+                              pp.detection, pp.arrest_rate, mx.DISSENT_WINDOW, self.keys["provocation"], t, invited,
+                              agreed, arrest)
+        who = np.flatnonzero(arrest)
+        self.arrested[who] = True
+        self.reported[who] = False
+        u, v = pv.incident_edges(net, who)
+        removed, kinds = net.remove_edges(u, v)
+        touched = np.zeros(n, np.bool_)
+        touched[u] = touched[v] = True
+        net.sort_slots(np.flatnonzero(touched))
+        u, v, kinds = u[removed], v[removed], kinds[removed]
+        events = MonthEvents(u, v, kinds, np.zeros(len(u), np.bool_), np.full(len(u), CUT_ARREST, np.uint8))
+        return events, {"invited": int(invited.sum()), "agreed": int(agreed.sum()), "arrests": len(who)}
+
+    def _new_generation(self, t: int) -> gen.Births:
+        """Phase 0 (see ``scsim.generations``): the population turns over."""
+        sc, pop, rg = self.sc, self.pop, self.regime
+        gp = sc.generations
+        held = rg.values @ rg.holders(self.s_pub, self.opted) if len(rg.values) else np.zeros(self.n)
+        w = gen.fertility(held, self.sanctioned, rg.sanction_cost, self.arrested, gp.privilege_strength)
+        births = gen.draw_parents(w, self.keys["generations"], t)
+        births.parents_tau = float(pop.tau[births.parent].mean())
+        pop.tau = gen.inherit_tau(pop.tau, births.parent, gp.heritability, sc.population.tau_alpha,
+                                  sc.population.tau_beta, self.keys["generations"], t)
+        pop.privacy_cost = sc.population.privacy_cost + sc.population.privacy_cost_tau * pop.tau
+        pop.generation += 1
+        self.last_post[:] = -(10**6)
+        self.reach_posts[:] = 0
+        self.political[:] = 0
+        self.reported[:] = False
+        self.arrested[:] = False
+        self.generation += 1
+        return births
+
     # ------------------------------------------------------------------ measurement
     def is_network_month(self, t: int) -> bool:
         return t % self.sc.run.network_metrics_every == 0 or t == self.sc.run.months - 1
 
     def dissenters(self, t: int) -> np.ndarray:
-        return (t - self.last_post) < mx.DISSENT_WINDOW
+        """Active dissenters: posted unapproved content in the last 12 months, and free."""
+        return ((t - self.last_post) < mx.DISSENT_WINDOW) & ~self.arrested
 
     def metrics(self, t: int, phase: str) -> dict:
         pop, f, rg, n = self.pop, self.flows, self.regime, self.n
@@ -433,6 +520,13 @@ class Simulation:
         row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == CUT_DRAG)).sum())
         row["edges_cut_churn"] = int(((~ev.made) & (ev.reason == CUT_CHURN)).sum())
         row["edges_made"] = int(ev.made.sum())
+        row["edges_cut_arrest"] = int(((~ev.made) & (ev.reason == CUT_ARREST)).sum())
+        row["provocateurs"] = int(pop.provocateur.sum())
+        row["invited"] = f.extra.get("invited", 0)
+        row["agreed"] = f.extra.get("agreed", 0)
+        row["arrests"] = f.extra.get("arrests", 0)
+        row["on_file"] = int(self.reported.sum())
+        row["arrested_share"] = float(self.arrested.mean())
         row.update(mx.degree_stats(self.net.deg, high))
         if self.is_network_month(t):
             row.update(mx.network_stats(self.net, pop.tau, self.dissenters(t)))
@@ -449,6 +543,9 @@ class Simulation:
         row["defaults_per_capita"] = float(f.defaulted.sum()) / n
         row["tau_mean"] = float(pop.tau.mean())
         row["tau_sd"] = float(pop.tau.std())
+        row["tau_high_share"] = float(high.mean())
+        row["generation"] = self.generation
+        row["parents_tau"] = f.extra.get("parents_tau", np.nan)  # mean tau of the parents, weighted by children
         return row
 
     # ------------------------------------------------------------------ citizens
@@ -477,6 +574,8 @@ class Simulation:
         cols["draggers"] = draggers
         cols["listed"] = self.listed.copy()
         cols["last_post"] = self.last_post.copy()
+        cols["reported"] = self.reported.copy()
+        cols["arrested"] = self.arrested.copy()
         return cols
 
     def snapshot_columns(self) -> dict[str, np.ndarray]:

@@ -162,6 +162,7 @@ class PoliticalParams(Section):
 
 
 class ScoringParams(Section):
+    enabled: bool = P(True, "a score at all; false: nobody is scored, no privileges or sanctions (the provocateur regime)")
     method: Literal["points", "scorecard"] = P("points", "points: Sesame-style points per dimension; scorecard: Western log-odds scaling")
     base: float = P(350.0, "points method: score with every component at zero", "points")
     min_score: float = P(350.0, "lowest published score", "points", ge=SCORE_FLOOR, le=SCORE_CEIL)
@@ -282,6 +283,24 @@ class BehaviourParams(Section):
     bragging: BraggingParams = Field(default_factory=BraggingParams)
 
 
+class ProvocateurParams(Section):
+    enabled: bool = P(False, "provocateurs (MODEL.md section 8, the KGB/Stasi method): planted agents sound out their friends; those who agree may be reported and arrested")
+    start: OptionalMonth = P(None, "month they start; none = the mandatory date (or the first month)", "YYYY-MM")
+    share: float = P(0.012, "share of citizens who are provocateurs (Stasi, 1989: ~189,000 unofficial collaborators in 16.4 million people, ~1.2%)", "share", ge=0, le=0.5)
+    invite_rate: float = P(0.1, "monthly chance that a provocateur sounds out each of its friends", "probability", ge=0, le=1)
+    agree_threshold: float = P(0.6, "tau at which an invited citizen with no dissenting friends agrees half the time", "", ge=0, le=1)
+    peer_weight: float = P(0.3, "how far agreeing friends lower that threshold, per unit share of friends who are active dissenters", "", ge=0, le=1)
+    spread: float = P(0.08, "logistic spread of agreement around the threshold (small = sharper)", "", gt=0)
+    detection: float = P(0.5, "probability that an agreement is reported", "probability", ge=0, le=1)
+    arrest_rate: float = P(0.2, "monthly probability that a reported citizen is arrested (removed, with all its ties)", "probability", ge=0, le=1)
+
+
+class GenerationParams(Section):
+    every: int = P(0, "months between generations (a compressed generation; 0 = off)", "months", ge=0, le=1200)
+    heritability: float = P(0.5, "h2: regression of a child's tau on its parent's, on the liability (probit) scale", "", ge=0, le=1)
+    privilege_strength: float = P(1.0, "how strongly privileges drive children: fertility is proportional to exp(strength x value of the privileges held, minus the sanction cost)", "per utility", ge=0, le=20)
+
+
 warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
 
@@ -302,10 +321,12 @@ class Scenario(Section):
     economy: EconomyParams = Field(default_factory=EconomyParams)
     purchases: PurchaseParams = Field(default_factory=PurchaseParams)
     behaviour: BehaviourParams = Field(default_factory=BehaviourParams)
+    provocateurs: ProvocateurParams = Field(default_factory=ProvocateurParams)
+    generations: GenerationParams = Field(default_factory=GenerationParams)
 
     @model_validator(mode="after")
     def _cross(self):
-        if self.phases.optin_start is None and self.phases.mandatory_start is None:
+        if self.scoring.enabled and self.phases.optin_start is None and self.phases.mandatory_start is None:
             raise ValueError("phases: set optin_start, mandatory_start or both (otherwise nobody is ever scored)")
         th = [p.threshold for p in self.privileges]
         if any(b <= a for a, b in zip(th, th[1:])):

@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .engine import REASONS
 from .errors import InputError
 
 DB_NAME = "results.duckdb"
 CHECKPOINT = "checkpoint.npz"
 KINDS_SQL = "ENUM ('friend', 'family')"
-REASONS_SQL = "ENUM ('drag', 'churn', 'replace', 'form')"
+REASONS_SQL = "ENUM (" + ", ".join(f"'{r}'" for r in REASONS) + ")"
 
 
 def _version() -> str:
@@ -107,7 +108,7 @@ class RunWriter:
                 "month": np.full(len(ev.u), t, np.int16), "u": ev.u, "v": ev.v,
                 "kind": _codes(ev.kind, ("friend", "family")),
                 "event": _codes(ev.made, ("cut", "made")),
-                "reason": _codes(ev.reason, ("drag", "churn", "replace", "form"))}))
+                "reason": _codes(ev.reason, REASONS)}))
             self.con.execute("INSERT INTO edge_events SELECT * FROM _ev")
             self.con.unregister("_ev")
         if t % self.snapshot_every == 0 or t == sim.sc.run.months - 1:

@@ -495,6 +495,9 @@ class TorchSimulation:
         return cls(sim.sc, device=device, world=sim, **kw)
 
     def _setup(self, scenario, device, attr_dtype, net_metrics_limit) -> None:
+        if scenario.provocateurs.enabled or scenario.generations.every:
+            what = "the provocateur regime" if scenario.provocateurs.enabled else "generations"
+            raise InputError(f"torch backend: {what} is not ported; run it with --backend numpy")
         if device is None:
             device, note = select_device("cuda")
             if note:
@@ -517,7 +520,7 @@ class TorchSimulation:
 
     def _load(self, sim: Simulation) -> None:
         """Copy a numpy simulation's population, network and carried state to the device."""
-        missing = set(Simulation.CARRIED) - set(_STATE_DTYPES) - set(_SCALARS)
+        missing = set(Simulation.CARRIED) - set(_STATE_DTYPES) - set(_SCALARS) - set(Simulation.OPTIONAL)
         if missing:  # the CPU engine grew state this port does not know: fail loudly, not silently
             raise InputError(f"torch backend: carried state {sorted(missing)} is not ported")
         pop = sim.pop
@@ -668,6 +671,9 @@ class TorchSimulation:
         for name in _STATE_DTYPES:
             a = _numpy(getattr(self, name))
             setattr(sim, name, a.astype(np.float64) if name in f64 else a)
+        sim.arrested = np.zeros(self.n, np.bool_)  # the phases that change these are not ported
+        sim.reported = np.zeros(self.n, np.bool_)
+        sim.generation = 0
         sim.net = self.net.to_numpy()
         sim.pop = self.population()
         sim.flows = None
@@ -1164,6 +1170,7 @@ class TorchSimulation:
         vals["defaults_per_capita"] = f.defaulted.sum().to(F64) / n
         vals["tau_mean"] = tau64.mean()
         vals["tau_sd"] = tau64.std(correction=0)
+        vals["tau_high_share"] = self.high.to(F64).mean()
         names = list(vals)
         got = dict(zip(names, torch.stack([v.to(F64) for v in vals.values()]).tolist()))
         got.update(hist)
@@ -1193,6 +1200,7 @@ class TorchSimulation:
         row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == CUT_DRAG)).sum())
         row["edges_cut_churn"] = int(((~ev.made) & (ev.reason == CUT_CHURN)).sum())
         row["edges_made"] = int(ev.made.sum())
+        row.update(edges_cut_arrest=0, provocateurs=0, invited=0, agreed=0, arrests=0, on_file=0, arrested_share=0.0)
         for name in ("degree_mean", "degree_high_tau", "degree_rest", "isolated_high_tau", "isolated_rest"):
             row[name] = got[name]
         if self.is_network_month(t) and n <= self.net_metrics_limit:
@@ -1207,8 +1215,9 @@ class TorchSimulation:
         for name in ("approved_spending_share",):
             row[name] = got[name]
         row["brag_posts"] = int(got["brag_posts"])
-        for name in ("defaults_per_capita", "tau_mean", "tau_sd"):
+        for name in ("defaults_per_capita", "tau_mean", "tau_sd", "tau_high_share"):
             row[name] = got[name]
+        row["generation"], row["parents_tau"] = 0, np.nan  # generations are not ported
         return row
 
     # ------------------------------------------------------------------ citizens
@@ -1239,6 +1248,8 @@ class TorchSimulation:
         cols["draggers"] = draggers
         cols["listed"] = cpu(self.listed).astype(np.bool_)
         cols["last_post"] = cpu(self.last_post).astype(np.int32)
+        cols["reported"] = np.zeros(self.n, np.bool_)  # provocateurs are not ported (refused in _setup)
+        cols["arrested"] = np.zeros(self.n, np.bool_)
         return cols
 
     def snapshot_columns(self) -> dict[str, np.ndarray]:

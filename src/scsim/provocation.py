@@ -1,0 +1,99 @@
+"""The provocateur regime (MODEL.md section 8): the KGB/Stasi method, with no score at all.
+
+A share of citizens are planted agents (``pop.provocateur``, drawn once from the
+``provocateurs`` stream, so every other draw is the same as in any other regime). From
+``provocateurs.start``, every month (phase 6a, after expression and before ties):
+
+1. **invitation**: a citizen i with m provocateur friends is sounded out with probability
+   1 - (1 - invite_rate)^m;
+2. **agreement**: an invited citizen agrees (voices dissent to the agent) with probability
+   logistic((tau_i - agree_threshold + peer_weight * a_i) / spread), where a_i is the share of
+   i's other friends who are active dissenters (posted unapproved content in the 12 months
+   before this one): friends who agree embolden;
+3. **report**: an agreement is reported with probability ``detection``; a reported citizen stays
+   on file until arrested;
+4. **arrest**: each month every citizen on file is arrested with probability ``arrest_rate``,
+   removed with all its ties (edge events with reason ``arrest``). Arrested citizens no longer
+   post, seek or receive ties; they stay in the population arrays (isolated), and a new
+   generation (section 7) gives their place to a free child.
+
+Provocateurs never post (they are agents), are never arrested and keep their ties: nobody
+knows who they are. The regime has no fear term: citizens do not self-censor for fear of
+arrest (the article's point is that the method removes dissenters rather than silencing all);
+the studies say so where it matters. Every draw is counter-based on the ``provocation`` stream
+(slots 0-3 above), one per citizen and month.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from .metrics import DISSENT_WINDOW
+from .rng import uniform
+
+
+def plant(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Who the provocateurs are: round(share * n) citizens, uniformly at random."""
+    flags = np.zeros(n, np.bool_)
+    count = int(round(share * n))
+    if count:
+        flags[rng.choice(n, size=count, replace=False)] = True
+    return flags
+
+
+@nb.njit(cache=True)
+def agreement_probability(tau, dissent_share, threshold, peer_weight, spread):
+    """P(agree) of an invited citizen: a logistic in tau, shifted by dissenting friends."""
+    return 1.0 / (1.0 + math.exp(-(tau - threshold + peer_weight * dissent_share) / spread))
+
+
+@nb.njit(cache=True, parallel=True)
+def provocation_kernel(start, deg, nbr, provocateur, arrested, reported, last_post, tau, invite_rate, threshold,
+                       peer_weight, spread, detection, arrest_rate, window, key, month, invited, agreed, arrest):
+    """Steps 1-4 of the module docstring for every citizen; ``reported`` is updated in place."""
+    n = tau.shape[0]
+    for i in nb.prange(n):
+        invited[i] = False
+        agreed[i] = False
+        arrest[i] = False
+        if provocateur[i] or arrested[i]:
+            continue
+        agents = 0
+        friends = 0
+        dissenting = 0
+        for s in range(start[i], start[i] + deg[i]):
+            j = nbr[s]
+            if provocateur[j]:
+                agents += 1
+            else:
+                friends += 1
+                if month - 1 - last_post[j] < window:
+                    dissenting += 1
+        if agents > 0 and uniform(key, month, 0, i) < 1.0 - (1.0 - invite_rate) ** agents:
+            invited[i] = True
+            share = dissenting / friends if friends > 0 else 0.0
+            if uniform(key, month, 1, i) < agreement_probability(tau[i], share, threshold, peer_weight, spread):
+                agreed[i] = True
+                if uniform(key, month, 2, i) < detection:
+                    reported[i] = True
+        if reported[i] and uniform(key, month, 3, i) < arrest_rate:
+            arrest[i] = True
+
+
+def incident_edges(net, who: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every tie of the citizens ``who`` as (u, v) pairs, each tie once."""
+    if len(who) == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    counts = net.deg[who].astype(np.int64)
+    u = np.repeat(who.astype(np.int32), counts)
+    first = np.cumsum(counts) - counts  # where each citizen's run of slots begins in the output
+    slots = np.repeat(net.start[who].astype(np.int64) - first, counts) + np.arange(counts.sum())
+    v = net.nbr[slots].astype(np.int32)
+    inside = np.zeros(net.n, np.bool_)
+    inside[who] = True
+    keep = ~inside[v] | (u < v)  # a tie between two arrested citizens once
+    return u[keep], v[keep]
+
