@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--parquet", required=True, metavar="DIR")
 
     cp = sub.add_parser("compare", help="regimes on the same seeds (common random numbers), with 95%% intervals")
-    cp.add_argument("--presets", default="western,sesame-2015,social-credit-2020", help="comma-separated presets")
+    cp.add_argument("--presets", default="western,sesame-2015,social-credit-2020,provocateur", help="comma-separated presets")
     cp.add_argument("--seeds", type=_count, default=20, help="seeds per regime (default 20)")
     cp.add_argument("--citizens", type=_count, help="citizens per run")
     cp.add_argument("--months", type=_count, help="months per run")
@@ -69,6 +69,22 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument("names", nargs="*", help="granovetter, holme-newman, daymude, wei (default: all)")
     vm.add_argument("--full", action="store_true", help="paper-sized runs")
     vm.add_argument("--out", default="validation-results", help="folder for plots")
+
+    sw = sub.add_parser("sweep", help="many runs over a design of parameters (grid, lhs, sobol), on Dask")
+    sw.add_argument("file", help="sweep TOML file (docs/sweeps.md)")
+    sw.add_argument("--workers", type=_count, help="local worker processes (default: one per core)")
+    sw.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786")
+    sw.add_argument("--connect-timeout", type=float, default=10.0, metavar="S",
+                    help="seconds to wait for --scheduler (default 10)")
+    sw.add_argument("--out", help="sweep folder (default: sweeps/NAME); rerun to resume")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar or tables")
+
+    st = sub.add_parser("study", help="regenerate a study of the article's claims (studies/NAME)")
+    st.add_argument("folder", help="a study folder with study.toml, e.g. studies/chilling-effect")
+    st.add_argument("--fast", action="store_true", help="the test suite's small sizes")
+    st.add_argument("--edgelist", metavar="PATH", help="run on this network instead (e.g. the SNAP ego-Facebook graph)")
+    st.add_argument("--out", help="results folder (default: FOLDER/results, or FOLDER/results-facebook)")
+    st.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     return p
 
 
@@ -232,8 +248,30 @@ def cmd_validate_models(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_sweep(args) -> int:
+    from .sweep import load_sweep, print_result, run_sweep
+
+    spec = load_sweep(args.file)
+    result = run_sweep(spec, out=args.out, workers=args.workers, scheduler=args.scheduler,
+                       progress=not args.quiet, connect_timeout=args.connect_timeout)
+    print_result(result, quiet=args.quiet)
+    return 1 if result.failures else 0
+
+
+def cmd_study(args) -> int:
+    import json
+
+    from .studies import run_study
+
+    headline = run_study(args.folder, fast=args.fast, edgelist=args.edgelist, out=args.out, progress=not args.quiet)
+    if not args.quiet:
+        print(json.dumps(headline, indent=1))
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "presets": cmd_presets, "validate": cmd_validate, "params": cmd_params,
-            "lookup": cmd_lookup, "export": cmd_export, "compare": cmd_compare, "validate-models": cmd_validate_models}
+            "lookup": cmd_lookup, "export": cmd_export, "compare": cmd_compare, "validate-models": cmd_validate_models,
+            "sweep": cmd_sweep, "study": cmd_study}
 
 
 def main(argv: list[str] | None = None) -> int:

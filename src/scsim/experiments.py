@@ -25,7 +25,7 @@ from .errors import InputError
 KEY_METRICS = (
     "score_mean", "posts_per_capita", "self_censorship_rate", "register_listed", "sanctioned_share",
     "degree_high_tau", "degree_rest", "isolated_high_tau", "dissenter_cluster_share", "giant_share",
-    "tau_assortativity", "approved_spending_share",
+    "tau_assortativity", "approved_spending_share", "arrested_share", "tau_mean",
 )
 
 
@@ -56,11 +56,11 @@ class Comparison:
     baseline: str
 
 
-def summarise(runs: pd.DataFrame, baseline: str, level: float = 0.95) -> pd.DataFrame:
+def summarise(runs: pd.DataFrame, baseline: str, level: float = 0.95, metrics=KEY_METRICS) -> pd.DataFrame:
     """Per metric and regime: mean with its interval, and the paired difference from ``baseline``."""
     rows = []
     base = runs[runs.regime == baseline].set_index("seed")
-    for metric in [m for m in KEY_METRICS if m in runs]:
+    for metric in [m for m in metrics if m in runs]:
         for regime, grp in runs.groupby("regime", sort=False):
             g = grp.set_index("seed")
             mean, lo, hi = interval(g[metric], level)

@@ -13,6 +13,7 @@ Definitions used by the columns:
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 HIGH_TAU = 0.6
@@ -27,10 +28,9 @@ def histogram_stats(scores: np.ndarray, lo: float = 350.0, hi: float = 950.0, re
     out.update({f"score_p{int(q * 100)}": np.nan for q in QUANTILES})
     if len(s) == 0:
         return out
-    nb = int(round((hi - lo) / res)) + 1
-    idx = np.clip(np.rint((s - lo) / res).astype(np.int64), 0, nb - 1)
-    counts = np.bincount(idx, minlength=nb)
-    centres = lo + res * np.arange(nb)
+    bins = int(round((hi - lo) / res)) + 1
+    counts = _histogram(s, lo, res, bins)
+    centres = lo + res * np.arange(bins)
     cum = np.cumsum(counts)
     n = cum[-1]
     for q in QUANTILES:
@@ -44,14 +44,37 @@ def histogram_stats(scores: np.ndarray, lo: float = 350.0, hi: float = 950.0, re
     return out
 
 
+@nb.njit(cache=True)
+def _histogram(s, lo, res, bins):
+    """Counts of round((s - lo) / res), clipped to [0, bins); one pass, no temporaries."""
+    counts = np.zeros(bins, np.int64)
+    for i in range(s.shape[0]):
+        q = int(np.rint((s[i] - lo) / res))
+        counts[min(max(q, 0), bins - 1)] += 1
+    return counts
+
+
+@nb.njit(cache=True)
+def _degree_sums(deg, high):
+    """(sum of degrees, isolated citizens, citizens) among high-tau citizens [0] and the rest [1].
+    Integer sums: exact, so the means equal NumPy's float means bit for bit."""
+    out = np.zeros((2, 3), np.int64)
+    for i in range(deg.shape[0]):
+        g = 0 if high[i] else 1
+        out[g, 0] += deg[i]
+        out[g, 1] += deg[i] == 0
+        out[g, 2] += 1
+    return out
+
+
 def degree_stats(deg: np.ndarray, high: np.ndarray) -> dict:
-    rest = ~high
+    (h_sum, h_iso, h_n), (r_sum, r_iso, r_n) = _degree_sums(deg, high).tolist()
     return {
-        "degree_mean": float(deg.mean()),
-        "degree_high_tau": float(deg[high].mean()) if high.any() else np.nan,
-        "degree_rest": float(deg[rest].mean()) if rest.any() else np.nan,
-        "isolated_high_tau": float((deg[high] == 0).mean()) if high.any() else np.nan,
-        "isolated_rest": float((deg[rest] == 0).mean()) if rest.any() else np.nan,
+        "degree_mean": (h_sum + r_sum) / len(deg),
+        "degree_high_tau": h_sum / h_n if h_n else np.nan,
+        "degree_rest": r_sum / r_n if r_n else np.nan,
+        "isolated_high_tau": h_iso / h_n if h_n else np.nan,
+        "isolated_rest": r_iso / r_n if r_n else np.nan,
     }
 
 
@@ -59,15 +82,19 @@ def network_stats(net, tau: np.ndarray, dissenter: np.ndarray) -> dict:
     """Components, giant component, largest dissenter cluster, tau assortativity."""
     n = net.n
     labels = net.components()
-    sizes = np.bincount(labels)
-    sizes = sizes[sizes > 0]
+    counts = np.bincount(labels)
+    sizes = counts[counts > 0]
     giant = int(sizes.max()) if len(sizes) else 0
+    in_giant = labels == np.argmax(counts) if len(sizes) else np.zeros(n, np.bool_)
+    high = tau >= HIGH_TAU
     d_labels = net.components(dissenter)
     d_sizes = np.bincount(d_labels[d_labels >= 0]) if dissenter.any() else np.zeros(1, np.int64)
     cluster = int(d_sizes.max()) if len(d_sizes) else 0
     return {
         "components": int(len(sizes)),
         "giant_share": giant / n,
+        "giant_high_tau": float(in_giant[high].mean()) if high.any() else np.nan,  # share in the giant component
+        "giant_rest": float(in_giant[~high].mean()) if (~high).any() else np.nan,
         "dissenters": int(dissenter.sum()),
         "dissenter_cluster": cluster,
         "dissenter_cluster_share": cluster / n,
@@ -75,4 +102,4 @@ def network_stats(net, tau: np.ndarray, dissenter: np.ndarray) -> dict:
     }
 
 
-NETWORK_COLUMNS = ("components", "giant_share", "dissenters", "dissenter_cluster", "dissenter_cluster_share", "tau_assortativity")
+NETWORK_COLUMNS = ("components", "giant_share", "giant_high_tau", "giant_rest", "dissenters", "dissenter_cluster", "dissenter_cluster_share", "tau_assortativity")

@@ -1,0 +1,291 @@
+"""What every study shares: its settings file, its runs, intervals over seeds, and plots.
+
+A study lives in a folder (``studies/NAME/``) with ``study.toml``:
+
+    study = "chilling-effect"        # which analysis (scsim.studies.STUDIES)
+    regimes = ["western", "social-credit-2020"]
+    baseline = "western"             # differences are paired by seed against it
+    seeds = 10                       # seeds 1..seeds, common random numbers across regimes
+    citizens = 20000
+    months = 180
+    [set]                            # overrides for every run ("section.key" = value)
+    [assumption]                     # the sweep that shows what the answer depends on
+    regime = "social-credit-2020"
+    parameter = "scoring.political.penalty_opinion"
+    values = [0.0, 20.0, 40.0, 80.0]
+    seeds = 5
+    [fast]                           # the test suite's sizes (--fast)
+    citizens = 400
+    months = 72
+    seeds = 2
+
+With ``--edgelist PATH`` every run uses that network (e.g. the SNAP ego-Facebook graph) and the
+population is sized to it.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import InputError
+from ..experiments import interval
+from ..scenario import Scenario, load_preset, preset_names
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Assumption(_Strict):
+    regime: str
+    parameter: str
+    values: list[Any] = Field(min_length=2)
+    seeds: int = Field(5, ge=2)
+    also: dict[str, list[Any]] = Field(default_factory=dict)  # a second parameter: a grid with the first
+
+
+class Fast(_Strict):
+    citizens: int = Field(400, ge=10)
+    months: int = Field(72, ge=2)
+    seeds: int = Field(2, ge=2)
+    values: int = Field(2, ge=2)  # the assumption sweep keeps this many of its values (first and last)
+
+
+class StudySpec(_Strict):
+    study: str
+    title: str = ""
+    regimes: list[str] = Field(min_length=1)
+    baseline: str | None = None
+    seeds: int = Field(10, ge=2)
+    citizens: int = Field(20_000, ge=10)
+    months: int = Field(180, ge=2)
+    window: int = Field(12, ge=1)
+    set: dict[str, Any] = Field(default_factory=dict)
+    regime_set: dict[str, dict[str, Any]] = Field(default_factory=dict)  # overrides for one regime only
+    assumption: Assumption | None = None
+    fast: Fast = Field(default_factory=Fast)
+
+    @model_validator(mode="after")
+    def _names(self):
+        known = preset_names()
+        for r in [*self.regimes, *([self.assumption.regime] if self.assumption else [])]:
+            if r not in known:
+                raise ValueError(f"unknown regime '{r}' (presets: {', '.join(known)})")
+        if self.baseline is not None and self.baseline not in self.regimes:
+            raise ValueError(f"baseline '{self.baseline}' is not one of the regimes")
+        return self
+
+    def shrunk(self) -> "StudySpec":
+        """The --fast version: the test suite's sizes, the assumption's first and last values."""
+        f = self.fast
+        a = self.assumption
+        if a is not None:
+            keep = lambda v: v if len(v) <= f.values else [v[0], v[-1]]  # noqa: E731
+            a = a.model_copy(update={"values": keep(a.values), "seeds": f.seeds,
+                                     "also": {k: keep(v) for k, v in a.also.items()}})
+        return self.model_copy(update={"citizens": f.citizens, "months": f.months, "seeds": f.seeds,
+                                       "window": min(self.window, f.months), "assumption": a})
+
+
+def load_spec(folder: Path) -> StudySpec:
+    path = Path(folder) / "study.toml"
+    if not path.is_file():
+        raise InputError(f"{folder}: not a study folder (no study.toml)")
+    try:
+        data = tomllib.loads(path.read_text())
+        return StudySpec(**data)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"{path}: {e}") from None
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(x) for x in err["loc"]) or "file"
+        raise InputError(f"{path}: {where}: {err['msg']}") from None
+
+
+@dataclass
+class Setting:
+    """Where the runs happen: synthetic citizens, or a real network's anonymous structure."""
+
+    citizens: int
+    months: int
+    edgelist: Path | None = None
+
+    def scenario(self, regime: str, seed: int, overrides: dict[str, Any]) -> Scenario:
+        over = {"run.seed": seed, "run.months": self.months, "population.citizens": self.citizens}
+        if self.edgelist is not None:
+            over.update({"network.model": "edgelist", "network.path": str(self.edgelist)})
+        return load_preset(regime).with_overrides(**{**over, **overrides})
+
+
+def run_all(jobs: list[tuple[dict, Scenario]], progress: bool, columns: list[str] | None = None) -> pd.DataFrame:
+    """Run every (labels, scenario) job; one row per run and month, labels as columns."""
+    from ..engine import Simulation
+    from ..progress import count_progress
+
+    frames = []
+    with count_progress(progress, len(jobs), "runs") as advance:
+        for labels, sc in jobs:
+            m = pd.DataFrame(Simulation(sc).run())
+            if columns is not None:
+                m = m[["month", *[c for c in columns if c in m]]]
+            for k, v in labels.items():
+                m.insert(0, k, v)
+            frames.append(m)
+            advance()
+    return pd.concat(frames, ignore_index=True)
+
+
+def regime_runs(spec: StudySpec, setting: Setting, progress: bool, columns: list[str]) -> pd.DataFrame:
+    """Every regime on seeds 1..seeds (common random numbers)."""
+    jobs = [({"regime": r, "seed": s}, setting.scenario(r, s, {**spec.set, **spec.regime_set.get(r, {})}))
+            for s in range(1, spec.seeds + 1) for r in spec.regimes]
+    return run_all(jobs, progress, columns)
+
+
+def assumption_runs(spec: StudySpec, setting: Setting, progress: bool, columns: list[str]) -> pd.DataFrame:
+    """The assumption's regime at every value (grid with ``also``), seeds 1..seeds."""
+    a = spec.assumption
+    grid = [{a.parameter: v} for v in a.values]
+    for key, values in a.also.items():
+        grid = [{**g, key: v} for g in grid for v in values]
+    base = {**spec.set, **spec.regime_set.get(a.regime, {})}
+    jobs = [({**{k.split(".")[-1]: v for k, v in g.items()}, "seed": s}, setting.scenario(a.regime, s, {**base, **g}))
+            for g in grid for s in range(1, a.seeds + 1)]
+    return run_all(jobs, progress, columns)
+
+
+def window_means(runs: pd.DataFrame, metrics: list[str], months: slice, by: list[str]) -> pd.DataFrame:
+    """Per run (``by`` + seed): the mean of each metric over months in ``months`` (NaN ignored)."""
+    sel = runs[(runs.month >= months.start) & (runs.month < months.stop)]
+    return sel.groupby([*by, "seed"], sort=False)[metrics].mean().reset_index()
+
+
+def table(per_run: pd.DataFrame, metrics: list[str], group: str, baseline=None) -> pd.DataFrame:
+    """Per metric and group: mean [95% CI] over seeds, and the paired difference from ``baseline``."""
+    rows = []
+    base = per_run[per_run[group] == baseline].set_index("seed") if baseline is not None else None
+    for metric in metrics:
+        for key, g in per_run.groupby(group, sort=False):
+            g = g.set_index("seed")
+            mean, lo, hi = interval(g[metric])
+            row = {"metric": metric, group: key, "mean": mean, "low": lo, "high": hi}
+            if base is not None:
+                seeds = g.index.intersection(base.index)
+                row["diff"], row["diff_low"], row["diff_high"] = interval(g.loc[seeds, metric] - base.loc[seeds, metric])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def fmt(mean: float, lo: float, hi: float, digits: int = 3) -> str:
+    """'0.123 [0.110, 0.136]'"""
+    if math.isnan(lo):
+        return f"{mean:.{digits}g}"
+    return f"{mean:.{digits}g} [{lo:.{digits}g}, {hi:.{digits}g}]"
+
+
+def markdown(t: pd.DataFrame, group: str) -> str:
+    has_diff = "diff" in t
+    head = f"| metric | {group} | mean [95% CI] |" + (" difference [95% CI] |" if has_diff else "")
+    lines = [head, "|---|---|---|" + ("---|" if has_diff else "")]
+    for r in t.to_dict("records"):
+        line = f"| {r['metric']} | {r[group]} | {fmt(r['mean'], r['low'], r['high'])} |"
+        if has_diff:
+            line += f" {fmt(r['diff'], r['diff_low'], r['diff_high'])} |"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def band(ax, runs: pd.DataFrame, metric: str, group: str, start: str = "2015-01", label_fmt="{}"):
+    """Mean over seeds per month with a 95% band, one line per group; x axis in years."""
+    from scipy import stats
+
+    y0, m0 = map(int, start.split("-"))
+    for key, g in runs.groupby(group, sort=False):
+        wide = g.pivot_table(index="month", columns="seed", values=metric)
+        k = wide.notna().sum(axis=1)
+        mean = wide.mean(axis=1)
+        half = stats.t.ppf(0.975, np.maximum(k - 1, 1)) * wide.std(axis=1, ddof=1) / np.sqrt(k)
+        ok = mean.notna()
+        x = y0 + (m0 - 1 + mean.index[ok]) / 12
+        ax.plot(x, mean[ok], label=label_fmt.format(key))
+        ax.fill_between(x, (mean - half)[ok], (mean + half)[ok], alpha=0.2)
+    ax.set_title(metric, fontsize=9)
+
+
+def save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+def figure(rows: int, cols: int, width: float = 4.2, height: float = 3.0):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    return fig, axes.ravel()
+
+
+def headline(t: pd.DataFrame, group: str, metric: str, key, diff: bool = False) -> str:
+    """One cell of a table as 'mean [low, high]' (or the difference from the baseline)."""
+    r = t[(t[group] == key) & (t.metric == metric)].iloc[0]
+    return fmt(*(r[["diff", "diff_low", "diff_high"]] if diff else r[["mean", "low", "high"]]))
+
+
+def write_table(t: pd.DataFrame, group: str, out: Path, name: str = "table") -> None:
+    t.to_csv(out / f"{name}.csv", index=False)
+    (out / f"{name}.md").write_text(markdown(t, group))
+
+
+def assumption_sweep(spec: StudySpec, setting: Setting, out: Path, progress: bool, metrics: list[str],
+                     window: slice, derive=None) -> dict:
+    """Run the assumption's sweep; write assumption.csv / .md / .png: each metric over the final
+    ``window`` against the swept value (one line per value of a second parameter, if any)."""
+    a = spec.assumption
+    name = a.parameter.split(".")[-1]
+    second = [k.split(".")[-1] for k in a.also][:1]
+    runs = assumption_runs(spec, setting, progress, sorted(set(metrics) | set(getattr(derive, "needs", []))))
+    if derive is not None:
+        runs = derive(runs)
+    per_run = window_means(runs, metrics, window, [name, *second])
+    groups = [name, *second]
+    rows = []
+    for key, g in per_run.groupby(groups, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        for metric in metrics:
+            mean, lo, hi = interval(g[metric])
+            rows.append({**dict(zip(groups, key)), "metric": metric, "mean": mean, "low": lo, "high": hi})
+    t = pd.DataFrame(rows)
+    t.to_csv(out / "assumption.csv", index=False)
+    lines = [f"| {' | '.join(groups)} | metric | mean [95% CI] |", "|" + "---|" * (len(groups) + 2)]
+    lines += [f"| {' | '.join(str(r[g]) for g in groups)} | {r['metric']} | {fmt(r['mean'], r['low'], r['high'])} |"
+              for r in t.to_dict("records")]
+    (out / "assumption.md").write_text("\n".join(lines) + "\n")
+    fig, ax = figure(1, len(metrics))
+    for axis, metric in zip(ax, metrics):
+        d = t[t.metric == metric]
+        for key, line in (d.groupby(second[0], sort=False) if second else [(None, d)]):
+            x = np.asarray(line[name], float)
+            err = np.nan_to_num(np.vstack([line["mean"] - line["low"], line["high"] - line["mean"]]))
+            axis.errorbar(x, line["mean"], yerr=err, marker="o", capsize=3,
+                          label=None if key is None else f"{second[0]} = {key}")
+        axis.set_xlabel(a.parameter)
+        axis.set_title(f"{metric} ({a.regime}, final months)", fontsize=9)
+        if second:
+            axis.legend(fontsize=7)
+    save(fig, out / "assumption.png")
+    return {f"{r['metric']} at " + ", ".join(f"{g}={r[g]}" for g in groups): fmt(r["mean"], r["low"], r["high"])
+            for r in t.to_dict("records")}

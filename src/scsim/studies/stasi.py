@@ -1,0 +1,45 @@
+"""More effective than the Stasi? social-credit-2020 against provocateur (and the Western control)
+on the capacity for large-scale resistance (the largest connected cluster of active dissenters)
+and on dissent volume (unapproved posts per capita). Assumption swept: the provocateurs' arrest
+rate, the least documented number of that regime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .common import (Setting, StudySpec, assumption_sweep, band, figure, headline, regime_runs, save, table,
+                     window_means, write_table)
+
+METRICS = ["dissenter_cluster_share", "dissenters", "posts_per_capita", "self_censorship_rate", "arrested_share",
+           "degree_high_tau", "giant_high_tau"]
+
+
+def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dict:
+    runs = regime_runs(spec, setting, progress, METRICS)
+    final = slice(spec.months - spec.window, spec.months)
+    base = spec.baseline or spec.regimes[0]
+    per_run = window_means(runs, METRICS, final, ["regime"])
+    t = table(per_run, METRICS, "regime", base)
+    write_table(t, "regime", out)
+    # the claim itself: social credit minus provocateurs, paired by seed
+    head_to_head = {}
+    if {"social-credit-2020", "provocateur"} <= set(spec.regimes):
+        duel = table(per_run[per_run.regime.isin(["social-credit-2020", "provocateur"])], METRICS, "regime",
+                     "provocateur")
+        write_table(duel, "regime", out, "social-credit-vs-provocateur")
+        head_to_head = {m: headline(duel, "regime", m, "social-credit-2020", diff=True)
+                        for m in ("dissenter_cluster_share", "posts_per_capita", "dissenters")}
+
+    fig, ax = figure(1, 3)
+    for axis, metric in zip(ax, ["dissenter_cluster_share", "posts_per_capita", "arrested_share"]):
+        band(axis, runs, metric, "regime")
+    ax[0].legend(fontsize=7)
+    save(fig, out / "figure.png")
+
+    keys = ["dissenter_cluster_share", "posts_per_capita", "dissenters", "arrested_share"]
+    found = {"regimes": {r: {k: headline(t, "regime", k, r) for k in keys} for r in spec.regimes},
+             "social_credit_minus_provocateur": head_to_head}
+    if spec.assumption is not None:
+        found["assumption"] = assumption_sweep(spec, setting, out, progress,
+                                               ["dissenter_cluster_share", "posts_per_capita", "arrested_share"], final)
+    return found
