@@ -462,7 +462,7 @@ class Simulation:
         """Phase 0 (see ``scsim.generations``): the population turns over."""
         sc, pop, rg = self.sc, self.pop, self.regime
         gp = sc.generations
-        held = rg.values @ rg.holders(self.s_pub, self.opted) if len(rg.values) else np.zeros(self.n)
+        held = (rg.values[:, None] * rg.holders(self.s_pub, self.opted)).sum(axis=0)  # no BLAS: thread-independent
         w = gen.fertility(held, self.sanctioned, rg.sanction_cost, self.arrested, gp.privilege_strength)
         births = gen.draw_parents(w, self.keys["generations"], t)
         births.parents_tau = float(pop.tau[births.parent].mean())
@@ -495,7 +495,8 @@ class Simulation:
         row["score_all_mean"] = float(self.score.mean())  # published or not (what the system computes)
         row["share_500_600"] = float(np.mean((self.score >= 500) & (self.score < 600)))
         counts = f.holders.sum(axis=1)
-        tau_sums = f.holders.astype(np.float64) @ pop.tau if len(counts) else counts
+        # plain sums, not BLAS (whose result depends on the number of threads it uses)
+        tau_sums = np.array([pop.tau[h].sum() for h in f.holders]) if len(counts) else counts
         for k, name in enumerate(rg.names):
             row[f"priv_{name}"] = float(counts[k]) / n
             row[f"priv_{name}_tau"] = float(tau_sums[k]) / counts[k] if counts[k] else np.nan
@@ -538,7 +539,7 @@ class Simulation:
             row[f"pos_{name}"] = int(occ_counts[code])
             row[f"pos_{name}_tau"] = float(occ_tau[code] / occ_counts[code]) if occ_counts[code] else np.nan
         row["positions_lost"], row["positions_filled"] = f.positions
-        row["approved_spending_share"] = float(np.dot(pop.income, f.approved_share) / pop.income.sum())
+        row["approved_spending_share"] = float(np.sum(pop.income * f.approved_share) / pop.income.sum())
         row["brag_posts"] = int(f.bragged.sum())
         row["defaults_per_capita"] = float(f.defaulted.sum()) / n
         row["tau_mean"] = float(pop.tau.mean())

@@ -17,6 +17,10 @@ from pathlib import Path
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from .errors import InputError
 
@@ -25,6 +29,63 @@ KIND_NAMES = ("friend", "family")
 
 
 # ------------------------------------------------------------------------------ kernels
+
+PREFETCH_AHEAD = 16  # tie passes ask for the friends of the citizen this many places ahead
+
+
+@intrinsic
+def prefetch(typingctx, arr, i):
+    """Ask the CPU to start loading row ``i`` of ``arr`` into cache (LLVM's prefetch hint:
+    read, keep). It changes no result, only when memory is read.
+
+    Why: a tie pass reads each friend's row; one friend in ten is far away in memory (a
+    rewired or new random tie) and costs a full memory latency. The loop over one citizen's
+    ties is short, so the CPU cannot run ahead into the next citizens' misses by itself;
+    hinting the friends of the citizen ``PREFETCH_AHEAD`` places ahead overlaps those misses
+    (about 3x faster gathers at 1M citizens)."""
+    if not isinstance(arr, types.Array) or not isinstance(i, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        idx = context.cast(builder, args[1], sig.args[1], types.intp)
+        stride = builder.extract_value(ary.strides, 0)
+        intp = context.get_value_type(types.intp)
+        addr = builder.add(builder.ptrtoint(ary.data, intp), builder.mul(idx, stride))
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0i8")
+        # (address, 0 = read, 3 = keep in all cache levels, 1 = data cache)
+        builder.call(fn, [builder.inttoptr(addr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, i), codegen
+
+
+@nb.njit(cache=True, inline="always")
+def prefetch_friends(start, deg, nbr, rows, i):
+    """Prefetch ``rows[j]`` for every friend j of citizen i (if i is a citizen)."""
+    if i < start.shape[0]:
+        s = start[i]
+        for x in range(s, s + deg[i]):
+            prefetch(rows, nbr[x])
+
+
+@nb.njit(cache=True, inline="always")
+def _prefetch_index(start, deg, a):
+    """First stage of prefetching a random citizen's ties: its index entries."""
+    prefetch(start, a)
+    prefetch(deg, a)
+
+
+@nb.njit(cache=True, inline="always")
+def _prefetch_slots(start, deg, nbr, kind, a):
+    """Second stage (once ``_prefetch_index`` has brought start[a] and deg[a] in): its slots."""
+    s = start[a]
+    prefetch(nbr, s)
+    prefetch(nbr, s + deg[a])  # a citizen's slots may span two cache lines
+    prefetch(kind, s)
 
 
 @nb.njit(cache=True)
@@ -68,7 +129,9 @@ def _relocate(start, deg, cap, nbr, kind, a, tail):
 def _add(start, deg, cap, nbr, kind, u, v, k, added, i0, tail):
     """Make ties u[e]-v[e] from e = i0 on. A citizen without a free slot moves to the tail of
     the arrays with doubled capacity; when the tail is full, stop and return (e, tail)."""
-    for e in range(i0, u.shape[0]):
+    m = u.shape[0]
+    for e in range(i0, m):
+        _prefetch_pair(start, deg, nbr, kind, u, v, e, m)
         a, b = u[e], v[e]
         if a == b or _find(start, deg, nbr, a, b) >= 0:
             added[e] = False
@@ -96,9 +159,23 @@ def _swap_remove(start, deg, nbr, kind, a, x):
     deg[a] -= 1
 
 
+@nb.njit(cache=True, inline="always")
+def _prefetch_pair(start, deg, nbr, kind, u, v, e, m):
+    """While tie e is cut or made, prefetch the index entries of the ends of tie e + 2 * AHEAD
+    and the slots of the ends of tie e + AHEAD: both ends are random citizens (see ``prefetch``)."""
+    if e + 2 * PREFETCH_AHEAD < m:
+        _prefetch_index(start, deg, u[e + 2 * PREFETCH_AHEAD])
+        _prefetch_index(start, deg, v[e + 2 * PREFETCH_AHEAD])
+    if e + PREFETCH_AHEAD < m:
+        _prefetch_slots(start, deg, nbr, kind, u[e + PREFETCH_AHEAD])
+        _prefetch_slots(start, deg, nbr, kind, v[e + PREFETCH_AHEAD])
+
+
 @nb.njit(cache=True)
 def _remove(start, deg, nbr, kind, u, v, removed, kinds_out):
-    for e in range(u.shape[0]):
+    m = u.shape[0]
+    for e in range(m):
+        _prefetch_pair(start, deg, nbr, kind, u, v, e, m)
         a, b = u[e], v[e]
         xa = _find(start, deg, nbr, a, b)
         if xa < 0:
@@ -114,8 +191,14 @@ def _remove(start, deg, nbr, kind, u, v, removed, kinds_out):
 @nb.njit(cache=True, parallel=True)
 def _sort_slots(start, deg, nbr, kind, who):
     """Sort the ties of citizens ``who`` by neighbour id (insertion sort: degrees are small), so
-    that the tie passes read friends' columns in increasing address order."""
-    for q in nb.prange(who.shape[0]):
+    that the tie passes read friends' columns in increasing address order. The citizens are
+    scattered: their index entries and slots are prefetched ahead (see ``prefetch``)."""
+    m = who.shape[0]
+    for q in nb.prange(m):
+        if q + 2 * PREFETCH_AHEAD < m:
+            _prefetch_index(start, deg, who[q + 2 * PREFETCH_AHEAD])
+        if q + PREFETCH_AHEAD < m:
+            _prefetch_slots(start, deg, nbr, kind, who[q + PREFETCH_AHEAD])
         a = who[q]
         s = start[a]
         for x in range(s + 1, s + deg[a]):
@@ -163,8 +246,11 @@ def _find_root(parent, x):
 def _components(start, deg, nbr, member):
     """Union-find over ties whose two ends are both members; non-members get label -1."""
     n = start.shape[0]
-    parent = np.arange(n).astype(np.int64)
+    parent = np.arange(n).astype(np.int32)  # int32 halves the cache footprint of the random reads
     for a in range(n):
+        ahead = a + PREFETCH_AHEAD
+        if ahead < n and member[ahead]:
+            prefetch_friends(start, deg, nbr, parent, ahead)
         if not member[a]:
             continue
         for x in range(start[a], start[a] + deg[a]):
@@ -192,6 +278,7 @@ def _assortativity(start, deg, nbr, x):
     s12 = 0.0
     m = 0
     for a in range(start.shape[0]):
+        prefetch_friends(start, deg, nbr, x, a + PREFETCH_AHEAD)
         xa = x[a]
         for j in range(start[a], start[a] + deg[a]):
             xb = x[nbr[j]]

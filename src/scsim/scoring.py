@@ -30,6 +30,7 @@ import math
 import numba as nb
 import numpy as np
 
+from .network import PREFETCH_AHEAD, prefetch_friends
 from .scenario import OCCUPATIONS, Scenario
 
 COMPONENTS = ("credit_history", "capacity", "characteristics", "behaviour", "association", "political")
@@ -66,12 +67,8 @@ class ScoreModel:
 
     def own_components(self, history, capacity, occupation, tertiary, behaviour_x) -> np.ndarray:
         """(4, n) points of the components that depend on the citizen alone."""
-        character = 0.5 * OCCUPATION_WEIGHT[occupation] + 0.5 * tertiary
         out = np.empty((4, len(history)))
-        np.multiply(self.w[0], history, out=out[0])
-        np.multiply(self.w[1], capacity, out=out[1])
-        np.multiply(self.w[2], character, out=out[2])
-        np.multiply(self.w[3], behaviour_x, out=out[3])
+        _own_components(self.w, OCCUPATION_WEIGHT, history, capacity, occupation, tertiary, behaviour_x, out)
         return out
 
     def standalone_score(self, own: np.ndarray) -> np.ndarray:
@@ -82,6 +79,19 @@ class ScoreModel:
             k = self.assoc_points / 600.0
             total = (total - 350.0 * k) / (1.0 - k)
         return np.clip(total, self.lo, self.hi)
+
+
+@nb.njit(cache=True, parallel=True)
+def _own_components(w, occupation_weight, history, capacity, occupation, tertiary, behaviour_x, out):
+    """``ScoreModel.own_components`` in one pass (NumPy needed five temporaries); the same
+    operations in the same order, so the same bits:
+    character = 0.5 * occupation weight + 0.5 * tertiary."""
+    for i in nb.prange(history.shape[0]):
+        character = 0.5 * occupation_weight[occupation[i]] + 0.5 * (1.0 if tertiary[i] else 0.0)
+        out[0, i] = w[0] * history[i]
+        out[1, i] = w[1] * capacity[i]
+        out[2, i] = w[2] * character
+        out[3, i] = w[3] * behaviour_x[i]
 
 
 @nb.njit(cache=True, inline="always")
@@ -107,10 +117,13 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
 
     With ``register`` on, friends that drag i by at least ``min_drag`` are marked in ``listed``
     (Credit China's register) by a second loop over i's own, cached, ties; ``listed`` must be
-    all False on entry. Writes only ever set True, so the result does not depend on threads."""
+    all False on entry. Writes only ever set True, so the result does not depend on threads.
+
+    The pass is bound by memory latency (far friends); see ``network.prefetch``."""
     n = start.shape[0]
     fw1 = family_weight - 1.0
     for i in nb.prange(n):
+        prefetch_friends(start, deg, nbr, friend_view, i + PREFETCH_AHEAD)
         s0 = start[i]
         d = deg[i]
         wsum = 0.0
@@ -127,16 +140,17 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
             sj = friend_view[j, 0]
             pub = sj == sj  # published (not NaN)
             sjz = sj if pub else 0.0
-            w = (1.0 + fw1 * kind[x]) if pub else 0.0
+            kx = kind[x]
+            w = (1.0 + fw1 * kx) if pub else 0.0
             wsum += w
             wsx += w * sjz
             under = w if sjz < line else 0.0
             below += under
             gap = w * (ref - sjz) if mode == 1 else under
-            if gap > best_gap:
-                best_gap = gap
-                best = j
-                best_kind = kind[x]
+            better = gap > best_gap  # selects, not a branch: which friend is worst is unpredictable
+            best_gap = gap if better else best_gap
+            best = j if better else best
+            best_kind = kx if better else best_kind
         peer_share[i] = posted / d if d > 0 else 0.0
         pub_weight[i] = wsum
         a = 0.0
@@ -163,11 +177,11 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
             for x in range(s0, s0 + d):
                 j = nbr[x]
                 sj = friend_view[j, 0]
-                if sj == sj and not listed[j]:
-                    w = 1.0 + fw1 * kind[x]
-                    dj = _drag(mode, unit, w, ref, sj, line)
-                    if dj > 0 and dj >= min_drag:
-                        listed[j] = True
+                w = 1.0 + fw1 * kind[x]
+                dj = _drag(mode, unit, w, ref, sj, line)  # NaN (unpublished) compares False
+                # one well-predicted branch: most friends are not listed
+                if (dj > 0) & (dj >= min_drag):
+                    listed[j] = True
 
 
 @nb.njit(cache=True, parallel=True)

@@ -1,0 +1,71 @@
+"""The fused or prefetching kernels give the same bits as the plain NumPy formulas they replace."""
+
+import numpy as np
+
+from scsim import metrics as mx
+from scsim.network import Network, watts_strogatz
+from scsim.scenario import load_preset
+from scsim.scoring import OCCUPATION_WEIGHT, ScoreModel
+
+
+def test_degree_stats_equal_numpy_means():
+    rng = np.random.default_rng(1)
+    deg = rng.integers(0, 30, 10_001).astype(np.int32)
+    deg[::7] = 0
+    high = rng.random(len(deg)) < 0.1
+    rest = ~high
+    want = {"degree_mean": float(deg.mean()), "degree_high_tau": float(deg[high].mean()),
+            "degree_rest": float(deg[rest].mean()), "isolated_high_tau": float((deg[high] == 0).mean()),
+            "isolated_rest": float((deg[rest] == 0).mean())}
+    assert mx.degree_stats(deg, high) == want
+    assert np.isnan(mx.degree_stats(deg, np.zeros(len(deg), np.bool_))["degree_high_tau"])
+
+
+def test_histogram_counts_equal_bincount():
+    rng = np.random.default_rng(2)
+    s = np.r_[rng.uniform(300, 1000, 5000), 350.05, 350.15, 949.95, np.nan]
+    got = mx.histogram_stats(s, 350.0, 950.0)
+    x = s[~np.isnan(s)]
+    idx = np.clip(np.rint((x - 350.0) / 0.1).astype(np.int64), 0, 6000)
+    counts = np.bincount(idx, minlength=6001)
+    cum = np.cumsum(counts)
+    assert got["score_p50"] == float((350.0 + 0.1 * np.arange(6001))[np.searchsorted(cum, 0.5 * cum[-1])])
+    assert got["score_mean"] == float(x.mean())
+
+
+def test_own_components_equal_numpy():
+    sm = ScoreModel(load_preset("social-credit-2020"))
+    rng = np.random.default_rng(3)
+    n = 1000
+    hist, cap, bx = rng.random(n), rng.random(n), rng.random(n)
+    occ = rng.integers(0, len(OCCUPATION_WEIGHT), n).astype(np.uint8)
+    tert = rng.random(n) < 0.3
+    character = 0.5 * OCCUPATION_WEIGHT[occ] + 0.5 * tert
+    want = np.stack([sm.w[0] * hist, sm.w[1] * cap, sm.w[2] * character, sm.w[3] * bx])
+    assert np.array_equal(sm.own_components(hist, cap, occ, tert, bx), want)
+
+
+def test_network_analysis_unchanged_by_prefetching():
+    rng = np.random.default_rng(4)
+    n = 3000
+    u, v, _ = watts_strogatz(n, 6, 0.3, rng)
+    net = Network(n, u, v)
+    member = rng.random(n) < 0.4
+    labels = net.components(member)
+    # reference: plain union-find by smallest member
+    parent = np.arange(n)
+
+    def root(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for a, b in zip(u, v):
+        if member[a] and member[b]:
+            ra, rb = root(a), root(b)
+            parent[max(ra, rb)] = min(ra, rb)
+    want = np.array([root(a) if member[a] else -1 for a in range(n)])
+    assert np.array_equal(labels, want)
+    x = rng.random(n)
+    ends = np.r_[u, v], np.r_[v, u]
+    assert np.isclose(net.assortativity(x), np.corrcoef(x[ends[0]], x[ends[1]])[0, 1])
