@@ -155,3 +155,35 @@ def test_the_torch_backend_refuses_it():
     with pytest.raises(scsim.InputError, match="provocateur regime is not ported"):
         scsim.simulate(regime(), backend="torch", device="cpu")
 
+
+
+def test_fear_of_arrest_silences_by_the_choice_rule():
+    """With a known arrest risk r and cost C, a would-be post is withheld with probability
+    choice(r C, value tau, temperature); with no cost nothing changes."""
+    from scsim.behaviour import choice
+    from scsim.provocation import fear_kernel
+
+    n = 20_000
+    tau = np.full(n, 0.5)
+    posted = np.ones((3, n), np.bool_)
+    censored = np.zeros((3, n), np.bool_)
+    fear_kernel(tau, 0.3, 0.6, 0.05, np.uint64(9), 4, posted, censored)
+    p = choice(0.3, 0.6 * 0.5, 0.05)
+    assert 0.3 < p < 0.7
+    assert censored.mean() == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / (3 * n)))
+    assert not (posted & censored).any()
+    posted[:] = True
+    censored[:] = False
+    fear_kernel(tau, 0.0, 0.6, 0.05, np.uint64(9), 4, posted, censored)
+    assert posted.all() and not censored.any()
+
+
+def test_fear_lowers_dissent_in_the_regime():
+    base = regime(**{"provocateurs.invite_rate": 0.3, "provocateurs.arrest_rate": 0.5})
+    calm = Simulation(base).run()
+    afraid = Simulation(base.with_overrides(**{"provocateurs.arrest_cost": 500.0})).run()
+    assert calm[-1]["arrest_risk"] > 0 and afraid[-1]["arrest_risk"] > 0
+    assert all(a["self_censorship_rate"] == 0 for a in calm)
+    late = slice(-12, None)
+    assert np.mean([r["self_censorship_rate"] for r in afraid[late]]) > 0.05
+    assert np.mean([r["posts_per_capita"] for r in afraid[late]]) < np.mean([r["posts_per_capita"] for r in calm[late]])

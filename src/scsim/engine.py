@@ -170,6 +170,7 @@ class Simulation:
         self.arrested = np.zeros(n, np.bool_)  # removed by the provocateur regime
         self.reported = np.zeros(n, np.bool_)  # on file, not yet arrested
         self.generation = 0  # generations so far
+        self.arrest_risk = 0.0  # what citizens believe a dissenter's monthly risk of arrest is
 
     def _configure(self, sc: Scenario) -> None:
         """What follows from the scenario alone (no state)."""
@@ -192,10 +193,10 @@ class Simulation:
     CARRIED = ("month", "n", "form_rate", "quota", "tilt", "behaviour_x", "own", "score", "assoc", "political", "clamp",
                "opted", "s_pub", "s_pub_prev", "own_ref", "sanctioned", "reach_posts", "last_post", "worst",
                "worst_drag", "worst_kind", "drag_unit", "listed", "peer_share", "pub_weight", "arrested", "reported",
-               "generation")
+               "generation", "arrest_risk")
     # carried state that only the provocateur and generation phases change (backends that do
     # not port those phases refuse such scenarios and may ignore these)
-    OPTIONAL = ("arrested", "reported", "generation")
+    OPTIONAL = ("arrested", "reported", "generation", "arrest_risk")
     NETWORK = ("start", "deg", "cap", "nbr", "kind", "tail", "slack", "min_slack", "n")
 
     def save_checkpoint(self, path) -> None:
@@ -324,6 +325,9 @@ class Simulation:
         if pop.provocateur.any() or self.arrested.any():  # agents and prisoners do not post
             quiet = pop.provocateur | self.arrested
             would[:, quiet] = posted[:, quiet] = censored[:, quiet] = False
+        if self.arrest_risk > 0 and sc.provocateurs.arrest_cost > 0:  # fear of arrest
+            pv.fear_kernel(pop.tau, self.arrest_risk * sc.provocateurs.arrest_cost, ep.value, temp,
+                           keys["provocation"], t, posted, censored)
 
         # 6a. provocation
         extra = {}
@@ -447,6 +451,8 @@ class Simulation:
                               pp.detection, pp.arrest_rate, mx.DISSENT_WINDOW, self.keys["provocation"], t, invited,
                               agreed, arrest)
         who = np.flatnonzero(arrest)
+        dissenters = np.count_nonzero(self.dissenters(t - 1))
+        self.arrest_risk += pv.RISK_WEIGHT * (len(who) / max(dissenters, 1) - self.arrest_risk)
         self.arrested[who] = True
         self.reported[who] = False
         u, v = pv.incident_edges(net, who)
@@ -528,6 +534,7 @@ class Simulation:
         row["arrests"] = f.extra.get("arrests", 0)
         row["on_file"] = int(self.reported.sum())
         row["arrested_share"] = float(self.arrested.mean())
+        row["arrest_risk"] = self.arrest_risk
         row.update(mx.degree_stats(self.net.deg, high))
         if self.is_network_month(t):
             row.update(mx.network_stats(self.net, pop.tau, self.dissenters(t)))

@@ -18,10 +18,15 @@ A share of citizens are planted agents (``pop.provocateur``, drawn once from the
    generation (section 7) gives their place to a free child.
 
 Provocateurs never post (they are agents), are never arrested and keep their ties: nobody
-knows who they are. The regime has no fear term: citizens do not self-censor for fear of
-arrest (the article's point is that the method removes dissenters rather than silencing all);
-the studies say so where it matters. Every draw is counter-based on the ``provocation`` stream
-(slots 0-3 above), one per citizen and month.
+knows who they are.
+
+**Fear** (phase 5, after the expression rule): arrests are public knowledge. Citizens estimate
+the monthly risk that a dissenter is arrested, r = an exponentially weighted mean (weight 1/12)
+of arrests / active dissenters, and a would-be post is withheld with probability
+choice(r * ``arrest_cost``, value * tau, temperature): the same bounded-rational rule as
+self-censorship under a score. ``arrest_cost`` = 0 (the default) means no fear: the method then
+only removes dissenters; the Stasi study sweeps it. Every draw is counter-based on the
+``provocation`` stream (slots 0-3 above, 4-6 for fear), one per citizen and month.
 """
 
 from __future__ import annotations
@@ -31,8 +36,10 @@ import math
 import numba as nb
 import numpy as np
 
-from .metrics import DISSENT_WINDOW
+from .behaviour import choice
 from .rng import uniform
+
+RISK_WEIGHT = 1.0 / 12.0  # the arrest-risk estimate is an EWMA over about a year
 
 
 def plant(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
@@ -97,3 +104,15 @@ def incident_edges(net, who: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keep = ~inside[v] | (u < v)  # a tie between two arrested citizens once
     return u[keep], v[keep]
 
+
+
+@nb.njit(cache=True, parallel=True)
+def fear_kernel(tau, expected_loss, expr_value, temp, key, month, posted, censored):
+    """Withhold a would-be post with probability choice(expected loss, value * tau, temp)."""
+    kinds, n = posted.shape
+    for i in nb.prange(n):
+        p = choice(expected_loss, expr_value * tau[i], temp)
+        for q in range(kinds):
+            if posted[q, i] and uniform(key, month, 4 + q, i) < p:
+                posted[q, i] = False
+                censored[q, i] = True

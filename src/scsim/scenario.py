@@ -293,6 +293,7 @@ class ProvocateurParams(Section):
     spread: float = P(0.08, "logistic spread of agreement around the threshold (small = sharper)", "", gt=0)
     detection: float = P(0.5, "probability that an agreement is reported", "probability", ge=0, le=1)
     arrest_rate: float = P(0.2, "monthly probability that a reported citizen is arrested (removed, with all its ties)", "probability", ge=0, le=1)
+    arrest_cost: float = P(0.0, "what citizens believe an arrest costs them; with the known arrest risk it makes them withhold posts (0 = no fear)", "utility", ge=0)
 
 
 class GenerationParams(Section):

@@ -674,6 +674,7 @@ class TorchSimulation:
         sim.arrested = np.zeros(self.n, np.bool_)  # the phases that change these are not ported
         sim.reported = np.zeros(self.n, np.bool_)
         sim.generation = 0
+        sim.arrest_risk = 0.0
         sim.net = self.net.to_numpy()
         sim.pop = self.population()
         sim.flows = None
@@ -1200,7 +1201,8 @@ class TorchSimulation:
         row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == CUT_DRAG)).sum())
         row["edges_cut_churn"] = int(((~ev.made) & (ev.reason == CUT_CHURN)).sum())
         row["edges_made"] = int(ev.made.sum())
-        row.update(edges_cut_arrest=0, provocateurs=0, invited=0, agreed=0, arrests=0, on_file=0, arrested_share=0.0)
+        row.update(edges_cut_arrest=0, provocateurs=0, invited=0, agreed=0, arrests=0, on_file=0, arrested_share=0.0,
+                   arrest_risk=0.0)
         for name in ("degree_mean", "degree_high_tau", "degree_rest", "isolated_high_tau", "isolated_rest"):
             row[name] = got[name]
         if self.is_network_month(t) and n <= self.net_metrics_limit:

@@ -41,5 +41,6 @@ def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dic
              "social_credit_minus_provocateur": head_to_head}
     if spec.assumption is not None:
         found["assumption"] = assumption_sweep(spec, setting, out, progress,
-                                               ["dissenter_cluster_share", "posts_per_capita", "arrested_share"], final)
+                                               ["dissenter_cluster_share", "posts_per_capita", "self_censorship_rate",
+                                                "arrested_share"], final)
     return found
