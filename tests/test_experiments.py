@@ -46,6 +46,17 @@ def test_compare_cli_on_a_tiny_case(tmp_path, capsys):
         assert (out / f).stat().st_size > 0
 
 
+def test_compare_with_a_regime_that_has_no_score(tmp_path):
+    out = tmp_path / "cmp"
+    rc = main(["compare", "--presets", "western,provocateur", "--seeds", "2", "--citizens", "300",
+               "--months", "64", "--out", str(out), "--quiet"])
+    assert rc == 0
+    table = pd.read_csv(out / "compare.csv").set_index(["metric", "regime"])
+    assert math.isnan(table.loc[("score_mean", "provocateur"), "mean"])
+    assert table.loc[("arrested_share", "western"), "mean"] == 0
+    assert "| score_mean | provocateur | n/a | n/a |" in (out / "compare.md").read_text()
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["--presets", "western,nope"], "unknown preset 'nope'"),
     (["--presets", "western"], "at least two regimes"),

@@ -119,6 +119,9 @@ def write(comparison: Comparison, out: Path) -> list[Path]:
     t.to_csv(paths[1], index=False)
     lines = [f"| metric | regime | mean [95% CI] | difference from {comparison.baseline} [95% CI] |", "|---|---|---|---|"]
     for r in t.itertuples():
+        if math.isnan(r.mean):  # e.g. the score of a regime with no score
+            lines.append(f"| {r.metric} | {r.regime} | n/a | n/a |")
+            continue
         lines.append(f"| {r.metric} | {r.regime} | {r.mean:.4g} [{r.low:.4g}, {r.high:.4g}] | "
                      f"{r.diff:+.4g} [{r.diff_low:+.4g}, {r.diff_high:+.4g}] |")
     paths[2].write_text("\n".join(lines) + "\n")
