@@ -187,3 +187,15 @@ def test_fear_lowers_dissent_in_the_regime():
     late = slice(-12, None)
     assert np.mean([r["self_censorship_rate"] for r in afraid[late]]) > 0.05
     assert np.mean([r["posts_per_capita"] for r in afraid[late]]) < np.mean([r["posts_per_capita"] for r in calm[late]])
+
+
+def test_lookup_and_summary_of_a_regime_without_score(tmp_path):
+    run = scsim.simulate(regime(**{"provocateurs.invite_rate": 0.3, "provocateurs.arrest_rate": 0.5}), out=tmp_path / "r")
+    gone = run.query("SELECT citizen FROM citizens WHERE arrested ORDER BY citizen LIMIT 1").citizen[0]
+    page = str(scsim.Run.open(tmp_path / "r").explain(int(gone)))
+    assert "this regime has no score" in page and "arrested: removed with every tie" in page
+    agent = run.query("SELECT citizen FROM citizens WHERE provocateur LIMIT 1").citizen[0]
+    assert "a planted agent" in str(run.explain(int(agent)))
+    table = run.summary()
+    assert "mean score" not in set(table.metric)  # no score at all: no row of NaN
+    assert table.set_index("metric").loc["share arrested", "final month"] > 0

@@ -7,7 +7,7 @@ table and the final network, with the same formulas as the engine (``scoring.fri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +23,21 @@ KEY_METRICS = (
     ("register_listed", "citizens on the register"), ("sanctioned_share", "share sanctioned"),
     ("edges_cut_drag", "ties cut over drag / month"), ("degree_high_tau", "degree of high-tau citizens"),
     ("degree_rest", "degree of the rest"), ("dissenter_cluster", "largest dissenter cluster"),
-    ("approved_spending_share", "approved spending share"),
+    ("approved_spending_share", "approved spending share"), ("arrests", "arrests / month"),
+    ("arrested_share", "share arrested"), ("tau_mean", "mean tau"),
 )
+
+
+def _status(row) -> list[str]:
+    """What the provocateur regime did to a citizen (columns absent from older runs count as no)."""
+    notes = []
+    if bool(row.get("provocateur", False)):
+        notes.append("a planted agent (provocateur)")
+    if bool(row.get("arrested", False)):
+        notes.append("arrested: removed with every tie")
+    elif bool(row.get("reported", False)):
+        notes.append("on file: reported for agreeing with an agent")
+    return notes
 
 
 @dataclass
@@ -43,6 +56,9 @@ class Explanation:
     sanctioned: bool
     occupation: str
     tau: float
+    scored_regime: bool = True  # False: the regime has no score at all (provocateur)
+    status: list[str] = field(default_factory=list)  # arrested, on file, a planted agent
+
 
     @property
     def total(self) -> float:
@@ -52,15 +68,21 @@ class Explanation:
     def draggers(self) -> pd.DataFrame:
         return self.friends[self.friends["drag"] > 0]
 
+    def _published_note(self) -> str:
+        if self.published == self.published:
+            return "published"
+        return "not published: not opted in" if self.scored_regime else "not published: this regime has no score"
+
     def __str__(self) -> str:
         lines = [f"Credit China: citizen {self.citizen}",
-                 f"  score            {self.score:8.1f}   ({'published' if self.published == self.published else 'not published: not opted in'})",
+                 f"  score            {self.score:8.1f}   ({self._published_note()})",
                  f"  base             {self.base:8.1f}"]
         lines += [f"  {name:<16} {pts:+8.1f}" for name, pts in self.components.items()]
         lines.append(f"  clamp            {self.clamp:+8.1f}")
         lines.append(f"  = total          {self.total:8.1f}")
         lines.append(f"  privileges: {', '.join(self.privileges) or 'none'}")
         lines.append(f"  sanctioned: {'yes' if self.sanctioned else 'no'}; position: {self.occupation}")
+        lines += [f"  {note}" for note in self.status]
         if self.stand_in:
             lines.append("  no published friends: own last score stood in for the association")
         d = self.draggers
@@ -159,7 +181,8 @@ class Run:
             citizen=i, score=float(row["score"]), published=published, base=float(row["base"]),
             components=comps, clamp=float(row["clamp"]), friends=table, stand_in=bool(stand_in),
             privileges=held, sanctioned=bool(row["sanctioned"]),
-            occupation=OCCUPATIONS[int(row["occupation"])], tau=float(row["tau"]))
+            occupation=OCCUPATIONS[int(row["occupation"])], tau=float(row["tau"]),
+            scored_regime=self.scenario.scoring.enabled, status=_status(row))
 
     # -- summaries
     def summary(self) -> pd.DataFrame:
@@ -175,6 +198,6 @@ class Run:
             labels = ("year before mandatory", "year after mandatory")
         rows = []
         for col, label in KEY_METRICS:
-            if col in m:
+            if col in m and m[col].notna().any():  # e.g. no score at all under provocateurs
                 rows.append((label, before[col].mean(), after[col].mean(), m[col].iloc[-1]))
         return pd.DataFrame(rows, columns=["metric", labels[0], labels[1], "final month"])
