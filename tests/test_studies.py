@@ -76,3 +76,11 @@ def test_the_study_command(tmp_path, capsys):
     assert (tmp_path / "figure.png").exists()
     assert main(["study", str(tmp_path / "nowhere"), "--fast"]) == 2
     assert "not a study folder" in capsys.readouterr().err
+
+
+def test_workers_change_nothing(tmp_path):
+    """Two local Dask workers give the same tables as one process."""
+    run_study(FOLDERS["stasi"], fast=True, out=tmp_path / "one")
+    run_study(FOLDERS["stasi"], fast=True, out=tmp_path / "two", workers=2)
+    for f in ("table.csv", "assumption.csv", "results.json"):
+        assert (tmp_path / "one" / f).read_text() == (tmp_path / "two" / f).read_text(), f

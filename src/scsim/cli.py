@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--fast", action="store_true", help="the test suite's small sizes")
     st.add_argument("--edgelist", metavar="PATH", help="run on this network instead (e.g. the SNAP ego-Facebook graph)")
     st.add_argument("--out", help="results folder (default: FOLDER/results, or FOLDER/results-facebook)")
+    st.add_argument("--workers", type=_count, default=1, help="run simulations side by side on a local Dask cluster")
     st.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     return p
 
@@ -263,7 +264,8 @@ def cmd_study(args) -> int:
 
     from .studies import run_study
 
-    headline = run_study(args.folder, fast=args.fast, edgelist=args.edgelist, out=args.out, progress=not args.quiet)
+    headline = run_study(args.folder, fast=args.fast, edgelist=args.edgelist, out=args.out, progress=not args.quiet,
+                         workers=args.workers)
     if not args.quiet:
         print(json.dumps(headline, indent=1))
     return 0

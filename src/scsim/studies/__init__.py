@@ -18,8 +18,9 @@ STUDIES = {"chilling-effect": chilling, "social-exile": exile, "selection": sele
 
 
 def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | None = None, out: str | Path | None = None,
-              progress: bool = False) -> dict:
-    """Run the study in ``folder``; returns its headline numbers (also in ``out/results.json``)."""
+              progress: bool = False, workers: int = 1) -> dict:
+    """Run the study in ``folder``; returns its headline numbers (also in ``out/results.json``).
+    ``workers`` > 1 runs the simulations side by side on a local Dask cluster (same results)."""
     folder = Path(folder)
     spec = load_spec(folder)
     if spec.study not in STUDIES:
@@ -31,7 +32,7 @@ def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | Non
         if not edgelist.is_file():
             raise InputError(f"--edgelist: {edgelist}: no such file")
     out = Path(out) if out is not None else folder / ("results-facebook" if edgelist else "results")
-    setting = Setting(spec.citizens, spec.months, edgelist)
+    setting = Setting(spec.citizens, spec.months, edgelist, max(1, int(workers)))
     for regime in spec.regimes:  # bad overrides fail here, before any run
         setting.scenario(regime, 1, {**spec.set, **spec.regime_set.get(regime, {})})
     if spec.assumption is not None:

@@ -117,6 +117,7 @@ class Setting:
     citizens: int
     months: int
     edgelist: Path | None = None
+    workers: int = 1  # > 1: runs side by side on a local Dask cluster (scsim.sweep.local_client)
 
     def scenario(self, regime: str, seed: int, overrides: dict[str, Any]) -> Scenario:
         over = {"run.seed": seed, "run.months": self.months, "population.citizens": self.citizens}
@@ -125,21 +126,41 @@ class Setting:
         return load_preset(regime).with_overrides(**{**over, **overrides})
 
 
-def run_all(jobs: list[tuple[dict, Scenario]], progress: bool, columns: list[str] | None = None) -> pd.DataFrame:
-    """Run every (labels, scenario) job; one row per run and month, labels as columns."""
+def run_one(labels: dict, sc: Scenario, columns: list[str] | None) -> pd.DataFrame:
+    """One run's monthly metrics (only ``columns``), with its labels as leading columns."""
     from ..engine import Simulation
+
+    m = pd.DataFrame(Simulation(sc).run())
+    if columns is not None:
+        m = m[["month", *[c for c in columns if c in m]]]
+    for k, v in reversed(labels.items()):
+        m.insert(0, k, v)
+    return m
+
+
+def run_all(jobs: list[tuple[dict, Scenario]], progress: bool, columns: list[str] | None = None,
+            workers: int = 1) -> pd.DataFrame:
+    """Run every (labels, scenario) job; one row per run and month, in the jobs' order whatever
+    the number of workers (a run depends only on its scenario and seed)."""
     from ..progress import count_progress
 
-    frames = []
+    frames: list[pd.DataFrame | None] = [None] * len(jobs)
     with count_progress(progress, len(jobs), "runs") as advance:
-        for labels, sc in jobs:
-            m = pd.DataFrame(Simulation(sc).run())
-            if columns is not None:
-                m = m[["month", *[c for c in columns if c in m]]]
-            for k, v in labels.items():
-                m.insert(0, k, v)
-            frames.append(m)
-            advance()
+        if workers <= 1:
+            for k, (labels, sc) in enumerate(jobs):
+                frames[k] = run_one(labels, sc, columns)
+                advance()
+        else:
+            from distributed import as_completed
+
+            from ..sweep import local_client
+
+            with local_client(workers) as client:
+                futures = {client.submit(run_one, labels, sc, columns, pure=False): k
+                           for k, (labels, sc) in enumerate(jobs)}
+                for future in as_completed(futures, loop=client.loop):
+                    frames[futures[future]] = future.result()
+                    advance()
     return pd.concat(frames, ignore_index=True)
 
 
@@ -147,7 +168,7 @@ def regime_runs(spec: StudySpec, setting: Setting, progress: bool, columns: list
     """Every regime on seeds 1..seeds (common random numbers)."""
     jobs = [({"regime": r, "seed": s}, setting.scenario(r, s, {**spec.set, **spec.regime_set.get(r, {})}))
             for s in range(1, spec.seeds + 1) for r in spec.regimes]
-    return run_all(jobs, progress, columns)
+    return run_all(jobs, progress, columns, setting.workers)
 
 
 def assumption_runs(spec: StudySpec, setting: Setting, progress: bool, columns: list[str]) -> pd.DataFrame:
@@ -159,7 +180,7 @@ def assumption_runs(spec: StudySpec, setting: Setting, progress: bool, columns: 
     base = {**spec.set, **spec.regime_set.get(a.regime, {})}
     jobs = [({**{k.split(".")[-1]: v for k, v in g.items()}, "seed": s}, setting.scenario(a.regime, s, {**base, **g}))
             for g in grid for s in range(1, a.seeds + 1)]
-    return run_all(jobs, progress, columns)
+    return run_all(jobs, progress, columns, setting.workers)
 
 
 def window_means(runs: pd.DataFrame, metrics: list[str], months: slice, by: list[str]) -> pd.DataFrame:
