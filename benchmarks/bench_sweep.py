@@ -78,6 +78,14 @@ def identical(databases: list[str]) -> bool:
     return all(t.equals(tables[0]) for t in tables[1:])
 
 
+def _relative(path: Path) -> str:
+    """The spec's path relative to the repository when it is inside it (records carry no machine paths)."""
+    try:
+        return str(path.resolve().relative_to(HERE.parent))
+    except ValueError:
+        return path.name
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Time a sweep with 1 and 2 Dask workers.")
     ap.add_argument("--spec", type=Path, default=SPEC, help="sweep file (default benchmarks/sweep_bench.toml)")
@@ -108,9 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     ratio = by[2] / by[1] if 1 in by and 2 in by else None
     result = {"ok": all(t["failed"] == 0 for t in timings) and same, "timings": timings, "identical": same,
               "ratio_2_over_1": ratio, "target_ratio": TARGET, "target_met": ratio is not None and ratio < TARGET}
-    config = {"spec": str(a.spec), "tiny": a.tiny, "design": spec.options.design, "points": int(spec.options.samples or 0),
+    config = {"spec": _relative(a.spec), "tiny": a.tiny, "design": spec.options.design, "points": int(spec.options.samples or 0),
               "seeds": spec.options.seeds, "citizens": spec.base.population.citizens, "months": spec.base.run.months,
               "runs": timings[0]["runs"] if timings else 0, "cpu_count": os.cpu_count()}
+    for t in timings:  # temporary folders: not worth keeping in the record
+        t.pop("database")
     append_jsonl(a.out, [{"bench": "sweep", **head, "config": config, "result": result}])
     for t in timings:
         print(f"{t['workers']} worker(s): {fmt_s(t['wall_s'])} wall ({t['runs']} runs, load "

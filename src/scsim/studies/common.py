@@ -271,6 +271,20 @@ def write_table(t: pd.DataFrame, group: str, out: Path, name: str = "table") -> 
     (out / f"{name}.md").write_text(markdown(t, group))
 
 
+def final_year(spec: StudySpec) -> slice:
+    """The months whose mean summarises a run: the final ``window`` months."""
+    return slice(spec.months - spec.window, spec.months)
+
+
+def regime_table(spec: StudySpec, runs: pd.DataFrame, metrics: list[str], out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per run, the final-year mean of each metric; per regime, the mean [95% CI] and the paired
+    difference from the baseline, written as table.csv and table.md. Returns (per run, table)."""
+    per_run = window_means(runs, metrics, final_year(spec), ["regime"])
+    t = table(per_run, metrics, "regime", spec.baseline or spec.regimes[0])
+    write_table(t, "regime", out)
+    return per_run, t
+
+
 def assumption_sweep(spec: StudySpec, setting: Setting, out: Path, progress: bool, metrics: list[str],
                      window: slice, derive=None) -> dict:
     """Run the assumption's sweep; write assumption.csv / .md / .png: each metric over the final

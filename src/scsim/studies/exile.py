@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import (Setting, StudySpec, assumption_sweep, band, figure, headline, regime_runs, save, table,
-                     window_means, write_table)
+from .common import (Setting, StudySpec, assumption_sweep, band, figure, final_year, headline, regime_runs, regime_table,
+                     save)
 
 METRICS = ["degree_high_tau", "degree_rest", "degree_gap", "isolated_high_tau", "isolated_rest", "giant_high_tau",
            "giant_rest", "dissenter_cluster_share", "dissenters", "edges_cut_drag", "register_listed",
@@ -25,10 +25,9 @@ with_gap.needs = ["degree_high_tau", "degree_rest"]
 
 def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dict:
     runs = with_gap(regime_runs(spec, setting, progress, RAW))
-    final = slice(spec.months - spec.window, spec.months)
+    final = final_year(spec)
     base = spec.baseline or spec.regimes[0]
-    t = table(window_means(runs, METRICS, final, ["regime"]), METRICS, "regime", base)
-    write_table(t, "regime", out)
+    _, t = regime_table(spec, runs, METRICS, out)
 
     fig, ax = figure(2, 3)
     for axis, metric in zip(ax, ["degree_gap", "isolated_high_tau", "giant_high_tau", "dissenter_cluster_share",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import (Setting, StudySpec, assumption_sweep, band, figure, headline, regime_runs, save, table,
-                     window_means, write_table)
+from .common import (Setting, StudySpec, assumption_sweep, band, figure, final_year, headline, regime_runs, regime_table,
+                     save)
 
 METRICS = ["tau_mean", "tau_change", "tau_high_share", "generation", "arrested_share"]
 RAW = [m for m in METRICS if m != "tau_change"]
@@ -27,10 +27,9 @@ with_change.needs = ["tau_mean"]
 
 def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dict:
     runs = with_change(regime_runs(spec, setting, progress, RAW))
-    final = slice(spec.months - spec.window, spec.months)
+    final = final_year(spec)
     base = spec.baseline or spec.regimes[0]
-    t = table(window_means(runs, METRICS, final, ["regime"]), METRICS, "regime", base)
-    write_table(t, "regime", out)
+    _, t = regime_table(spec, runs, METRICS, out)
     # mean tau of each generation (its first month), per regime and seed
     per_gen = runs.groupby(["regime", "seed", "generation"], sort=False).tau_mean.first().reset_index()
     per_gen.to_csv(out / "generations.csv", index=False)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import (Setting, StudySpec, assumption_sweep, band, figure, headline, regime_runs, save, table,
-                     window_means, write_table)
+from .common import (Setting, StudySpec, assumption_sweep, band, figure, final_year, headline, regime_runs, regime_table,
+                     save, table, write_table)
 
 METRICS = ["dissenter_cluster_share", "dissenters", "posts_per_capita", "self_censorship_rate", "arrested_share",
            "degree_high_tau", "giant_high_tau"]
@@ -16,11 +16,8 @@ METRICS = ["dissenter_cluster_share", "dissenters", "posts_per_capita", "self_ce
 
 def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dict:
     runs = regime_runs(spec, setting, progress, METRICS)
-    final = slice(spec.months - spec.window, spec.months)
-    base = spec.baseline or spec.regimes[0]
-    per_run = window_means(runs, METRICS, final, ["regime"])
-    t = table(per_run, METRICS, "regime", base)
-    write_table(t, "regime", out)
+    final = final_year(spec)
+    per_run, t = regime_table(spec, runs, METRICS, out)
     # the claim itself: social credit minus provocateurs, paired by seed
     head_to_head = {}
     if {"social-credit-2020", "provocateur"} <= set(spec.regimes):
