@@ -146,11 +146,16 @@ def _validate_options(table: Any, source: str) -> SweepOptions:
     try:
         return SweepOptions.model_validate(table)
     except ValidationError as e:
-        err = _first_error(e)
-        where = ".".join(str(p) for p in err["loc"])
-        if err["type"] == "extra_forbidden":
-            raise InputError(f"{source}: unknown key 'sweep.{where}'{_hint(where, SweepOptions.model_fields)}") from None
-        raise InputError(f"{source}: sweep.{where}: {err['msg'].removeprefix('Value error, ')}") from None
+        raise InputError(_one_line(e, f"{source}: ", "sweep.", SweepOptions.model_fields)) from None
+
+
+def _one_line(e: ValidationError, head: str, prefix: str, fields) -> str:
+    """A pydantic error as one line: an unknown key with the closest valid one, or what is wrong."""
+    err = _first_error(e)
+    where = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        return f"{head}unknown key '{prefix}{where}'{_hint(where, fields)}"
+    return f"{head}{prefix}{where}: {err['msg'].removeprefix('Value error, ')}"
 
 
 def _first_error(e: ValidationError) -> dict:
@@ -260,11 +265,7 @@ def _parameter(key: str, value: Any, design: str, source: str) -> Parameter:
         try:
             r = Range.model_validate(value)
         except ValidationError as e:
-            err = _first_error(e)
-            name = ".".join(str(p) for p in err["loc"])
-            if err["type"] == "extra_forbidden":
-                raise InputError(f"{source}: vary: '{key}': unknown key '{name}'{_hint(name, ('low', 'high'))}") from None
-            raise InputError(f"{source}: vary: '{key}': {name}: {err['msg']}") from None
+            raise InputError(_one_line(e, f"{source}: vary: '{key}': ", "", ("low", "high"))) from None
         if not r.low < r.high:
             raise InputError(f"{source}: vary: '{key}': empty range (low {r.low:g} must be below high {r.high:g})")
         return Parameter(key, kind, low=r.low, high=r.high)
