@@ -129,7 +129,53 @@ def checks(device, citizens: int, months: int) -> dict:
             "edge_sets_equal": a.net.edge_set() == b.net.edge_set(), "seconds": time.perf_counter() - t0}
 
 
-def measure(device, citizens: int, months: int, chunk: int) -> dict:
+def profile_month(sim, citizens: int) -> str | None:
+    """torch.profiler over one month: the 40 kernels that took longest, as a text table in $OUT."""
+    from torch.profiler import ProfilerActivity, profile
+
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if sim.device.type == "cuda" else [])
+    with profile(activities=acts) as prof:
+        sim.step()
+        sync(sim.device)
+    key = "self_cuda_time_total" if sim.device.type == "cuda" else "self_cpu_time_total"
+    table = prof.key_averages().table(sort_by=key, row_limit=40, max_name_column_width=60)
+    if not os.environ.get("OUT"):
+        return None
+    path = Path(os.environ["OUT"]) / f"profile_{citizens}.txt"
+    path.write_text(table)
+    return str(path)
+
+
+def fused_check(device, citizens: int, months: int) -> dict:
+    """The Triton tie passes against the column walk on this device: one synthetic world, two
+    copies, stepped side by side; share of citizens whose state is bit-identical each month."""
+    from scsim.backends.torch_backend import TorchSimulation
+
+    t0 = time.perf_counter()
+    sc = scenario(citizens)
+    a = TorchSimulation.synthetic(sc, device=device, net_metrics_limit=0)
+    b = TorchSimulation.synthetic(sc, device=device, net_metrics_limit=0)
+    rec = {"record": "fused_check", "citizens": citizens, "months": months, "fused_available": bool(a.fused)}
+    if not a.fused:
+        return rec | {"error": "Triton kernels not available on this device"}
+    a.fused = False
+    same, worst = [], 0.0
+    for _ in range(months):
+        ra, rb = a.step(), b.step()
+        ok = torch.ones(a.n, dtype=torch.bool, device=device)
+        for name in ("score", "assoc", "worst", "listed", "peer_share", "drag_unit"):
+            x, y = getattr(a, name), getattr(b, name)
+            ok &= (x == y) | (torch.isnan(x) & torch.isnan(y)) if x.is_floating_point() else (x == y)
+        same.append(float(ok.float().mean()))
+        worst = max(worst, float(((a.score - b.score).abs() / a.score.abs()).max()))
+    rec |= {"identical_state_share": same, "score_max_rel_diff": worst, "phase": ra["phase"],
+            "register_listed": [ra["register_listed"], rb["register_listed"]],
+            "edges": [ra["edges"], rb["edges"]], "seconds": time.perf_counter() - t0}
+    return rec
+
+
+def measure(device, citizens: int, months: int, chunk: int, walk_months: int = 0,
+            profile: bool = False) -> dict:
     """Build on the device, one warm-up month, then ``months`` timed months."""
     from scsim.backends.torch_backend import TorchSimulation
 
@@ -163,6 +209,21 @@ def measure(device, citizens: int, months: int, chunk: int) -> dict:
         sim.profile_phases = True  # one more month, phase by phase (synchronised: a little slower)
         sim.step()
         rec["phase_s"] = {k: round(v, 4) for k, v in sim.phase_seconds.items()}
+        sim.profile_phases = False
+        rec["fused"] = bool(sim.fused)
+        if sim.fused and walk_months:  # the same world, the tie passes as the column walk instead
+            sim.fused = False
+            walk = []
+            for _ in range(walk_months):
+                sync(device)
+                t0 = time.perf_counter()
+                sim.step()
+                sync(device)
+                walk.append(time.perf_counter() - t0)
+            rec["ms_per_month_walk"] = 1000 * statistics.median(walk)
+            sim.fused = True
+        if profile:
+            rec["profile"] = profile_month(sim, citizens)
         rec |= {"ok": True, "month_s": times, "ms_per_month_median": 1000 * med,
                 "citizen_months_per_s": citizens / med, "phase": rows[-1]["phase"], "edges": rows[-1]["edges"],
                 "score_mean": rows[-1]["score_mean"], "posts_per_capita": rows[-1]["posts_per_capita"],
@@ -196,6 +257,10 @@ def main(argv=None) -> int:
     ap.add_argument("--check-citizens", type=int, default=2000)
     ap.add_argument("--check-months", type=int, default=6)
     ap.add_argument("--no-check", action="store_true", help="skip the equivalence check against the CPU engine")
+    ap.add_argument("--walk-months", type=int, default=2,
+                    help="months timed again with the column walk instead of the Triton tie passes")
+    ap.add_argument("--profile-size", default="10M", help="size at which one month is profiled ('' for none)")
+    ap.add_argument("--fused-check-citizens", type=int, default=300_000)
     ap.add_argument("--cpu-smoke", action="store_true", help="20k citizens on the CPU in seconds (tests this script)")
     args = ap.parse_args(argv)
     if args.cpu_smoke:
@@ -226,7 +291,8 @@ def main(argv=None) -> int:
                       flush=True)
                 continue
         t0 = time.perf_counter()
-        rec = measure(device, size, args.months, args.chunk)
+        profile = bool(args.profile_size) and size == parse_size(args.profile_size)
+        rec = measure(device, size, args.months, args.chunk, args.walk_months, profile)
         rec["wall_s"] = time.perf_counter() - t0
         out.write(rec)
         if rec["ok"]:
@@ -238,8 +304,18 @@ def main(argv=None) -> int:
                   f"({rec['citizen_months_per_s']:.3g} citizen-months/s){gpu}; "
                   f"held {mem['bytes_per_citizen']:.0f} B/citizen "
                   f"+ {mem['bytes_per_tie']:.1f} B/tie", flush=True)
+            walk = f"; column walk {rec['ms_per_month_walk']:.1f} ms/month" if "ms_per_month_walk" in rec else ""
+            print(f"    fused {rec['fused']}{walk}; phases (s): "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in rec["phase_s"].items()), flush=True)
         else:
             print(f"{size:>12,} citizens: FAILED ({rec.get('error')}: {rec.get('detail', '')[:200]})", flush=True)
+    if device.type == "cuda" and args.fused_check_citizens and elapsed() + 60 < args.budget_s:
+        try:
+            rec = fused_check(device, args.fused_check_citizens, 4)
+        except Exception as e:  # noqa: BLE001
+            rec = {"record": "fused_check", "error": f"{type(e).__name__}: {e}"[:500]}
+        out.write(rec)
+        print(f"fused check: {rec}", flush=True)
     if not args.no_check and elapsed() + 60 < args.budget_s:
         try:
             rec = checks(device, args.check_citizens, args.check_months)

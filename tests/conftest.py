@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import numba
-import pytest
+# CI has no GPU: the torch backend's Triton kernels run through Triton's CPU interpreter in
+# tests/test_triton_kernels.py. Triton reads this when it is first imported, so it is set here.
+os.environ.setdefault("TRITON_INTERPRET", "1")
 
-from scsim.scenario import load_preset
+import numba  # noqa: E402
+import pytest  # noqa: E402
+
+from scsim.scenario import load_preset  # noqa: E402
 
 # pytest-xdist runs one worker per core: one Numba thread each avoids oversubscription.
 # (Results do not depend on the thread count: tests/test_engine.py checks it.)

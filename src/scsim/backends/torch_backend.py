@@ -59,6 +59,20 @@ def select_device(prefer: str = "cuda") -> tuple[torch.device, str | None]:
 # ------------------------------------------------------------------ counter-based draws
 
 
+def _fused_available(device: torch.device) -> bool:
+    """Whether scsim.backends.triton_kernels can run on ``device``: CUDA with Triton. (On the CPU
+    the column walk is used; tests set ``fused = True`` to run the kernels in Triton's interpreter.)"""
+    import importlib.util
+
+    if device.type != "cuda":
+        return False
+    if importlib.util.find_spec("triton") is None:
+        return False
+    from . import triton_kernels
+
+    return triton_kernels.available(device)
+
+
 def _signed(x: int) -> int:
     """A uint64 constant as the int64 with the same bits."""
     x = int(x) & (2**64 - 1)
@@ -505,6 +519,9 @@ class TorchSimulation:
         self.device = torch.device(device)
         self.attr_dtype = attr_dtype
         self.net_metrics_limit = int(net_metrics_limit)
+        # the two passes over every tie as one Triton kernel each (CUDA with Triton); False: the
+        # column walk in tensor operations. Same results bit for bit (tests/test_triton_kernels.py)
+        self.fused = _fused_available(self.device)
         self._configure(scenario)
         self.flows: Flows | None = None
         self.timings: list[float] = []
@@ -1010,6 +1027,40 @@ class TorchSimulation:
         sm, n, dev, net = self.sm, self.n, self.device, self.net
         fw1 = sm.family_weight - 1.0
         z = lambda dt=F64: torch.zeros(n, dtype=dt, device=dev)  # noqa: E731
+        if self.fused:
+            from . import triton_kernels
+
+            wsum, wsx, below, posted, best_gap, best, best_kind = triton_kernels.association(
+                net, self.s_pub, self.reach_posts, own_ref, sm.assoc_mode, fw1, sm.line)
+        else:
+            wsum, wsx, below, posted, best_gap, best, best_kind = self._association_walk(own_ref, fw1)
+        deg = net.deg.to(F64)
+        self.peer_share = torch.where(deg > 0, posted / deg.clamp_min(1.0), 0.0)
+        self.pub_weight = wsum
+        if sm.assoc_mode == 1:
+            has = wsum > 0
+            a = torch.where(has, sm.assoc_points * (wsx / wsum - 350.0) / 600.0,
+                            sm.assoc_points * (own_ref - 350.0) / 600.0)
+            unit = torch.where(has, sm.assoc_points / (600.0 * wsum), 0.0)
+        elif sm.assoc_mode == 2:
+            raw = sm.penalty * below
+            scale = torch.where(raw <= sm.max_penalty, 1.0, sm.max_penalty / raw)
+            a = -raw * scale
+            unit = sm.penalty * scale
+        else:
+            a, unit = z(), z()
+        drag = unit * best_gap
+        listed = (best >= 0) & (drag > 0) & (drag >= sm.min_drag)
+        self.assoc = a
+        self.drag_unit = unit
+        self.worst = torch.where(listed, best, -1)
+        self.worst_drag = torch.where(listed, drag, 0.0)
+        self.worst_kind = best_kind
+
+    def _association_walk(self, own_ref: torch.Tensor, fw1: float):
+        """The association pass as tensor operations, column by column (see TorchNetwork.walk)."""
+        sm, n, dev, net = self.sm, self.n, self.device, self.net
+        z = lambda dt=F64: torch.zeros(n, dtype=dt, device=dev)  # noqa: E731
         wsum, wsx, below, posted, best_gap = z(), z(), z(), z(), z()
         best = torch.full((n,), -1, dtype=I32, device=dev)
         best_kind = z(U8)
@@ -1049,34 +1100,17 @@ class TorchSimulation:
             best_gap[wc] = wg
             best[wc] = net.nbr[wx]
             best_kind[wc] = net.kind[wx]
-        del view
-        deg = net.deg.to(F64)
-        self.peer_share = torch.where(deg > 0, posted / deg.clamp_min(1.0), 0.0)
-        self.pub_weight = wsum
-        if sm.assoc_mode == 1:
-            has = wsum > 0
-            a = torch.where(has, sm.assoc_points * (wsx / wsum - 350.0) / 600.0,
-                            sm.assoc_points * (own_ref - 350.0) / 600.0)
-            unit = torch.where(has, sm.assoc_points / (600.0 * wsum), 0.0)
-        elif sm.assoc_mode == 2:
-            raw = sm.penalty * below
-            scale = torch.where(raw <= sm.max_penalty, 1.0, sm.max_penalty / raw)
-            a = -raw * scale
-            unit = sm.penalty * scale
-        else:
-            a, unit = z(), z()
-        drag = unit * best_gap
-        listed = (best >= 0) & (drag > 0) & (drag >= sm.min_drag)
-        self.assoc = a
-        self.drag_unit = unit
-        self.worst = torch.where(listed, best, -1)
-        self.worst_drag = torch.where(listed, drag, 0.0)
-        self.worst_kind = best_kind
+        return wsum, wsx, below, posted, best_gap, best, best_kind
 
     def _register(self, own_ref: torch.Tensor) -> torch.Tensor:
         """The register (scoring.association_pass with register on): a published citizen is listed when it drags some friend by
         more than 0 and at least register.min_drag (any friend: the order does not matter)."""
         sm, net = self.sm, self.net
+        if self.fused:
+            from . import triton_kernels
+
+            return triton_kernels.register(net, self.s_pub, own_ref, self.drag_unit, sm.assoc_mode,
+                                           sm.family_weight, sm.line, sm.min_drag)
         listed = torch.zeros(self.n, dtype=BOOL, device=self.device)
         pub = self.s_pub.to(F64)
         published = ~torch.isnan(pub)

@@ -1,0 +1,92 @@
+"""The fused Triton tie walks (scsim.backends.triton_kernels) against the column walk they replace.
+
+CI has no GPU: Triton's interpreter (TRITON_INTERPRET=1) runs the same kernels on CPU tensors.
+The promise is bit-for-bit equality with the tensor-operation walk (sums in slot order, no fused
+multiply-adds), so every state tensor is compared exactly, NaN for NaN, for months across the
+mandatory date in each association mode; benchmarks/gpu_bench.py repeats the check on a GPU.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="the torch backend needs PyTorch")
+pytest.importorskip("triton", reason="the fused kernels need Triton (in the test extra)")
+
+from scsim.backends.torch_backend import TorchSimulation  # noqa: E402
+
+from .test_torch_backend import crossing  # noqa: E402
+
+
+@pytest.fixture
+def interpreted():
+    """scsim.backends.triton_kernels under Triton's CPU interpreter (tests/conftest.py sets
+    TRITON_INTERPRET=1 before anything imports Triton)."""
+    import scsim.backends.triton_kernels as tk
+
+    if not tk.INTERPRET:
+        pytest.skip("Triton was imported before TRITON_INTERPRET=1 was set")
+    assert tk.available(torch.device("cpu"))
+    return tk
+
+
+def state(sim: TorchSimulation) -> dict[str, torch.Tensor]:
+    return {k: v for k, v in vars(sim).items() if isinstance(v, torch.Tensor)}
+
+
+def assert_same(a: dict, b: dict, month: int) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        x, y = a[k], b[k]
+        assert x.dtype == y.dtype and x.shape == y.shape, k
+        assert torch.equal(x, y) or (x.is_floating_point() and torch.equal(torch.nan_to_num(x, 7.0),
+                                                                           torch.nan_to_num(y, 7.0))), \
+            f"month {month}: {k} differs"
+
+
+@pytest.mark.parametrize("over", [
+    {},
+    {"scoring.association.mode": "penalty", "scoring.association.family_weight": 2.0},
+    {"scoring.association.family_weight": 1.5, "register.min_drag": 0.3},
+])
+def test_fused_walks_equal_the_column_walk_bit_for_bit(interpreted, over):
+    sc = crossing(700, **over)
+    walk = TorchSimulation(sc, device="cpu")
+    fused = TorchSimulation(sc, device="cpu")
+    walk.fused, fused.fused = False, True
+    calls, cuts = [], 0
+    real = interpreted.association
+    interpreted.association = lambda *a, **k: calls.append(1) or real(*a, **k)
+    try:
+        for t in range(7):
+            ra, rb = walk.step(), fused.step()
+            cuts += ra["edges_cut_drag"]
+            assert ra.keys() == rb.keys()
+            for k, x in ra.items():
+                y = rb[k]
+                assert x == y or (x != x and y != y), f"month {t}: metric {k}: {x} != {y}"
+            assert_same(state(walk), state(fused), t)
+    finally:
+        interpreted.association = real
+    assert len(calls) == 7  # the fused kernel really ran, every month
+    assert ra["phase"] == "mandatory" and ra["register_listed"] > 0 and cuts > 0
+    assert (fused.worst >= 0).any()
+
+
+def test_hubs_and_isolated_citizens_in_one_block(interpreted):
+    """Degrees from 0 to well past a block's typical maximum: the per-block loop bound and the
+    masks must neither skip a hub's last ties nor read an isolated citizen's neighbour's slots."""
+    sc = crossing(400, **{"network.model": "barabasi-albert", "network.mean_degree": 6.0})
+    walk = TorchSimulation(sc, device="cpu")
+    fused = TorchSimulation(sc, device="cpu")
+    walk.fused, fused.fused = False, True
+    for net in (walk.net, fused.net):  # isolate ten citizens: degree 0 inside a block
+        u = torch.cat([torch.full((len(net.neighbours(i)),), i, dtype=torch.int32) for i in range(10)])
+        v = torch.cat([torch.as_tensor(net.neighbours(i), dtype=torch.int32) for i in range(10)])
+        net.remove_edges(u, v)
+        net.sort_slots()
+    assert int((walk.net.deg[:10] == 0).sum()) == 10
+    assert int(walk.net.deg.max()) > 3 * float(walk.net.deg.float().mean())
+    for t in range(4):
+        walk.step(), fused.step()
+        assert_same(state(walk), state(fused), t)
