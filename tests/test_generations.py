@@ -9,7 +9,8 @@ from scipy.special import betainc, ndtri
 
 import scsim
 from scsim.engine import Simulation
-from scsim.generations import draw_parents, fertility, inherit_tau
+from scsim.generations import child_ties, draw_parents, fertility, inherit_tau
+from scsim.network import Network
 from scsim.rng import Streams
 
 from .conftest import small
@@ -109,3 +110,106 @@ def test_without_privileges_or_arrests_tau_does_not_drift():
     m = run.metrics
     assert m.generation.iloc[-1] == 5
     assert abs(m.tau_mean.iloc[-1] - m.tau_mean.iloc[0]) < 0.02  # Beta(2, 4) kept: drift only
+
+
+# ------------------------------------------------------------------ growing and shrinking
+
+
+@pytest.mark.parametrize("size", [3000, 6500])
+def test_a_different_size_keeps_every_parents_first_child_in_its_place(size):
+    w = np.random.default_rng(1).exponential(size=5000)
+    b = draw_parents(w, KEY, 7, size)
+    assert len(b.parent) == len(b.source) == size and b.children.sum() == size
+    assert np.array_equal(np.bincount(b.parent, minlength=5000), b.children)
+    kept = b.source[: size - b.new_places]
+    assert (np.diff(kept) > 0).all()  # kept places in their old order
+    has = np.flatnonzero(b.children > 0)
+    assert np.isin(has, kept).all()  # every parent's place is kept...
+    pos = np.searchsorted(kept, has)
+    assert (b.parent[pos] == has).all()  # ...for its first child
+    if size > 5000:
+        assert b.new_places == size - 5000 and len(kept) == 5000
+        assert (b.source[5000:] == b.parent[5000:]).all()  # a new place is a copy of its parent's
+    else:
+        assert b.new_places == 0 and len(kept) == size
+
+
+def test_same_size_is_the_stable_draw():
+    w = np.random.default_rng(2).exponential(size=3000)
+    a, b = draw_parents(w, KEY, 3), draw_parents(w, KEY, 3, 3000)
+    assert np.array_equal(a.parent, b.parent) and np.array_equal(a.source, np.arange(3000))
+    assert not a.resized
+
+
+def test_children_in_new_places_meet_their_parent_and_half_its_circle():
+    n, k = 20_000, 10
+    rng = np.random.default_rng(3)
+    u = rng.integers(0, n, n * k // 2)
+    v = (u + rng.integers(1, n, len(u))) % n
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    pairs = np.unique(lo.astype(np.int64) * n + hi)
+    u, v = (pairs // n).astype(np.int32), (pairs % n).astype(np.int32)
+    kind = np.zeros(len(u), np.uint8)
+    b = draw_parents(np.ones(n), KEY, 5, int(n * 1.3))
+    new_id = np.full(n, -1, np.int64)
+    new_id[b.source[:n]] = np.arange(n)
+    uu, vv, kk = child_ties(u, v, kind, b.source, n, new_id, KEY, 5)
+    net = Network(len(b.source), uu, vv, kk)
+    assert (uu < vv).all() and len(np.unique(uu.astype(np.int64) * len(b.source) + vv)) == len(uu)
+    old_deg = np.bincount(np.r_[u, v], minlength=n)
+    kids = np.arange(n, len(b.source))
+    mom = b.source[kids]
+    assert all(net.has_edge(int(c), int(new_id[m])) for c, m in zip(kids[:200], mom[:200]))  # family tie
+    fam = np.array([(net.neighbour_kinds(int(c)) == 1).sum() for c in kids])
+    assert (fam == 1).all()
+    copied = net.deg[kids] - 1
+    # Binomial(parent's degree, 1/2): mean half the parent's degree, within 5 standard errors
+    expect, var = old_deg[mom] / 2, old_deg[mom] / 4
+    assert abs(copied.sum() - expect.sum()) < 5 * math.sqrt(var.sum())
+    # every copied tie is one of the parent's
+    for c, m in zip(kids[:200], mom[:200]):
+        friends = set(net.neighbours(int(c)).tolist()) - {int(new_id[m])}
+        parents = set(new_id[np.r_[v[u == m], u[v == m]]].tolist())
+        assert friends <= parents
+
+
+@pytest.mark.parametrize("growth", [0.1, -0.2])
+def test_a_growing_or_shrinking_population_in_the_engine(growth):
+    sc = small("social-credit-2020", 2000, 37, **{"generations.every": 12, "generations.growth": growth,
+                                                 "run.seed": 8, "run.start": "2019-10"})
+    sim = Simulation(sc)
+    rows = sim.run()
+    sizes = [2000]
+    for _ in range(3):
+        sizes.append(round(sizes[-1] * (1 + growth)))
+    assert [r["citizens"] for r in rows if r["month"] in (0, 12, 24, 36)] == sizes
+    n = sim.n
+    assert n == sizes[-1] and sim.pop.n == n and sim.net.n == n
+    for k in Simulation.CARRIED:
+        if k not in Simulation.NOT_PER_CITIZEN:
+            assert np.shape(getattr(sim, k))[-1] == n, k
+    assert sim.pop.base_shares.shape[0] == n
+    # a valid network: each tie at both ends, no self-loop, the worst dragger is a citizen
+    u, v, _ = sim.net.edges()
+    assert len(u) == sim.net.n_edges and (u != v).all() and v.max() < n
+    assert (sim.worst < n).all()
+    assert rows[-1]["edges"] == sim.net.n_edges
+    if growth > 0:
+        assert rows[-1]["edges"] > rows[0]["edges"]
+    else:
+        assert rows[-1]["edges"] < rows[0]["edges"]
+    # same seed, same run
+    again = Simulation(sc).run()
+    assert [r["score_mean"] for r in again] == [r["score_mean"] for r in rows]
+
+
+def test_a_resumed_growing_run_equals_an_uninterrupted_one(tmp_path):
+    sc = small("sesame-2015", 1500, 30, **{"generations.every": 10, "generations.growth": 0.15, "run.seed": 9})
+    whole = Simulation(sc).run()
+    first = Simulation(sc)
+    first.run(months=15)  # one resize behind it, one ahead
+    first.save_checkpoint(tmp_path / "c.npz")
+    rest = Simulation.from_checkpoint(sc, tmp_path / "c.npz").run()
+    assert [r["tau_mean"] for r in whole[15:]] == [r["tau_mean"] for r in rest]
+    assert [r["edges"] for r in whole[15:]] == [r["edges"] for r in rest]
+    assert whole[-1]["citizens"] == round(round(1500 * 1.15) * 1.15)

@@ -26,7 +26,7 @@ the regime, so scenarios on one seed share every unrelated draw (common random n
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -269,13 +269,14 @@ class Simulation:
 
     def _step(self) -> dict:
         clock = self.__dict__.setdefault("clock", PhaseClock())  # (states restored by hand lack one)
+        # 0. generations (first: with growth, the population and network change size)
+        births = None
+        every = self.sc.generations.every
+        if every and self.month > 0 and self.month % every == 0:
+            clock.lap("generations")
+            births = self._new_generation(self.month)
         sc, sm, rg, pop, net, n, t = self.sc, self.sm, self.regime, self.pop, self.net, self.n, self.month
         bp = sc.behaviour
-        # 0. generations
-        births = None
-        if sc.generations.every and t > 0 and t % sc.generations.every == 0:
-            clock.lap("generations")
-            births = self._new_generation(t)
         # 1. calendar
         phase, sanctions_on, political_on, register_on, (th, val, line, cost, sd) = self.calendar(t)
         temp = bp.temperature
@@ -470,10 +471,14 @@ class Simulation:
         gp = sc.generations
         held = (rg.values[:, None] * rg.holders(self.s_pub, self.opted)).sum(axis=0)  # no BLAS: thread-independent
         w = gen.fertility(held, self.sanctioned, rg.sanction_cost, self.arrested, gp.privilege_strength)
-        births = gen.draw_parents(w, self.keys["generations"], t)
+        births = gen.draw_parents(w, self.keys["generations"], t, gen.next_size(self.n, gp.growth))
         births.parents_tau = float(pop.tau[births.parent].mean())
-        pop.tau = gen.inherit_tau(pop.tau, births.parent, gp.heritability, sc.population.tau_alpha,
-                                  sc.population.tau_beta, self.keys["generations"], t)
+        tau = gen.inherit_tau(pop.tau, births.parent, gp.heritability, sc.population.tau_alpha,
+                              sc.population.tau_beta, self.keys["generations"], t)
+        if births.resized:
+            self._resize(births, t)
+        pop = self.pop
+        pop.tau = tau
         pop.privacy_cost = sc.population.privacy_cost + sc.population.privacy_cost_tau * pop.tau
         pop.generation += 1
         self.last_post[:] = -(10**6)
@@ -483,6 +488,37 @@ class Simulation:
         self.arrested[:] = False
         self.generation += 1
         return births
+
+    # state that is not one value per citizen (everything else in CARRIED is, along its last axis)
+    NOT_PER_CITIZEN = ("month", "n", "form_rate", "quota", "generation", "arrest_risk")
+
+    def _resize(self, births: gen.Births, t: int) -> None:
+        """A growing or shrinking generation: every per-citizen column is re-indexed by
+        ``births.source`` (kept places renumbered, new places copies of their parent's place),
+        the network is rebuilt with ``generations.child_ties``, and the number of positions of
+        each kind scales with the population."""
+        src = births.source
+        new_id = np.full(self.n, -1, np.int64)
+        n_kept = len(src) - births.new_places
+        new_id[src[:n_kept]] = np.arange(n_kept)
+        for k in self.CARRIED:
+            if k not in self.NOT_PER_CITIZEN:
+                setattr(self, k, np.ascontiguousarray(getattr(self, k)[..., src]))
+        pop = self.pop
+        for f in fields(pop):
+            col = getattr(pop, f.name)
+            if isinstance(col, np.ndarray):
+                setattr(pop, f.name, np.ascontiguousarray(col[src]))
+        pop.provocateur[n_kept:] = False  # planted agents are not born
+        self.worst = np.where(self.worst >= 0, new_id[np.maximum(self.worst, 0)], -1).astype(np.int32)
+        u, v, kind = self.net.edges()
+        u, v, kind = gen.child_ties(u, v, kind, src, n_kept, new_id, self.keys["generations"], t)
+        self.net = Network(len(src), u, v, kind, self.net.slack, self.net.min_slack)
+        self.net.sort_slots()
+        self.n = len(src)
+        # form_rate stays: it is new ties per citizen, so the mean degree returns to where churn
+        # and formation balance, whatever the size
+        self.quota = np.rint(self.quota * (self.n / len(births.children))).astype(self.quota.dtype)
 
     # ------------------------------------------------------------------ measurement
     def is_network_month(self, t: int) -> bool:
@@ -554,6 +590,7 @@ class Simulation:
         row["tau_high_share"] = float(high.mean())
         row["generation"] = self.generation
         row["parents_tau"] = f.extra.get("parents_tau", np.nan)  # mean tau of the parents, weighted by children
+        row["citizens"] = n
         return row
 
     # ------------------------------------------------------------------ citizens

@@ -300,6 +300,7 @@ class GenerationParams(Section):
     every: int = P(0, "months between generations (a compressed generation; 0 = off)", "months", ge=0, le=1200)
     heritability: float = P(0.5, "h2: regression of a child's tau on its parent's, on the liability (probit) scale", "", ge=0, le=1)
     privilege_strength: float = P(1.0, "how strongly privileges drive children: fertility is proportional to exp(strength x value of the privileges held, minus the sanction cost)", "per utility", ge=0, le=20)
+    growth: float = P(0.0, "relative change of the population size at each generation (0: stable; 0.1: 10% more citizens; -0.1: 10% fewer)", "per generation", ge=-0.5, le=1.0)
 
 
 warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)

@@ -1254,6 +1254,7 @@ class TorchSimulation:
         for name in ("defaults_per_capita", "tau_mean", "tau_sd", "tau_high_share"):
             row[name] = got[name]
         row["generation"], row["parents_tau"] = 0, np.nan  # generations are not ported
+        row["citizens"] = self.n
         return row
 
     # ------------------------------------------------------------------ citizens
