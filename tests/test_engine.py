@@ -89,9 +89,15 @@ def test_sanctioned_citizens_hold_no_barred_position():
     assert lost > 0
 
 
-def test_same_seed_gives_identical_database(tmp_path):
+def test_same_seed_gives_identical_database(tmp_path, monkeypatch):
+    """Also whatever the batching of edge events: the second run inserts them every few hundred."""
+    from scsim.store import RunWriter
+
     sc = small("social-credit-2020", citizens=800, months=30, **{"run.snapshot_every": 6})
-    runs = [scsim.simulate(sc, out=tmp_path / f"r{i}") for i in range(2)]
+    runs = [scsim.simulate(sc, out=tmp_path / "r0")]
+    monkeypatch.setattr(RunWriter, "EVENTS_BATCH", 300)
+    runs.append(scsim.simulate(sc, out=tmp_path / "r1"))
+    assert runs[0].query("SELECT count(*) FROM edge_events").iloc[0, 0] > 900  # so several batches
     tables = ["metrics", "citizens", "edges", "snapshots", "edge_events"]
     for t in tables:
         a, b = (r.query(f"SELECT * FROM {t}") for r in runs)

@@ -69,3 +69,22 @@ def test_network_analysis_unchanged_by_prefetching():
     x = rng.random(n)
     ends = np.r_[u, v], np.r_[v, u]
     assert np.isclose(net.assortativity(x), np.corrcoef(x[ends[0]], x[ends[1]])[0, 1])
+
+
+def test_group_and_code_sums_equal_the_masked_numpy_sums():
+    from scsim.metrics import code_stats, holder_stats
+
+    rng = np.random.default_rng(11)
+    n = 10_007
+    tau = rng.beta(2, 4, n)
+    holders = rng.random((4, n)) < np.array([[0.9], [0.5], [0.1], [0.0]])
+    counts, sums = holder_stats(holders, tau)
+    assert counts.tolist() == holders.sum(axis=1).tolist()
+    np.testing.assert_allclose(sums, [tau[h].sum() for h in holders], rtol=1e-12)
+    assert sums[3] == 0.0
+    occ = rng.integers(0, 5, n).astype(np.uint8)
+    counts, sums = code_stats(occ, tau, 5)
+    assert np.array_equal(counts, np.bincount(occ, minlength=5))
+    assert np.array_equal(sums, np.bincount(occ, weights=tau, minlength=5))  # same order: bit for bit
+    empty = holder_stats(np.zeros((0, n), np.bool_), tau)
+    assert empty[0].shape == (0,) and empty[1].shape == (0,)

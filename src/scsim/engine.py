@@ -536,9 +536,7 @@ class Simulation:
         row.update(mx.histogram_stats(self.s_pub, self.sm.lo, self.sm.hi))
         row["score_all_mean"] = float(self.score.mean())  # published or not (what the system computes)
         row["share_500_600"] = float(np.mean((self.score >= 500) & (self.score < 600)))
-        counts = f.holders.sum(axis=1)
-        # plain sums, not BLAS (whose result depends on the number of threads it uses)
-        tau_sums = np.array([pop.tau[h].sum() for h in f.holders]) if len(counts) else counts
+        counts, tau_sums = mx.holder_stats(f.holders, pop.tau)  # plain sums: BLAS's depend on its threads
         for k, name in enumerate(rg.names):
             row[f"priv_{name}"] = float(counts[k]) / n
             row[f"priv_{name}_tau"] = float(tau_sums[k]) / counts[k] if counts[k] else np.nan
@@ -576,8 +574,7 @@ class Simulation:
             row.update(mx.network_stats(self.net, pop.tau, self.dissenters(t)))
         else:
             row.update({c: np.nan for c in mx.NETWORK_COLUMNS})
-        occ_counts = np.bincount(pop.occupation, minlength=len(OCCUPATIONS))
-        occ_tau = np.bincount(pop.occupation, weights=pop.tau, minlength=len(OCCUPATIONS))
+        occ_counts, occ_tau = mx.code_stats(pop.occupation, pop.tau, len(OCCUPATIONS))
         for code, name in enumerate(OCCUPATIONS[1:], start=1):
             row[f"pos_{name}"] = int(occ_counts[code])
             row[f"pos_{name}_tau"] = float(occ_tau[code] / occ_counts[code]) if occ_counts[code] else np.nan

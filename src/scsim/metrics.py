@@ -67,6 +67,46 @@ def _degree_sums(deg, high):
     return out
 
 
+@nb.njit(cache=True)
+def _group_sums(member, x):
+    """For each row g of the (groups, n) 0/1 array ``member``: (count, sum of x over members),
+    adding in citizen order (deterministic, unlike BLAS; ~6x faster than masking). ``x`` finite:
+    a non-member adds x * 0 = 0, which changes nothing and needs no branch."""
+    k, n = member.shape
+    counts = np.zeros(k, np.int64)
+    sums = np.zeros(k)
+    for g in range(k):
+        c, total = 0, 0.0
+        for i in range(n):
+            m = member[g, i]
+            c += m
+            total += x[i] * m
+        counts[g], sums[g] = c, total
+    return counts, sums
+
+
+def holder_stats(holders: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(holders of each privilege, sum of their tau)."""
+    return _group_sums(np.ascontiguousarray(holders).view(np.uint8), tau)  # bool -> 0/1 bytes: 4x faster
+
+
+@nb.njit(cache=True)
+def _code_sums(code, x, k):
+    """np.bincount(code, minlength=k) and np.bincount(code, weights=x, minlength=k) in one pass
+    (the same sequential sums, so bit for bit the same)."""
+    counts = np.zeros(k, np.int64)
+    sums = np.zeros(k)
+    for i in range(code.shape[0]):
+        counts[code[i]] += 1
+        sums[code[i]] += x[i]
+    return counts, sums
+
+
+def code_stats(code: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(citizens with each code, sum of x over them), e.g. occupations and their tau."""
+    return _code_sums(code, x, k)
+
+
 def degree_stats(deg: np.ndarray, high: np.ndarray) -> dict:
     (h_sum, h_iso, h_n), (r_sum, r_iso, r_n) = _degree_sums(deg, high).tolist()
     return {

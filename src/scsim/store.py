@@ -67,6 +67,8 @@ class RunWriter:
         self.snapshot_every = snapshot_every
         self.metrics_made = False
         self.pending: list[dict] = []
+        self.pending_events: list[dict] = []
+        self.pending_event_rows = 0
         self.con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         self.con.execute(f"CREATE TABLE edge_events (month SMALLINT, u INTEGER, v INTEGER, kind {KINDS_SQL}, "
                          f"event ENUM ('cut', 'made'), reason {REASONS_SQL})")
@@ -79,7 +81,8 @@ class RunWriter:
             self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [k, v])
 
     def _insert(self, table: str, cols, create: bool) -> None:
-        tbl = cols if isinstance(cols, pd.DataFrame) else pa.table({k: np.asarray(v) for k, v in cols.items()})
+        tbl = cols if isinstance(cols, pd.DataFrame) else pa.table(
+            {k: v if isinstance(v, pa.Array) else np.asarray(v) for k, v in cols.items()})
         self.con.register("_incoming", tbl)
         if create:
             self.con.execute(f"CREATE TABLE {table} AS SELECT * FROM _incoming")
@@ -99,18 +102,33 @@ class RunWriter:
         self.metrics_made = True
         self.pending = []
 
+    EVENTS_BATCH = 1 << 21  # edge events buffered before an insert (one insert a month cost ~30 ms)
+
+    def _flush_events(self) -> None:
+        """Buffered edge events, in month order, in one insert."""
+        if not self.pending_events:
+            return
+        cols = {k: np.concatenate([e[k] for e in self.pending_events]) for k in self.pending_events[0]}
+        # Arrow dictionary columns arrive as DuckDB ENUMs without any string work
+        self.con.register("_ev", pa.table({
+            "month": cols["month"], "u": cols["u"], "v": cols["v"],
+            "kind": _codes(cols["kind"], ("friend", "family")),
+            "event": _codes(cols["made"], ("cut", "made")),
+            "reason": _codes(cols["reason"], REASONS)}))
+        self.con.execute("INSERT INTO edge_events SELECT * FROM _ev")
+        self.con.unregister("_ev")
+        self.pending_events, self.pending_event_rows = [], 0
+
     def month(self, sim, t: int, row: dict) -> None:
         self.pending.append(row)
         ev = sim.flows.events
         if len(ev.u):
-            # Arrow dictionary columns arrive as DuckDB ENUMs without any string work
-            self.con.register("_ev", pa.table({
-                "month": np.full(len(ev.u), t, np.int16), "u": ev.u, "v": ev.v,
-                "kind": _codes(ev.kind, ("friend", "family")),
-                "event": _codes(ev.made, ("cut", "made")),
-                "reason": _codes(ev.reason, REASONS)}))
-            self.con.execute("INSERT INTO edge_events SELECT * FROM _ev")
-            self.con.unregister("_ev")
+            self.pending_events.append({"month": np.full(len(ev.u), t, np.int16), "u": np.array(ev.u),
+                                        "v": np.array(ev.v), "kind": np.array(ev.kind),
+                                        "made": np.array(ev.made), "reason": np.array(ev.reason)})
+            self.pending_event_rows += len(ev.u)
+            if self.pending_event_rows >= self.EVENTS_BATCH:
+                self._flush_events()
         if t % self.snapshot_every == 0 or t == sim.sc.run.months - 1:
             cols = {"month": np.full(sim.n, t, np.int16), **sim.snapshot_columns()}
             self._insert("snapshots", cols, create=not self.snapshots_made)
@@ -118,14 +136,16 @@ class RunWriter:
         every = sim.sc.run.checkpoint_every
         if every and (t + 1) % every == 0 and t + 1 < sim.sc.run.months:
             self._flush_metrics()
+            self._flush_events()
             self.con.execute("CHECKPOINT")  # the database first, then the state that follows it
             sim.save_checkpoint(self.folder / CHECKPOINT)
 
     def finish(self, sim, seconds: float) -> Path:
         self._flush_metrics()
+        self._flush_events()
         self._insert("citizens", sim.citizen_columns(), create=True)
         u, v, k = sim.net.edges()
-        self._insert("edges", {"u": u, "v": v, "kind": np.array(["friend", "family"])[k]}, create=True)
+        self._insert("edges", {"u": u, "v": v, "kind": _codes(k, ("friend", "family"))}, create=True)
         self._meta(status="complete", seconds=f"{seconds:.3f}", months=str(sim.month), citizens=str(sim.n),
                    finished=dt.datetime.now().isoformat(timespec="seconds"))
         self.con.execute("CHECKPOINT")
@@ -176,7 +196,7 @@ class RunWriter:
                 self.con.execute(f"DELETE FROM {table} WHERE month >= ?", [sim.month])
         self.scenario, self.snapshot_every = scenario, scenario.run.snapshot_every
         self.metrics_made, self.snapshots_made = "metrics" in tables, "snapshots" in tables
-        self.pending = []
+        self.pending, self.pending_events, self.pending_event_rows = [], [], 0
         return self, sim
 
 
