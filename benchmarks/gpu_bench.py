@@ -88,7 +88,10 @@ def sync(device) -> None:
 
 
 def environment(device) -> dict:
+    from scsim.backends import torch_backend
+
     env = {"record": "environment", "torch": torch.__version__, "cuda": torch.version.cuda,
+           "fused_draws": bool(torch_backend.FUSED_DRAWS),
            "device": str(device), "python": platform.python_version(), "numpy": np.__version__,
            "platform": platform.platform(), "import_s": round(IMPORT_S, 2), "cpu_count": os.cpu_count()}
     if device.type == "cuda":
@@ -144,6 +147,28 @@ def profile_month(sim, citizens: int) -> str | None:
     path = Path(os.environ["OUT"]) / f"profile_{citizens}.txt"
     path.write_text(table)
     return str(path)
+
+
+def draws_self_check(device) -> dict:
+    """Before any timing: the Triton draw kernel compiles and equals scsim.rng bit for bit on this
+    device; otherwise say why and time the tensor-operation draws instead."""
+    from scsim.backends import torch_backend
+    from scsim.rng import Streams, uniform_array
+
+    rec = {"record": "fused_draws_check"}
+    try:
+        key = Streams(20150128).key("expression")
+        idx = torch.arange(1 << 20, device=device)
+        ok = all(np.array_equal(torch_backend.uniform(key, m, s, idx).cpu().numpy(), uniform_array(key, m, s, 1 << 20))
+                 for m, s in ((0, 0), (77, 13), (2399, 31)))
+        rec["bit_identical"] = ok
+    except Exception as e:  # noqa: BLE001 - a kernel that does not compile here: fall back, say so
+        rec["error"] = f"{type(e).__name__}: {e}"[:500]
+        ok = False
+    if not ok:
+        torch_backend.FUSED_DRAWS = False
+    print(f"fused draws: {rec} -> FUSED_DRAWS = {torch_backend.FUSED_DRAWS}", flush=True)
+    return rec
 
 
 def fused_check(device, citizens: int, months: int) -> dict:
@@ -211,8 +236,10 @@ def measure(device, citizens: int, months: int, chunk: int, walk_months: int = 0
         rec["phase_s"] = {k: round(v, 4) for k, v in sim.phase_seconds.items()}
         sim.profile_phases = False
         rec["fused"] = bool(sim.fused)
-        if sim.fused and walk_months:  # the same world, the tie passes as the column walk instead
-            sim.fused = False
+        if sim.fused and walk_months:  # the same world without Triton: tie walks and draws as tensor ops
+            from scsim.backends import torch_backend as tb
+
+            sim.fused = tb.FUSED_DRAWS = False
             walk = []
             for _ in range(walk_months):
                 sync(device)
@@ -220,8 +247,8 @@ def measure(device, citizens: int, months: int, chunk: int, walk_months: int = 0
                 sim.step()
                 sync(device)
                 walk.append(time.perf_counter() - t0)
-            rec["ms_per_month_walk"] = 1000 * statistics.median(walk)
-            sim.fused = True
+            rec["ms_per_month_no_triton"] = 1000 * statistics.median(walk)
+            sim.fused = tb.FUSED_DRAWS = True
         if profile:
             rec["profile"] = profile_month(sim, citizens)
         rec |= {"ok": True, "month_s": times, "ms_per_month_median": 1000 * med,
@@ -258,17 +285,21 @@ def main(argv=None) -> int:
     ap.add_argument("--check-months", type=int, default=6)
     ap.add_argument("--no-check", action="store_true", help="skip the equivalence check against the CPU engine")
     ap.add_argument("--walk-months", type=int, default=2,
-                    help="months timed again with the column walk instead of the Triton tie passes")
+                    help="months timed again without the Triton kernels (tie walks and draws as tensor operations)")
     ap.add_argument("--profile-size", default="10M", help="size at which one month is profiled ('' for none)")
     ap.add_argument("--fused-check-citizens", type=int, default=300_000)
+    ap.add_argument("--no-fused-draws", action="store_true",
+                    help="draws as tensor operations (default: one Triton kernel per draw, torch_backend.FUSED_DRAWS)")
     ap.add_argument("--cpu-smoke", action="store_true", help="20k citizens on the CPU in seconds (tests this script)")
     args = ap.parse_args(argv)
     if args.cpu_smoke:
         args.device, args.sizes, args.months = "cpu", "20k", 2
         args.check_citizens, args.check_months = 500, 4
         torch.set_num_threads(1)  # small tensors: OpenMP start-up would dominate
+    from scsim.backends import torch_backend
     from scsim.backends.torch_backend import select_device
 
+    torch_backend.FUSED_DRAWS = not args.no_fused_draws  # checked bit for bit against scsim.rng below
     device, note = select_device(args.device)
     if note:
         print(f"gpu_bench: {note}", flush=True)
@@ -279,6 +310,8 @@ def main(argv=None) -> int:
           + (f" ({env['gpu_memory_gib']:.1f} GiB)" if "gpu_memory_gib" in env else "")
           + f"  import {IMPORT_S:.1f} s", flush=True)
     out.write(env)
+    if torch_backend.FUSED_DRAWS and device.type == "cuda":
+        out.write(draws_self_check(device))
     per_citizen_s = None  # seconds per citizen for build + (1 + months) months, from the last size
     for size in [parse_size(s) for s in args.sizes.split(",")]:
         if per_citizen_s is not None:
@@ -304,7 +337,8 @@ def main(argv=None) -> int:
                   f"({rec['citizen_months_per_s']:.3g} citizen-months/s){gpu}; "
                   f"held {mem['bytes_per_citizen']:.0f} B/citizen "
                   f"+ {mem['bytes_per_tie']:.1f} B/tie", flush=True)
-            walk = f"; column walk {rec['ms_per_month_walk']:.1f} ms/month" if "ms_per_month_walk" in rec else ""
+            walk = (f"; without Triton {rec['ms_per_month_no_triton']:.1f} ms/month"
+                    if "ms_per_month_no_triton" in rec else "")
             print(f"    fused {rec['fused']}{walk}; phases (s): "
                   + ", ".join(f"{k} {v:.3f}" for k, v in rec["phase_s"].items()), flush=True)
         else:

@@ -8,6 +8,7 @@ mandatory date in each association mode; benchmarks/gpu_bench.py repeats the che
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="the torch backend needs PyTorch")
@@ -90,3 +91,24 @@ def test_hubs_and_isolated_citizens_in_one_block(interpreted):
     for t in range(4):
         walk.step(), fused.step()
         assert_same(state(walk), state(fused), t)
+
+
+@pytest.mark.parametrize("month,slot", [(0, 0), (77, 13), (2399, 31)])
+def test_fused_draws_equal_scsim_rng_bit_for_bit(interpreted, month, slot):
+    from scsim.rng import Streams, uniform_array
+
+    key = Streams(20150128).key("expression")
+    want = uniform_array(key, month, slot, 1 << 16)
+    idx = torch.randperm(1 << 16, generator=torch.Generator().manual_seed(month))[::3]  # any order, a subset
+    got = interpreted.uniform(key, month, slot, idx)
+    assert got.dtype == torch.float64 and got.shape == idx.shape
+    assert np.array_equal(got.numpy(), want[idx.numpy()])
+    big = torch.tensor([2**32 - 1, 2**31, 123_456_789], dtype=torch.int64)  # ids of a 4-billion nation
+    assert got.numel() and interpreted.uniform(key, month, slot, big).tolist() == [
+        float(x) for x in _rng_at(key, month, slot, big.tolist())]
+
+
+def _rng_at(key, month, slot, ids):
+    from scsim.rng import uniform
+
+    return [uniform(key, month, slot, i) for i in ids]

@@ -24,6 +24,7 @@ values in float64 arrays).
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
@@ -59,6 +60,7 @@ def select_device(prefer: str = "cuda") -> tuple[torch.device, str | None]:
 # ------------------------------------------------------------------ counter-based draws
 
 
+@functools.cache
 def _fused_available(device: torch.device) -> bool:
     """Whether scsim.backends.triton_kernels can run on ``device``: CUDA with Triton. (On the CPU
     the column walk is used; tests set ``fused = True`` to run the kernels in Triton's interpreter.)"""
@@ -97,8 +99,18 @@ def _mix_(z: torch.Tensor) -> torch.Tensor:
     return _xorshift_(z, 31)
 
 
+# True: on CUDA with Triton, each draw is one Triton kernel instead of ~15 tensor operations.
+# Off by default until measured on a GPU: it passes bit for bit in Triton's interpreter (CI), but
+# no GPU was lent after it was written; benchmarks/gpu_bench.py turns it on and checks it there.
+FUSED_DRAWS = False
+
+
 def uniform(key, month: int, slot: int, idx: torch.Tensor) -> torch.Tensor:
     """scsim.rng.uniform(key, month, slot, i) for every i in ``idx`` (float64 in [0, 1))."""
+    if idx.is_cuda and FUSED_DRAWS and _fused_available(idx.device):
+        from . import triton_kernels
+
+        return triton_kernels.uniform(key, month, slot, idx)
     z = idx.to(I64) | ((int(month) << 40) | (int(slot) << 32))
     z.mul_(_GOLDEN).add_(_GOLDEN)
     _mix_(z).bitwise_xor_(_signed(key))
