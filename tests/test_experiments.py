@@ -1,5 +1,6 @@
 """compare: intervals computed correctly on a known case, paired by seed, and the CLI."""
 
+import logging
 import math
 
 import pandas as pd
@@ -57,10 +58,30 @@ def test_compare_with_a_regime_that_has_no_score(tmp_path):
     assert "| score_mean | provocateur | n/a | n/a |" in (out / "compare.md").read_text()
 
 
+def test_compare_on_a_dask_cluster_gives_the_same_table(tmp_path):
+    """Two local workers, and an existing cluster reached by --scheduler, as one process does."""
+    from distributed import LocalCluster
+
+    args = ["compare", "--presets", "western,sesame-2015,social-credit-2020", "--seeds", "2", "--citizens", "300",
+            "--months", "30", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "one")]) == 0
+    assert main([*args, "--out", str(tmp_path / "two"), "--workers", "2"]) == 0
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=logging.ERROR) as cluster:
+        assert main([*args, "--out", str(tmp_path / "far"), "--scheduler", cluster.scheduler_address]) == 0
+    for f in ("compare.csv", "compare_runs.csv", "compare.md"):
+        one = (tmp_path / "one" / f).read_text()
+        assert one == (tmp_path / "two" / f).read_text() == (tmp_path / "far" / f).read_text(), f
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["--presets", "western,nope"], "unknown preset 'nope'"),
     (["--presets", "western"], "at least two regimes"),
     (["--seeds", "1"], "at least 2"),
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:9"], "not both"),
+    (["--workers", "0"], "--workers"),
+    (["--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"], "cannot connect"),
+    (["--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "0"], "--connect-timeout must be positive"),
 ])
 def test_compare_bad_arguments(tmp_path, capsys, args, fragment):
     assert main(["compare", *args, "--out", str(tmp_path / "x"), "--quiet", "--citizens", "100", "--months", "2"]) == 2

@@ -6,6 +6,7 @@ import json
 import pandas as pd
 import pytest
 
+from scsim.cli import main
 from scsim.errors import InputError
 from scsim.studies import STUDIES, run_study
 
@@ -84,3 +85,12 @@ def test_workers_change_nothing(tmp_path):
     run_study(FOLDERS["stasi"], fast=True, out=tmp_path / "two", workers=2)
     for f in ("table.csv", "assumption.csv", "results.json"):
         assert (tmp_path / "one" / f).read_text() == (tmp_path / "two" / f).read_text(), f
+
+
+def test_an_unreachable_scheduler_fails_before_anything_is_written(tmp_path, capsys):
+    out = tmp_path / "res"
+    rc = main(["study", str(FOLDERS["stasi"]), "--fast", "--out", str(out), "--scheduler", "tcp://127.0.0.1:9",
+               "--connect-timeout", "1"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "cannot connect" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()

@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--months", type=_count, help="months per run")
     cp.add_argument("--window", type=_count, default=12, help="final months averaged per run (default 12)")
     cp.add_argument("--out", default="compare-results", help="folder for the table and plots")
+    _dask_options(cp, "run side by side on a local Dask cluster of N processes (default: one after the other)")
     cp.add_argument("--quiet", action="store_true")
 
     vm = sub.add_parser("validate-models", help="reproduce classic published results with scsim's machinery")
@@ -84,9 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--fast", action="store_true", help="the test suite's small sizes")
     st.add_argument("--edgelist", metavar="PATH", help="run on this network instead (e.g. the SNAP ego-Facebook graph)")
     st.add_argument("--out", help="results folder (default: FOLDER/results, or FOLDER/results-facebook)")
-    st.add_argument("--workers", type=_count, default=1, help="run simulations side by side on a local Dask cluster")
+    _dask_options(st, "run simulations side by side on a local Dask cluster of N processes")
     st.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     return p
+
+
+def _dask_options(parser, workers_help: str) -> None:
+    """--workers / --scheduler / --connect-timeout, as scsim sweep has them."""
+    parser.add_argument("--workers", type=_count, metavar="N", help=workers_help)
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler instead, e.g. tcp://host:8786")
+    parser.add_argument("--connect-timeout", type=float, default=10.0, metavar="S",
+                        help="seconds to wait for --scheduler (default 10)")
 
 
 def _scenario(args):
@@ -213,6 +222,7 @@ def cmd_compare(args) -> int:
 
     from .experiments import compare, write
     from .scenario import preset_names
+    from .sweep import cluster
 
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     for p in presets:
@@ -222,7 +232,9 @@ def cmd_compare(args) -> int:
         raise InputError("scsim compare: --presets: name at least two regimes")
     if args.window < 1 or (args.months is not None and args.months < 1):
         raise InputError("scsim compare: --window and --months must be at least 1")
-    result = compare(presets, args.seeds, args.citizens, args.months, args.window, progress=not args.quiet)
+    with cluster(args.workers, args.scheduler, args.connect_timeout, "scsim compare") as client:
+        result = compare(presets, args.seeds, args.citizens, args.months, args.window, progress=not args.quiet,
+                         workers=args.workers, client=client)
     paths = write(result, Path(args.out))
     if not args.quiet:
         table = Table(title=f"regimes over {args.seeds} seeds: mean [95% CI]; difference from {result.baseline} [95% CI]")
@@ -265,7 +277,7 @@ def cmd_study(args) -> int:
     from .studies import run_study
 
     headline = run_study(args.folder, fast=args.fast, edgelist=args.edgelist, out=args.out, progress=not args.quiet,
-                         workers=args.workers)
+                         workers=args.workers, scheduler=args.scheduler, connect_timeout=args.connect_timeout)
     if not args.quiet:
         print(json.dumps(headline, indent=1))
     return 0

@@ -74,12 +74,22 @@ def summarise(runs: pd.DataFrame, baseline: str, level: float = 0.95, metrics=KE
     return pd.DataFrame(rows)
 
 
-def compare(presets: list[str], seeds: int, citizens: int | None = None, months: int | None = None,
-            window: int = 12, progress: bool = False, baseline: str | None = None) -> Comparison:
-    """Run every preset on seeds 1..``seeds`` and summarise (see the module docstring)."""
+def _run_summary(name: str, seed: int, sc, window: int) -> dict:
+    """One regime on one seed: its key metrics over the final ``window`` months."""
     from .engine import Simulation
-    from .progress import count_progress
+
+    metrics = pd.DataFrame(Simulation(sc).run())
+    return {"regime": name, "seed": seed, **run_summary(metrics, min(window, len(metrics)))}
+
+
+def compare(presets: list[str], seeds: int, citizens: int | None = None, months: int | None = None,
+            window: int = 12, progress: bool = False, baseline: str | None = None,
+            workers: int | None = None, client=None) -> Comparison:
+    """Run every preset on seeds 1..``seeds`` and summarise (see the module docstring). The runs
+    go on ``client``'s Dask cluster if given, else on a local one of ``workers`` processes if
+    more than one, else here (scsim.sweep.map_runs): the same results either way."""
     from .scenario import load_preset
+    from .sweep import map_runs
 
     if seeds < 2:
         raise InputError("scsim compare: --seeds must be at least 2 (intervals need two runs)")
@@ -93,15 +103,9 @@ def compare(presets: list[str], seeds: int, citizens: int | None = None, months:
             over["run.months"] = months
         scenarios.append((name, sc.with_overrides(**over)))
     baseline = baseline or ("western" if "western" in presets else presets[0])
-    rows = []
-    with count_progress(progress, len(scenarios) * seeds, "runs") as advance:
-        for seed in range(1, seeds + 1):
-            for name, sc in scenarios:
-                sim = Simulation(sc.with_overrides(**{"run.seed": seed}))
-                metrics = pd.DataFrame(sim.run())
-                rows.append({"regime": name, "seed": seed, **run_summary(metrics, min(window, len(metrics)))})
-                advance()
-    runs = pd.DataFrame(rows)
+    jobs = [(name, seed, sc.with_overrides(**{"run.seed": seed}), window)
+            for seed in range(1, seeds + 1) for name, sc in scenarios]
+    runs = pd.DataFrame(map_runs(_run_summary, jobs, progress, workers, client))
     return Comparison(runs, summarise(runs, baseline), baseline)
 
 

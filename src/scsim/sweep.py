@@ -429,14 +429,69 @@ def write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
 # ---------------------------------------------------------------- Dask
 
 
-def connect(scheduler: str, timeout: float):
+def connect(scheduler: str, timeout: float, what: str = "scsim sweep"):
     """A client of an existing cluster; an unreachable address is bad input."""
     from distributed import Client
 
+    if not timeout > 0:
+        raise InputError(f"{what}: --connect-timeout must be positive")
     try:
         return Client(scheduler, timeout=timeout, set_as_default=False)
     except (OSError, ValueError, TypeError) as e:
-        raise InputError(f"scsim sweep: --scheduler {scheduler}: cannot connect ({str(e).splitlines()[0]})") from None
+        raise InputError(f"{what}: --scheduler {scheduler}: cannot connect ({str(e).splitlines()[0]})") from None
+
+
+def cluster(workers: int | None, scheduler: str | None, connect_timeout: float = 10.0, what: str = "scsim"):
+    """Where ``map_runs`` runs, from the command line's --workers / --scheduler: a context
+    manager giving a client of the cluster at ``scheduler`` (connected now, so that a bad address
+    fails before anything is written), or None (map_runs then starts a local cluster of
+    ``workers`` processes if more than one, else runs in this process)."""
+    if workers is not None and workers < 1:
+        raise InputError(f"{what}: --workers must be at least 1")
+    if scheduler and workers is not None:
+        raise InputError(f"{what}: give --workers or --scheduler, not both")
+    if scheduler:
+        return connect(scheduler, connect_timeout, what)
+    return contextlib.nullcontext(None)
+
+
+def _with_threads(threads: int, fn, *args):
+    """fn(*args) with ``threads`` Numba threads (on a worker: the cores shared out)."""
+    import numba
+
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    return fn(*args)
+
+
+def map_runs(fn, jobs: list[tuple], progress: bool = False, workers: int | None = None, client=None) -> list:
+    """``[fn(*job) for job in jobs]``, in the jobs' order, wherever they ran: on ``client``'s
+    cluster if given (one Numba thread a run), else on a local cluster of ``workers`` processes
+    if more than one (the cores shared out), else here, one after the other. A run depends only
+    on its scenario and seed, so the results are the same either way (``compare`` and ``study``
+    use this; ``run_sweep`` streams its runs to files instead)."""
+    from .progress import count_progress
+
+    results: list = [None] * len(jobs)
+    with count_progress(progress, len(jobs), "runs") as advance:
+        if client is None and (workers or 1) <= 1 or not jobs:
+            for k, job in enumerate(jobs):
+                results[k] = fn(*job)
+                advance()
+            return results
+        from distributed import as_completed
+
+        with contextlib.ExitStack() as stack:
+            if client is None:
+                n = min(int(workers), len(jobs))
+                client = stack.enter_context(local_client(n))
+                threads = numba_threads(n)
+            else:
+                threads = 1
+            futures = {client.submit(_with_threads, threads, fn, *job, pure=False): k for k, job in enumerate(jobs)}
+            for future in as_completed(futures, loop=client.loop):
+                results[futures[future]] = future.result()
+                advance()
+    return results
 
 
 @contextlib.contextmanager

@@ -18,9 +18,13 @@ STUDIES = {"chilling-effect": chilling, "social-exile": exile, "selection": sele
 
 
 def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | None = None, out: str | Path | None = None,
-              progress: bool = False, workers: int = 1) -> dict:
+              progress: bool = False, workers: int | None = None, scheduler: str | None = None,
+              connect_timeout: float = 10.0) -> dict:
     """Run the study in ``folder``; returns its headline numbers (also in ``out/results.json``).
-    ``workers`` > 1 runs the simulations side by side on a local Dask cluster (same results)."""
+    ``workers`` > 1 runs the simulations side by side on a local Dask cluster, ``scheduler`` on
+    an existing one (same results either way)."""
+    from ..sweep import cluster
+
     folder = Path(folder)
     spec = load_spec(folder)
     if spec.study not in STUDIES:
@@ -32,7 +36,8 @@ def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | Non
         if not edgelist.is_file():
             raise InputError(f"--edgelist: {edgelist}: no such file")
     out = Path(out) if out is not None else folder / ("results-facebook" if edgelist else "results")
-    setting = Setting(spec.citizens, spec.months, edgelist, max(1, int(workers)))
+    where = cluster(workers, scheduler, connect_timeout, "scsim study")  # bad options fail here
+    setting = Setting(spec.citizens, spec.months, edgelist, int(workers or 1))
     for regime in spec.regimes:  # bad overrides fail here, before any run
         setting.scenario(regime, 1, {**spec.set, **spec.regime_set.get(regime, {})})
     if spec.assumption is not None:
@@ -40,8 +45,10 @@ def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | Non
         for value in a.values:
             setting.scenario(a.regime, 1, {**spec.set, **spec.regime_set.get(a.regime, {}), a.parameter: value,
                                            **{k: v[0] for k, v in a.also.items()}})
-    out.mkdir(parents=True, exist_ok=True)
-    headline = STUDIES[spec.study].analyse(spec, setting, out, progress)
+    with where as client:  # an unreachable scheduler fails here, before anything is written
+        setting.client = client
+        out.mkdir(parents=True, exist_ok=True)
+        headline = STUDIES[spec.study].analyse(spec, setting, out, progress)
     headline = {"study": spec.study, "seeds": spec.seeds, "citizens": spec.citizens, "months": spec.months,
                 "network": str(edgelist.name) if edgelist else "watts-strogatz", "fast": fast, **headline}
     (out / "results.json").write_text(json.dumps(headline, indent=1, default=float) + "\n")

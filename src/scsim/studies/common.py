@@ -118,6 +118,7 @@ class Setting:
     months: int
     edgelist: Path | None = None
     workers: int = 1  # > 1: runs side by side on a local Dask cluster (scsim.sweep.local_client)
+    client: Any = None  # a Dask client: runs on that cluster instead (scsim study --scheduler)
 
     def scenario(self, regime: str, seed: int, overrides: dict[str, Any]) -> Scenario:
         over = {"run.seed": seed, "run.months": self.months, "population.citizens": self.citizens}
@@ -139,28 +140,12 @@ def run_one(labels: dict, sc: Scenario, columns: list[str] | None) -> pd.DataFra
 
 
 def run_all(jobs: list[tuple[dict, Scenario]], progress: bool, columns: list[str] | None = None,
-            workers: int = 1) -> pd.DataFrame:
+            workers: int = 1, client=None) -> pd.DataFrame:
     """Run every (labels, scenario) job; one row per run and month, in the jobs' order whatever
-    the number of workers (a run depends only on its scenario and seed)."""
-    from ..progress import count_progress
+    the number of workers or the cluster (scsim.sweep.map_runs)."""
+    from ..sweep import map_runs
 
-    frames: list[pd.DataFrame | None] = [None] * len(jobs)
-    with count_progress(progress, len(jobs), "runs") as advance:
-        if workers <= 1:
-            for k, (labels, sc) in enumerate(jobs):
-                frames[k] = run_one(labels, sc, columns)
-                advance()
-        else:
-            from distributed import as_completed
-
-            from ..sweep import local_client
-
-            with local_client(workers) as client:
-                futures = {client.submit(run_one, labels, sc, columns, pure=False): k
-                           for k, (labels, sc) in enumerate(jobs)}
-                for future in as_completed(futures, loop=client.loop):
-                    frames[futures[future]] = future.result()
-                    advance()
+    frames = map_runs(run_one, [(labels, sc, columns) for labels, sc in jobs], progress, workers, client)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -168,7 +153,7 @@ def regime_runs(spec: StudySpec, setting: Setting, progress: bool, columns: list
     """Every regime on seeds 1..seeds (common random numbers)."""
     jobs = [({"regime": r, "seed": s}, setting.scenario(r, s, {**spec.set, **spec.regime_set.get(r, {})}))
             for s in range(1, spec.seeds + 1) for r in spec.regimes]
-    return run_all(jobs, progress, columns, setting.workers)
+    return run_all(jobs, progress, columns, setting.workers, setting.client)
 
 
 def assumption_runs(spec: StudySpec, setting: Setting, progress: bool, columns: list[str]) -> pd.DataFrame:
@@ -180,7 +165,7 @@ def assumption_runs(spec: StudySpec, setting: Setting, progress: bool, columns: 
     base = {**spec.set, **spec.regime_set.get(a.regime, {})}
     jobs = [({**{k.split(".")[-1]: v for k, v in g.items()}, "seed": s}, setting.scenario(a.regime, s, {**base, **g}))
             for g in grid for s in range(1, a.seeds + 1)]
-    return run_all(jobs, progress, columns, setting.workers)
+    return run_all(jobs, progress, columns, setting.workers, setting.client)
 
 
 def window_means(runs: pd.DataFrame, metrics: list[str], months: slice, by: list[str]) -> pd.DataFrame:
