@@ -18,6 +18,7 @@ import pytest
 import scsim
 from scsim import engine
 from scsim.cli import main
+from scsim.results import Run
 from scsim.scenario import load_preset, load_scenario, month_label, parameter_table
 from scsim.scoring import COMPONENTS
 
@@ -208,6 +209,42 @@ def test_export_parquet_matches_duckdb(capsys, con, run_dir, tmp_path):
                                   check_dtype=False)
     events = pd.read_parquet(target / "edge_events.parquet")
     assert set(events["reason"].astype(str)) <= REASONS
+
+
+def test_plot_draws_every_panel(capsys, run_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    rc, out, err = cli(capsys, "plot", copy)
+    assert rc == 0, err
+    assert out.strip() == str(copy / "metrics.png") and (copy / "metrics.png").stat().st_size > 20_000
+    rc, out, err = cli(capsys, "plot", run_dir, "--out", tmp_path / "m.svg")
+    assert rc == 0 and "<svg" in (tmp_path / "m.svg").read_text()[:500]
+    fig = Run.open(run_dir).plot()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:4] == ["scores", "privileges", "speech", "sanctions and register"] and len(titles) == 8
+    assert all(ax.get_legend() is not None for ax in fig.axes)  # every panel has data under social-credit-2020
+    assert {t.get_text() for t in fig.axes[0].get_legend().get_texts()} >= {"median published score"}
+
+
+def test_plot_of_a_regime_without_scores_says_so(tmp_path):
+    from scsim.plots import run_figure
+
+    run = scsim.simulate(load_preset("provocateur").with_overrides(
+        **{"population.citizens": 300, "run.months": 64}))
+    fig = run_figure(run.metrics, run.scenario)
+    scores, speech = fig.axes[0], fig.axes[2]
+    assert scores.get_legend() is None and "this regime has no score" in {t.get_text() for t in scores.texts}
+    assert {t.get_text() for t in speech.get_legend().get_texts()} == {"would post", "posted", "self-censorship rate"}
+
+
+@pytest.mark.parametrize("args, needle", [(["nowhere"], "no run here"), (["RUN", "--out", "x.txt"], ".png")])
+def test_plot_bad_input(capsys, run_dir, tmp_path, args, needle):
+    args = [str(run_dir) if a == "RUN" else str(tmp_path / a) if a == "nowhere" else a for a in args]
+    rc, out, err = cli(capsys, "plot", *args)
+    assert rc == 2 and needle in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.txt").exists()
 
 
 # ----------------------------------------------------------------------------- other commands

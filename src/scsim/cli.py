@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     lk.add_argument("run")
     lk.add_argument("citizen", type=_count)
 
+    pl = sub.add_parser("plot", help="a finished run at a glance: its monthly metrics as a figure")
+    pl.add_argument("run")
+    pl.add_argument("--out", metavar="FILE", help="image file (default: RUN/metrics.png; .svg, .pdf also work)")
+
     ex = sub.add_parser("export", help="write a run's tables as Parquet")
     ex.add_argument("run")
     ex.add_argument("--parquet", required=True, metavar="DIR")
@@ -153,7 +157,8 @@ def cmd_run(args) -> int:
         for row in summary.itertuples(index=False):
             table.add_row(row[0], *(f"{x:,.3f}" if abs(x) < 1000 else f"{x:,.0f}" for x in row[1:]))
         console.print(table)
-        console.print(f"results: {run.path / 'results.duckdb'}  ({seconds:.1f} s)")
+        console.print(f"results: {run.path / 'results.duckdb'}  ({seconds:.1f} s); "
+                      f"at a glance: scsim plot {run.path}")
     else:
         print(run.path / "results.duckdb")
     return 0
@@ -205,6 +210,16 @@ def cmd_lookup(args) -> int:
     from .results import Run
 
     print(Run.open(args.run).explain(args.citizen))
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from .results import Run
+
+    out = Path(args.out) if args.out else Path(args.run) / "metrics.png"
+    if out.suffix.lower() not in (".png", ".svg", ".pdf", ".jpg", ".jpeg"):
+        raise InputError(f"scsim plot: --out {out}: use a .png, .svg, .pdf or .jpg file name")
+    print(Run.open(args.run).plot(out))
     return 0
 
 
@@ -284,7 +299,7 @@ def cmd_study(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "presets": cmd_presets, "validate": cmd_validate, "params": cmd_params,
-            "lookup": cmd_lookup, "export": cmd_export, "compare": cmd_compare, "validate-models": cmd_validate_models,
+            "lookup": cmd_lookup, "plot": cmd_plot, "export": cmd_export, "compare": cmd_compare, "validate-models": cmd_validate_models,
             "sweep": cmd_sweep, "study": cmd_study}
 
 

@@ -185,6 +185,15 @@ class Run:
             scored_regime=self.scenario.scoring.enabled, status=_status(row))
 
     # -- summaries
+    def plot(self, path: str | Path | None = None):
+        """The run at a glance (``scsim.plots``): a matplotlib figure, or written to ``path``
+        (PNG by default; the suffix picks the format) and its path returned."""
+        from . import plots
+
+        if path is None:
+            return plots.run_figure(self.metrics, self.scenario)
+        return plots.save_run_figure(self.metrics, self.scenario, path)
+
     def summary(self) -> pd.DataFrame:
         """Key metrics averaged over the year before and the year after the mandatory date
         (or the first and last year when there is none)."""
