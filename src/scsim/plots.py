@@ -80,11 +80,12 @@ def run_figure(metrics: pd.DataFrame, scenario, title: str | None = None):
             t = pd.to_datetime(when, format="%Y-%m")
             if x.min() <= t <= x.max():
                 ax.axvline(t, color="0.5", ls="--", lw=0.8)
-                ax.text(t, 0.98, f" {label}", transform=ax.get_xaxis_transform(), fontsize=7, color="0.4", va="top")
     for ax in axes[1]:
         ax.tick_params(axis="x", labelrotation=30)
     n = int(m["citizens"].iloc[-1]) if "citizens" in m else scenario.population.citizens
-    fig.suptitle(title or f"{scenario.name}: {n:,} citizens, seed {scenario.run.seed}", fontsize=12)
+    dates = ", ".join(f"{label} {when}" for when, label in marks if when is not None)
+    fig.suptitle((title or f"{scenario.name}: {n:,} citizens, seed {scenario.run.seed}")
+                 + (f"   (dashed: {dates})" if dates else ""), fontsize=12)
     fig.tight_layout()
     return fig
 
