@@ -142,12 +142,10 @@ def test_network_cuts_and_makes_like_the_cpu_network_including_relocation_and_re
 # ------------------------------------------------------------------ the step
 
 
-@pytest.mark.parametrize("over", [{}, {"scoring.association.mode": "penalty", "scoring.association.family_weight": 2.0},
-                                  {"behaviour.expression.rule": "daymude", "register.public": False}])
-def test_float64_step_reproduces_the_cpu_step_exactly(over):
-    a = Simulation(crossing(1500, **over))
-    b = TorchSimulation.from_simulation(a, "cpu", attr_dtype=torch.float64)
-    for t in range(7):
+def assert_same_months(a: Simulation, b: TorchSimulation, months: int) -> dict:
+    """Step both ``months`` times: the same events, decisions and metrics every month (scores
+    to ~1e-13); returns the last month's metrics."""
+    for t in range(months):
         ra, rb = a.step(), b.step()
         assert list(ra) == list(rb)  # same columns, same order
         for f in EVENT_FIELDS:
@@ -164,8 +162,50 @@ def test_float64_step_reproduces_the_cpu_step_exactly(over):
                 assert x == y, k
             else:
                 assert y == pytest.approx(x, rel=1e-9, abs=1e-12, nan_ok=True), k
-    assert ra["phase"] == "mandatory" and ra["edges_cut_drag"] > 0 and ra["register_listed"] > 0
+        for f in ("arrested", "reported"):
+            np.testing.assert_array_equal(getattr(a, f), getattr(b, f).numpy(), err_msg=f)
+        assert b.arrest_risk == pytest.approx(a.arrest_risk, rel=1e-12, abs=0)
     assert a.net.edge_set() == b.net.edge_set()
+    return ra
+
+
+@pytest.mark.parametrize("over", [{}, {"scoring.association.mode": "penalty", "scoring.association.family_weight": 2.0},
+                                  {"behaviour.expression.rule": "daymude", "register.public": False}])
+def test_float64_step_reproduces_the_cpu_step_exactly(over):
+    a = Simulation(crossing(1500, **over))
+    b = TorchSimulation.from_simulation(a, "cpu", attr_dtype=torch.float64)
+    ra = assert_same_months(a, b, 7)
+    assert ra["phase"] == "mandatory" and ra["edges_cut_drag"] > 0 and ra["register_listed"] > 0
+
+
+def test_float64_step_reproduces_the_provocateur_regime_exactly():
+    """Invitations, agreements, reports, arrests (ties cut, prisoners silent and unbefriended)
+    and the fear they spread: the same citizens, the same months, on both backends."""
+    sc = small("provocateur", 1500, 72, **{"phases.optin_start": None, "phases.mandatory_start": "2015-02", "run.seed": 11,
+                                           "provocateurs.invite_rate": 0.3, "provocateurs.arrest_rate": 0.4,
+                                           "provocateurs.arrest_cost": 300.0})
+    a = Simulation(sc)
+    b = TorchSimulation.from_simulation(a, "cpu", attr_dtype=torch.float64)
+    assert torch.equal(b.provocateur, torch.from_numpy(a.pop.provocateur))
+    last = assert_same_months(a, b, 8)
+    assert a.arrested.sum() > 10 and a.arrest_risk > 0  # arrests happened, and fear with them
+    assert last["arrested_share"] == a.arrested.sum() / a.n and last["provocateurs"] == a.pop.provocateur.sum()
+    events = b.flows.events
+    assert b.arrested.any() and not b.net.deg[b.arrested].any()  # prisoners keep no tie
+    assert (events.reason == 4).sum() == last["edges_cut_arrest"]
+    cols = b.citizen_columns()
+    assert cols["arrested"].sum() == a.arrested.sum() and cols["provocateur"].sum() == a.pop.provocateur.sum()
+    back = b.to_simulation()  # and back to the CPU engine, which carries on identically
+    assert np.array_equal(back.arrested, a.arrested) and back.arrest_risk == pytest.approx(a.arrest_risk, rel=1e-12)
+    assert back.step()["arrests"] == a.step()["arrests"]
+
+
+def test_the_synthetic_world_plants_provocateurs():
+    sc = small("provocateur", 5000, 24, **{"phases.optin_start": None, "phases.mandatory_start": "2015-02"})
+    sim = TorchSimulation.synthetic(sc, device="cpu")
+    assert int(sim.provocateur.sum()) == round(0.012 * 5000)
+    rows = sim.run()
+    assert sum(r["invited"] for r in rows) > 0 and rows[-1]["provocateurs"] == 60
 
 
 def test_default_step_takes_the_same_decisions_over_the_mandatory_date():

@@ -35,7 +35,7 @@ import torch
 from .. import behaviour as bh
 from .. import metrics as mx
 from ..errors import InputError
-from ..engine import CUT_CHURN, CUT_DRAG, MADE_FORM, MADE_REPLACE, Flows, MonthEvents, Simulation
+from ..engine import CUT_ARREST, CUT_CHURN, CUT_DRAG, MADE_FORM, MADE_REPLACE, Flows, MonthEvents, Simulation
 from ..network import Network
 from ..population import OCC, Population
 from ..scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
@@ -478,9 +478,9 @@ _STATE_DTYPES = {
     "tilt": F64, "behaviour_x": F64, "own": F64, "score": F64, "assoc": F64, "political": F64, "clamp": F64,
     "opted": BOOL, "s_pub": F32, "s_pub_prev": F32, "own_ref": F64, "sanctioned": BOOL, "reach_posts": F32,
     "last_post": I32, "worst": I32, "worst_drag": F64, "worst_kind": U8, "drag_unit": F64, "listed": BOOL,
-    "peer_share": F64, "pub_weight": F64,
+    "peer_share": F64, "pub_weight": F64, "arrested": BOOL, "reported": BOOL,
 }
-_SCALARS = ("month", "n", "form_rate", "quota")
+_SCALARS = ("month", "n", "form_rate", "quota", "arrest_risk")
 # Population columns the step reads; the static ones take attr_dtype.
 _ATTRS = ("tau", "reliability", "capacity", "status_seeking", "privacy_cost", "income")
 
@@ -521,9 +521,8 @@ class TorchSimulation:
         return cls(sim.sc, device=device, world=sim, **kw)
 
     def _setup(self, scenario, device, attr_dtype, net_metrics_limit) -> None:
-        if scenario.provocateurs.enabled or scenario.generations.every:
-            what = "the provocateur regime" if scenario.provocateurs.enabled else "generations"
-            raise InputError(f"torch backend: {what} is not ported; run it with --backend numpy")
+        if scenario.generations.every:
+            raise InputError("torch backend: generations are not ported; run them with --backend numpy")
         if device is None:
             device, note = select_device("cuda")
             if note:
@@ -558,6 +557,8 @@ class TorchSimulation:
         self.month = int(sim.month)
         self.form_rate = float(sim.form_rate)
         self.quota = np.asarray(sim.quota).copy()
+        self.arrest_risk = float(sim.arrest_risk)
+        self.provocateur = self._t(pop.provocateur, BOOL)
         for name in _ATTRS:
             setattr(self, name, self._t(getattr(pop, name), self.attr_dtype))
         self.base_shares = self._t(pop.base_shares.T, self.attr_dtype)  # (categories, n): one column at a time
@@ -589,6 +590,12 @@ class TorchSimulation:
         self.n, self.month = n, 0
         gen = torch.Generator(device=self.device).manual_seed(int(self.streams.key("population")) & (2**63 - 1))
         self._draw_population(gen)
+        self.provocateur = torch.zeros(n, dtype=BOOL, device=self.device)
+        count = int(round(scenario.provocateurs.share * n)) if scenario.provocateurs.enabled else 0
+        if count:  # planted uniformly at random (own stream: the rest of the world is unchanged)
+            plant = torch.Generator(device=self.device).manual_seed(
+                int(self.streams.key("provocateurs")) & (2**63 - 1))
+            self.provocateur[torch.randperm(n, generator=plant, device=self.device)[:count]] = True
         nw = scenario.network
         key = _signed(self.streams.key("network"))
         self.net = _watts_strogatz(n, nw.mean_degree, nw.rewire, key, self.device, chunk)
@@ -670,6 +677,8 @@ class TorchSimulation:
         self.listed = z(BOOL)
         self.peer_share = z()
         self.pub_weight = z()
+        self.arrested, self.reported = z(BOOL), z(BOOL)
+        self.arrest_risk = 0.0
 
     # ------------------------------------------------------------------ back to numpy
     def population(self) -> Population:
@@ -689,7 +698,7 @@ class TorchSimulation:
             privacy_cost=cpu(self.privacy_cost).astype(np.float64),
             base_shares=np.ascontiguousarray(cpu(self.base_shares).T.astype(np.float32)), age=nan.copy(),
             generation=np.zeros(self.n, np.int16), household=np.arange(self.n, dtype=np.int32),
-            provocateur=np.zeros(self.n, np.bool_))
+            provocateur=cpu(self.provocateur))
 
     def to_simulation(self) -> Simulation:
         """A numpy Simulation in this state (for checkpoints, or to carry on on the CPU)."""
@@ -700,10 +709,8 @@ class TorchSimulation:
         for name in _STATE_DTYPES:
             a = _numpy(getattr(self, name))
             setattr(sim, name, a.astype(np.float64) if name in f64 else a)
-        sim.arrested = np.zeros(self.n, np.bool_)  # the phases that change these are not ported
-        sim.reported = np.zeros(self.n, np.bool_)
-        sim.generation = 0
-        sim.arrest_risk = 0.0
+        sim.generation = 0  # generations are not ported (refused in _setup)
+        sim.arrest_risk = self.arrest_risk
         sim.net = self.net.to_numpy()
         sim.pop = self.population()
         sim.flows = None
@@ -858,10 +865,30 @@ class TorchSimulation:
                 speak[c] = uniform(keys["expression"], t, 3 * q + 2, c) < reach
             posted[q] = speak
         del peer, v0, u_would
+        quiet = self.provocateur | self.arrested
+        if bool(quiet.any()):  # agents and prisoners do not post
+            would[:, quiet] = False
+            posted[:, quiet] = False
+            censored[:, quiet] = False
+        del quiet
+        if self.arrest_risk > 0 and sc.provocateurs.arrest_cost > 0:  # fear of arrest (provocation.fear_kernel)
+            p = _choice(self.arrest_risk * sc.provocateurs.arrest_cost, ep.value * tau64, temp)
+            for q in range(k):
+                c = torch.nonzero(posted[q]).squeeze(1)
+                c = c[uniform(keys["provocation"], t, 4 + q, c) < p[c]]
+                posted[q, c] = False
+                censored[q, c] = True
 
         self._lap("expression")
+        # 6a. provocation
+        arrests, extra = None, {}
+        if self.provocation_step is not None and t >= self.provocation_step:
+            arrests, extra = self._provocation(t, tau64)
+            self._lap("provocation")
         # 6. ties
         events = self._ties(t, scored, s_ref, register_on, th, val, line, cost, sd)
+        if arrests is not None:
+            events = MonthEvents.concat(arrests, events)
         self._lap("ties")
 
         # 7. scoring
@@ -909,7 +936,7 @@ class TorchSimulation:
         bragged[c] = uniform(keys["bragging"], t, 0, c) < brag_p
         del pub64, c, brag_p
 
-        self.flows = Flows(would, posted, censored, bragged, defaulted, due, approved, holders, events, positions)
+        self.flows = Flows(would, posted, censored, bragged, defaulted, due, approved, holders, events, positions, extra)
         self._lap("bragging")
         row = self.metrics(t, phase)
         self._lap("metrics")
@@ -926,6 +953,55 @@ class TorchSimulation:
         if phase is not None:
             self.phase_seconds[phase] = self.phase_seconds.get(phase, 0.0) + now - self._lap_t
         self._lap_t = now
+
+    def _provocation(self, t: int, tau64: torch.Tensor) -> tuple[MonthEvents, dict]:
+        """Phase 6a (Simulation._provocation, scsim.provocation): invitations, agreements,
+        reports, arrests; arrested citizens lose every tie."""
+        pp, net, n, dev = self.sc.provocateurs, self.net, self.n, self.device
+        key = self.keys["provocation"]
+        agents = torch.zeros(n, dtype=I32, device=dev)  # friends who are provocateurs
+        friends = torch.zeros(n, dtype=I32, device=dev)  # the other friends
+        dissenting = torch.zeros(n, dtype=I32, device=dev)  # ... who are active dissenters
+        for cit, x, _ in net.walk():
+            j = net.nbr[x].to(I64)
+            agent = self.provocateur[j]
+            active = ~agent & ((t - 1 - self.last_post[j]) < mx.DISSENT_WINDOW)
+            _add(agents, cit, agent.to(I32))
+            _add(friends, cit, (~agent).to(I32))
+            _add(dissenting, cit, active.to(I32))
+        free = ~self.provocateur & ~self.arrested
+        invited = torch.zeros(n, dtype=BOOL, device=dev)
+        agreed = torch.zeros(n, dtype=BOOL, device=dev)
+        c = torch.nonzero(free & (agents > 0)).squeeze(1)
+        c = c[uniform(key, t, 0, c) < 1.0 - (1.0 - pp.invite_rate) ** agents[c].to(F64)]
+        invited[c] = True
+        fr = friends[c]
+        share = torch.where(fr > 0, dissenting[c].to(F64) / fr.clamp_min(1).to(F64), 0.0)
+        p = 1.0 / (1.0 + torch.exp(-(tau64[c] - pp.agree_threshold + pp.peer_weight * share) / pp.spread))
+        c = c[uniform(key, t, 1, c) < p]
+        agreed[c] = True
+        self.reported[c[uniform(key, t, 2, c) < pp.detection]] = True
+        c = torch.nonzero(free & self.reported).squeeze(1)
+        who = c[uniform(key, t, 3, c) < pp.arrest_rate]
+        from ..provocation import RISK_WEIGHT
+
+        dissenters = int(self.dissenters(t - 1).sum().item())
+        self.arrest_risk += RISK_WEIGHT * (who.shape[0] / max(dissenters, 1) - self.arrest_risk)
+        self.arrested[who] = True
+        self.reported[who] = False
+        # every tie of the arrested, once (provocation.incident_edges), cut in that order
+        rows, x = net.segments(who)
+        u, v = who[rows], net.nbr[x].to(I64)
+        keep = ~self.arrested[v] | (u < v)  # (only this month's arrested still have ties)
+        u, v = u[keep], v[keep]
+        removed, kinds = net.remove_edges(u, v)
+        net.sort_slots()
+        cpu = _numpy
+        m = int(removed.sum().item())
+        events = MonthEvents(cpu(u[removed]).astype(np.int32), cpu(v[removed]).astype(np.int32), cpu(kinds[removed]),
+                             np.zeros(m, np.bool_), np.full(m, CUT_ARREST, np.uint8))
+        return events, {"invited": int(invited.sum().item()), "agreed": int(agreed.sum().item()),
+                        "arrests": int(who.shape[0])}
 
     def _ties(self, t, scored, s_ref, register_on, th, val, line, cost, sd) -> MonthEvents:
         """Cuts of draggers, churn, new ties (Simulation._ties)."""
@@ -966,6 +1042,7 @@ class TorchSimulation:
         replace = torch.zeros(n, dtype=BOOL, device=dev)
         replace[c] = uniform(key, t, 4, c) < tp.replace
         seekers = torch.nonzero(replace | (uniform(key, t, 5, ids) < self.form_rate)).squeeze(1)
+        seekers = seekers[~self.arrested[seekers]]  # prisoners seek no ties
         del did_cut, c
 
         # new ties: a candidate (triadic or random), the better of two under score seeking,
@@ -996,6 +1073,8 @@ class TorchSimulation:
             refuse = torch.zeros(seekers.shape[0], dtype=BOOL, device=dev)
             refuse[j] = uniform(key, t, 15, seekers[j]) < _choice(loss, tp.friend_value, temp)
             seekers, cand = seekers[~refuse], cand[~refuse]
+        free = ~self.arrested[cand]  # nobody befriends a prisoner
+        seekers, cand = seekers[free], cand[free]
         made = net.add_edges(seekers, cand)
         mu, mv = seekers[made], cand[made]
         m_reason = torch.where(replace[mu], MADE_REPLACE, MADE_FORM).to(U8)
@@ -1168,7 +1247,8 @@ class TorchSimulation:
 
     # ------------------------------------------------------------------ measurement
     def dissenters(self, t: int) -> torch.Tensor:
-        return (t - self.last_post) < mx.DISSENT_WINDOW
+        """Simulation.dissenters: posted unapproved content in the last 12 months, and free."""
+        return ((t - self.last_post) < mx.DISSENT_WINDOW) & ~self.arrested
 
     def metrics(self, t: int, phase: str) -> dict:
         """Simulation.metrics, computed on the device and fetched in one transfer."""
@@ -1207,7 +1287,8 @@ class TorchSimulation:
         for name, sel in (("degree_high_tau", high), ("degree_rest", rest)):
             vals[name] = torch.where(sel.any(), (deg * sel).sum() / sel.sum().clamp_min(1), float("nan"))
         for name, sel in (("isolated_high_tau", high), ("isolated_rest", rest)):
-            vals[name] = torch.where(sel.any(), ((deg == 0) & sel).sum() / sel.sum().clamp_min(1), float("nan"))
+            vals[name] = torch.where(sel.any(), ((deg == 0) & sel).sum().to(F64) / sel.sum().clamp_min(1),
+                                     float("nan"))  # float64: an integer ratio would be float32
         vals["degree_mean"] = deg.mean()
         occ = self.occupation.to(I64)
         occ_counts = torch.bincount(occ, minlength=len(OCCUPATIONS))
@@ -1247,8 +1328,13 @@ class TorchSimulation:
         row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == CUT_DRAG)).sum())
         row["edges_cut_churn"] = int(((~ev.made) & (ev.reason == CUT_CHURN)).sum())
         row["edges_made"] = int(ev.made.sum())
-        row.update(edges_cut_arrest=0, provocateurs=0, invited=0, agreed=0, arrests=0, on_file=0, arrested_share=0.0,
-                   arrest_risk=0.0)
+        row["edges_cut_arrest"] = int(((~ev.made) & (ev.reason == CUT_ARREST)).sum())
+        row["provocateurs"] = int(self.provocateur.sum().item())
+        for name in ("invited", "agreed", "arrests"):
+            row[name] = f.extra.get(name, 0)
+        row["on_file"] = int(self.reported.sum().item())
+        row["arrested_share"] = int(self.arrested.sum().item()) / n
+        row["arrest_risk"] = self.arrest_risk
         for name in ("degree_mean", "degree_high_tau", "degree_rest", "isolated_high_tau", "isolated_rest"):
             row[name] = got[name]
         if self.is_network_month(t) and n <= self.net_metrics_limit:
@@ -1297,8 +1383,8 @@ class TorchSimulation:
         cols["draggers"] = draggers
         cols["listed"] = cpu(self.listed).astype(np.bool_)
         cols["last_post"] = cpu(self.last_post).astype(np.int32)
-        cols["reported"] = np.zeros(self.n, np.bool_)  # provocateurs are not ported (refused in _setup)
-        cols["arrested"] = np.zeros(self.n, np.bool_)
+        cols["reported"] = cpu(self.reported)
+        cols["arrested"] = cpu(self.arrested)
         return cols
 
     def snapshot_columns(self) -> dict[str, np.ndarray]:
