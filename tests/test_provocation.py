@@ -151,12 +151,10 @@ def test_the_regime_shares_population_and_network_with_the_others():
 
 
 @pytest.mark.skipif(not torch_available(), reason="PyTorch not installed")
-def test_the_torch_backend_runs_it_and_refuses_generations():
+def test_the_torch_backend_runs_it():
     """(Exactness against this engine: tests/test_torch_backend.py.)"""
     run = scsim.simulate(regime(600, 24), backend="torch", device="cpu")
     assert run.metrics.provocateurs.iloc[-1] == round(0.012 * 600)
-    with pytest.raises(scsim.InputError, match="generations are not ported"):
-        scsim.simulate(regime(600, 24, **{"generations.every": 12}), backend="torch", device="cpu")
 
 
 

@@ -194,9 +194,6 @@ class Simulation:
                "opted", "s_pub", "s_pub_prev", "own_ref", "sanctioned", "reach_posts", "last_post", "worst",
                "worst_drag", "worst_kind", "drag_unit", "listed", "peer_share", "pub_weight", "arrested", "reported",
                "generation", "arrest_risk")
-    # carried state that only the provocateur and generation phases change (backends that do
-    # not port those phases refuse such scenarios and may ignore these)
-    OPTIONAL = ("arrested", "reported", "generation", "arrest_risk")
     NETWORK = ("start", "deg", "cap", "nbr", "kind", "tail", "slack", "min_slack", "n")
 
     def save_checkpoint(self, path) -> None:

@@ -480,7 +480,7 @@ _STATE_DTYPES = {
     "last_post": I32, "worst": I32, "worst_drag": F64, "worst_kind": U8, "drag_unit": F64, "listed": BOOL,
     "peer_share": F64, "pub_weight": F64, "arrested": BOOL, "reported": BOOL,
 }
-_SCALARS = ("month", "n", "form_rate", "quota", "arrest_risk")
+_SCALARS = ("month", "n", "form_rate", "quota", "arrest_risk", "generation")
 # Population columns the step reads; the static ones take attr_dtype.
 _ATTRS = ("tau", "reliability", "capacity", "status_seeking", "privacy_cost", "income")
 
@@ -509,11 +509,11 @@ class TorchSimulation:
     def __init__(self, scenario: Scenario, device=None, world=None, *, attr_dtype=F32,
                  net_metrics_limit: int = 2_000_000):
         if isinstance(world, Simulation):
-            sim = world
+            sim, own = world, False
         else:
-            sim = Simulation(scenario, world)
+            sim, own = Simulation(scenario, world), True
         self._setup(scenario, device, attr_dtype, net_metrics_limit)
-        self._load(sim)
+        self._load(sim, copy_population=not own)
 
     @classmethod
     def from_simulation(cls, sim: Simulation, device=None, **kw) -> "TorchSimulation":
@@ -521,8 +521,6 @@ class TorchSimulation:
         return cls(sim.sc, device=device, world=sim, **kw)
 
     def _setup(self, scenario, device, attr_dtype, net_metrics_limit) -> None:
-        if scenario.generations.every:
-            raise InputError("torch backend: generations are not ported; run them with --backend numpy")
         if device is None:
             device, note = select_device("cuda")
             if note:
@@ -546,18 +544,23 @@ class TorchSimulation:
         """A device copy (never a view of the numpy array: the step updates state in place)."""
         return torch.tensor(np.ascontiguousarray(a), dtype=dtype, device=self.device)
 
-    def _load(self, sim: Simulation) -> None:
-        """Copy a numpy simulation's population, network and carried state to the device."""
-        missing = set(Simulation.CARRIED) - set(_STATE_DTYPES) - set(_SCALARS) - set(Simulation.OPTIONAL)
+    def _load(self, sim: Simulation, copy_population: bool = False) -> None:
+        """Copy a numpy simulation's population, network and carried state to the device.
+        The CPU population is kept (columns the device does not hold); ``copy_population``
+        copies it first, so that the source simulation and this one never share an array."""
+        missing = set(Simulation.CARRIED) - set(_STATE_DTYPES) - set(_SCALARS)
         if missing:  # the CPU engine grew state this port does not know: fail loudly, not silently
             raise InputError(f"torch backend: carried state {sorted(missing)} is not ported")
         pop = sim.pop
+        if copy_population:
+            pop = Population(**{k: v.copy() if isinstance(v, np.ndarray) else v for k, v in vars(pop).items()})
         self.pop = pop
         self.n = int(sim.n)
         self.month = int(sim.month)
         self.form_rate = float(sim.form_rate)
         self.quota = np.asarray(sim.quota).copy()
         self.arrest_risk = float(sim.arrest_risk)
+        self.generation = int(sim.generation)
         self.provocateur = self._t(pop.provocateur, BOOL)
         for name in _ATTRS:
             setattr(self, name, self._t(getattr(pop, name), self.attr_dtype))
@@ -679,6 +682,7 @@ class TorchSimulation:
         self.pub_weight = z()
         self.arrested, self.reported = z(BOOL), z(BOOL)
         self.arrest_risk = 0.0
+        self.generation = 0
 
     # ------------------------------------------------------------------ back to numpy
     def population(self) -> Population:
@@ -709,7 +713,7 @@ class TorchSimulation:
         for name in _STATE_DTYPES:
             a = _numpy(getattr(self, name))
             setattr(sim, name, a.astype(np.float64) if name in f64 else a)
-        sim.generation = 0  # generations are not ported (refused in _setup)
+        sim.generation = self.generation
         sim.arrest_risk = self.arrest_risk
         sim.net = self.net.to_numpy()
         sim.pop = self.population()
@@ -777,6 +781,12 @@ class TorchSimulation:
     # ------------------------------------------------------------------ the month
     def step(self) -> dict:
         """One month: the phases of Simulation.step, in the same order, on tensors."""
+        # 0. generations: rare (every G months) and resizing, so they run on the CPU engine's
+        # own code, on a copy of the state that then comes back (identical by construction)
+        births = None
+        every = self.sc.generations.every
+        if every and self.month > 0 and self.month % every == 0:
+            births = self._new_generation(self.month)
         sc, sm, rg, n, t, dev = self.sc, self.sm, self.regime, self.n, self.month, self.device
         bp = sc.behaviour
         keys = self.keys
@@ -882,6 +892,8 @@ class TorchSimulation:
         self._lap("expression")
         # 6a. provocation
         arrests, extra = None, {}
+        if births is not None:
+            extra["parents_tau"] = births.parents_tau
         if self.provocation_step is not None and t >= self.provocation_step:
             arrests, extra = self._provocation(t, tau64)
             self._lap("provocation")
@@ -953,6 +965,13 @@ class TorchSimulation:
         if phase is not None:
             self.phase_seconds[phase] = self.phase_seconds.get(phase, 0.0) + now - self._lap_t
         self._lap_t = now
+
+    def _new_generation(self, t: int):
+        """Phase 0 (Simulation._new_generation) on a CPU copy of the state, then back here."""
+        sim = self.to_simulation()
+        births = sim._new_generation(t)
+        self._load(sim)
+        return births
 
     def _provocation(self, t: int, tau64: torch.Tensor) -> tuple[MonthEvents, dict]:
         """Phase 6a (Simulation._provocation, scsim.provocation): invitations, agreements,
@@ -1351,7 +1370,8 @@ class TorchSimulation:
         row["brag_posts"] = int(got["brag_posts"])
         for name in ("defaults_per_capita", "tau_mean", "tau_sd", "tau_high_share"):
             row[name] = got[name]
-        row["generation"], row["parents_tau"] = 0, np.nan  # generations are not ported
+        row["generation"] = self.generation
+        row["parents_tau"] = f.extra.get("parents_tau", np.nan)
         row["citizens"] = self.n
         return row
 
