@@ -71,10 +71,13 @@ class Out:
         self.fh.flush()
 
 
+PRESET = "social-credit-2020"  # --preset
+
+
 def scenario(citizens: int, mandatory_from_start: bool = True):
     from scsim.scenario import load_preset
 
-    sc = load_preset("social-credit-2020")
+    sc = load_preset(PRESET)
     over = {"population.citizens": int(citizens), "network.mean_degree": 20.0, "run.months": 180,
             "run.network_metrics_every": 1000}
     if mandatory_from_start:
@@ -90,7 +93,7 @@ def sync(device) -> None:
 def environment(device) -> dict:
     from scsim.backends import torch_backend
 
-    env = {"record": "environment", "torch": torch.__version__, "cuda": torch.version.cuda,
+    env = {"record": "environment", "preset": PRESET, "torch": torch.__version__, "cuda": torch.version.cuda,
            "fused_draws": bool(torch_backend.FUSED_DRAWS),
            "device": str(device), "python": platform.python_version(), "numpy": np.__version__,
            "platform": platform.platform(), "import_s": round(IMPORT_S, 2), "cpu_count": os.cpu_count()}
@@ -284,6 +287,8 @@ def main(argv=None) -> int:
     ap.add_argument("--check-citizens", type=int, default=2000)
     ap.add_argument("--check-months", type=int, default=6)
     ap.add_argument("--no-check", action="store_true", help="skip the equivalence check against the CPU engine")
+    ap.add_argument("--preset", default="social-credit-2020",
+                    help="the regime timed (default social-credit-2020; e.g. provocateur), its system on from month 0")
     ap.add_argument("--walk-months", type=int, default=2,
                     help="months timed again without the Triton kernels (tie walks and draws as tensor operations)")
     ap.add_argument("--profile-size", default="10M", help="size at which one month is profiled ('' for none)")
@@ -292,6 +297,7 @@ def main(argv=None) -> int:
                     help="draws as tensor operations (default: one Triton kernel per draw, torch_backend.FUSED_DRAWS)")
     ap.add_argument("--cpu-smoke", action="store_true", help="20k citizens on the CPU in seconds (tests this script)")
     args = ap.parse_args(argv)
+    globals()["PRESET"] = args.preset  # scenario() reads it
     if args.cpu_smoke:
         args.device, args.sizes, args.months = "cpu", "20k", 2
         args.check_citizens, args.check_months = 500, 4
