@@ -91,10 +91,10 @@ def sync(device) -> None:
 
 
 def environment(device) -> dict:
-    from scsim.backends import torch_backend
+    from scsim.backends import torch_draws
 
     env = {"record": "environment", "preset": PRESET, "torch": torch.__version__, "cuda": torch.version.cuda,
-           "fused_draws": bool(torch_backend.FUSED_DRAWS),
+           "fused_draws": bool(torch_draws.FUSED_DRAWS),
            "device": str(device), "python": platform.python_version(), "numpy": np.__version__,
            "platform": platform.platform(), "import_s": round(IMPORT_S, 2), "cpu_count": os.cpu_count()}
     if device.type == "cuda":
@@ -155,22 +155,22 @@ def profile_month(sim, citizens: int) -> str | None:
 def draws_self_check(device) -> dict:
     """Before any timing: the Triton draw kernel compiles and equals scsim.rng bit for bit on this
     device; otherwise say why and time the tensor-operation draws instead."""
-    from scsim.backends import torch_backend
+    from scsim.backends import torch_draws
     from scsim.rng import Streams, uniform_array
 
     rec = {"record": "fused_draws_check"}
     try:
         key = Streams(20150128).key("expression")
         idx = torch.arange(1 << 20, device=device)
-        ok = all(np.array_equal(torch_backend.uniform(key, m, s, idx).cpu().numpy(), uniform_array(key, m, s, 1 << 20))
+        ok = all(np.array_equal(torch_draws.uniform(key, m, s, idx).cpu().numpy(), uniform_array(key, m, s, 1 << 20))
                  for m, s in ((0, 0), (77, 13), (2399, 31)))
         rec["bit_identical"] = ok
     except Exception as e:  # noqa: BLE001 - a kernel that does not compile here: fall back, say so
         rec["error"] = f"{type(e).__name__}: {e}"[:500]
         ok = False
     if not ok:
-        torch_backend.FUSED_DRAWS = False
-    print(f"fused draws: {rec} -> FUSED_DRAWS = {torch_backend.FUSED_DRAWS}", flush=True)
+        torch_draws.FUSED_DRAWS = False
+    print(f"fused draws: {rec} -> FUSED_DRAWS = {torch_draws.FUSED_DRAWS}", flush=True)
     return rec
 
 
@@ -240,9 +240,9 @@ def measure(device, citizens: int, months: int, chunk: int, walk_months: int = 0
         sim.profile_phases = False
         rec["fused"] = bool(sim.fused)
         if sim.fused and walk_months:  # the same world without Triton: tie walks and draws as tensor ops
-            from scsim.backends import torch_backend as tb
+            from scsim.backends import torch_draws as td
 
-            sim.fused = tb.FUSED_DRAWS = False
+            sim.fused = td.FUSED_DRAWS = False
             walk = []
             for _ in range(walk_months):
                 sync(device)
@@ -251,7 +251,7 @@ def measure(device, citizens: int, months: int, chunk: int, walk_months: int = 0
                 sync(device)
                 walk.append(time.perf_counter() - t0)
             rec["ms_per_month_no_triton"] = 1000 * statistics.median(walk)
-            sim.fused = tb.FUSED_DRAWS = True
+            sim.fused = td.FUSED_DRAWS = True
         if profile:
             rec["profile"] = profile_month(sim, citizens)
         rec |= {"ok": True, "month_s": times, "ms_per_month_median": 1000 * med,
@@ -294,7 +294,7 @@ def main(argv=None) -> int:
     ap.add_argument("--profile-size", default="10M", help="size at which one month is profiled ('' for none)")
     ap.add_argument("--fused-check-citizens", type=int, default=300_000)
     ap.add_argument("--no-fused-draws", action="store_true",
-                    help="draws as tensor operations (default: one Triton kernel per draw, torch_backend.FUSED_DRAWS)")
+                    help="draws as tensor operations (default: one Triton kernel per draw, torch_draws.FUSED_DRAWS)")
     ap.add_argument("--cpu-smoke", action="store_true", help="20k citizens on the CPU in seconds (tests this script)")
     args = ap.parse_args(argv)
     globals()["PRESET"] = args.preset  # scenario() reads it
@@ -302,10 +302,10 @@ def main(argv=None) -> int:
         args.device, args.sizes, args.months = "cpu", "20k", 2
         args.check_citizens, args.check_months = 500, 4
         torch.set_num_threads(1)  # small tensors: OpenMP start-up would dominate
-    from scsim.backends import torch_backend
+    from scsim.backends import torch_draws
     from scsim.backends.torch_backend import select_device
 
-    torch_backend.FUSED_DRAWS = not args.no_fused_draws  # checked bit for bit against scsim.rng below
+    torch_draws.FUSED_DRAWS = not args.no_fused_draws  # checked bit for bit against scsim.rng below
     device, note = select_device(args.device)
     if note:
         print(f"gpu_bench: {note}", flush=True)
@@ -316,7 +316,7 @@ def main(argv=None) -> int:
           + (f" ({env['gpu_memory_gib']:.1f} GiB)" if "gpu_memory_gib" in env else "")
           + f"  import {IMPORT_S:.1f} s", flush=True)
     out.write(env)
-    if torch_backend.FUSED_DRAWS and device.type == "cuda":
+    if torch_draws.FUSED_DRAWS and device.type == "cuda":
         out.write(draws_self_check(device))
     per_citizen_s = None  # seconds per citizen for build + (1 + months) months, from the last size
     for size in [parse_size(s) for s in args.sizes.split(",")]:
