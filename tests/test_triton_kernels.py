@@ -112,3 +112,34 @@ def _rng_at(key, month, slot, ids):
     from scsim.rng import uniform
 
     return [uniform(key, month, slot, i) for i in ids]
+
+
+def test_fused_provocation_counts_equal_the_column_walk(interpreted):
+    """The provocateur regime with the friend counts in one kernel: every state tensor equal."""
+    from .conftest import small
+
+    sc = small("provocateur", 700, 24, **{"phases.optin_start": None, "phases.mandatory_start": "2015-02",
+                                          "provocateurs.invite_rate": 0.3, "provocateurs.arrest_rate": 0.4,
+                                          "provocateurs.arrest_cost": 300.0, "run.seed": 3})
+    walk = TorchSimulation(sc, device="cpu")
+    fused = TorchSimulation(sc, device="cpu")
+    walk.fused, fused.fused = False, True
+    calls = []
+    real = interpreted.agent_friends
+    interpreted.agent_friends = lambda *a, **k: calls.append(1) or real(*a, **k)
+    try:
+        for t in range(6):
+            ra, rb = walk.step(), fused.step()
+            assert {k: v for k, v in ra.items() if v == v} == {k: v for k, v in rb.items() if v == v}
+            assert_same(state(walk), state(fused), t)
+    finally:
+        interpreted.agent_friends = real
+    assert len(calls) == 5 and bool(fused.arrested.any())  # months 1-5 provoke; somebody was arrested
+    # the counts themselves, at months on both sides of the dissent window's edges
+    posted = fused.last_post[fused.last_post >= 0]
+    for t in sorted({int(posted.min()) + 12, int(posted.max()) + 12, int(posted.max()) + 1, 6}):
+        got = interpreted.agent_friends(fused.net, fused.provocateur, fused.last_post, t, 12)
+        want = fused._agent_friends_walk(t)
+        for g, w in zip(got, want):
+            assert torch.equal(g, w), t
+    assert int(want[0].sum()) > 0 and int(fused._agent_friends_walk(6)[2].sum()) > 0

@@ -638,16 +638,13 @@ class TorchSimulation:
         reports, arrests; arrested citizens lose every tie."""
         pp, net, n, dev = self.sc.provocateurs, self.net, self.n, self.device
         key = self.keys["provocation"]
-        agents = torch.zeros(n, dtype=I32, device=dev)  # friends who are provocateurs
-        friends = torch.zeros(n, dtype=I32, device=dev)  # the other friends
-        dissenting = torch.zeros(n, dtype=I32, device=dev)  # ... who are active dissenters
-        for cit, x, _ in net.walk():
-            j = net.nbr[x].to(I64)
-            agent = self.provocateur[j]
-            active = ~agent & ((t - 1 - self.last_post[j]) < mx.DISSENT_WINDOW)
-            _add(agents, cit, agent.to(I32))
-            _add(friends, cit, (~agent).to(I32))
-            _add(dissenting, cit, active.to(I32))
+        if self.fused:
+            from . import triton_kernels
+
+            agents, friends, dissenting = triton_kernels.agent_friends(net, self.provocateur, self.last_post, t,
+                                                                       mx.DISSENT_WINDOW)
+        else:
+            agents, friends, dissenting = self._agent_friends_walk(t)
         free = ~self.provocateur & ~self.arrested
         invited = torch.zeros(n, dtype=BOOL, device=dev)
         agreed = torch.zeros(n, dtype=BOOL, device=dev)
@@ -681,6 +678,20 @@ class TorchSimulation:
                              np.zeros(m, np.bool_), np.full(m, CUT_ARREST, np.uint8))
         return events, {"invited": int(invited.sum().item()), "agreed": int(agreed.sum().item()),
                         "arrests": int(who.shape[0])}
+
+    def _agent_friends_walk(self, t: int):
+        """Per citizen: friends who are provocateurs, the other friends, and those of them who
+        are active dissenters (posted unapproved content in the 12 months before t)."""
+        net, n, dev = self.net, self.n, self.device
+        agents, friends, dissenting = (torch.zeros(n, dtype=I32, device=dev) for _ in range(3))
+        for cit, x, _ in net.walk():
+            j = net.nbr[x].to(I64)
+            agent = self.provocateur[j]
+            active = ~agent & ((t - 1 - self.last_post[j]) < mx.DISSENT_WINDOW)
+            _add(agents, cit, agent.to(I32))
+            _add(friends, cit, (~agent).to(I32))
+            _add(dissenting, cit, active.to(I32))
+        return agents, friends, dissenting
 
     def _ties(self, t, scored, s_ref, register_on, th, val, line, cost, sd) -> MonthEvents:
         """Cuts of draggers, churn, new ties (Simulation._ties)."""

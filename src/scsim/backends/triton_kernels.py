@@ -1,4 +1,4 @@
-"""Triton kernels for the torch backend on a GPU: the two passes over every tie, and the draws.
+"""Triton kernels for the torch backend on a GPU: the passes over every tie, and the draws.
 
 The association pass and the register pass visit every tie of every citizen. Written as tensor
 operations they walk the slotted layout column by column, ~20 elementwise kernels a column,
@@ -10,7 +10,8 @@ the largest gap" is the same friend. Kernels are compiled with ``enable_fp_fusio
 that ``a + b * c`` is not contracted into a fused multiply-add (which rounds once instead of
 twice): results are then bit-identical to the column walk.
 
-``uniform`` is scsim.rng.uniform (SplitMix64 on the counter (month, slot, citizen), xor the
+``agent_friends`` counts the provocation phase's friends (agents, others, dissenting others)
+in one pass the same way. ``uniform`` is scsim.rng.uniform (SplitMix64 on the counter (month, slot, citizen), xor the
 stream key, SplitMix64 again) in uint64 arithmetic, one kernel instead of ~15 elementwise ones.
 
 A block of ``BLOCK`` citizens loops up to the largest degree in the block (computed beforehand:
@@ -154,6 +155,32 @@ if triton is not None:
 
 
     @triton.jit
+    def _agent_friends_kernel(start_ptr, deg_ptr, bmax_ptr, nbr_ptr, agent_ptr, last_ptr, agents_ptr, friends_ptr,
+                              dissenting_ptr, n, since, window, BLOCK: tl.constexpr):
+        pid = tl.program_id(0)
+        cit = pid * BLOCK + tl.arange(0, BLOCK)
+        live = cit < n
+        s = tl.load(start_ptr + cit, mask=live, other=0)
+        d = tl.load(deg_ptr + cit, mask=live, other=0)
+        agents = tl.zeros([BLOCK], dtype=tl.int32)
+        friends = tl.zeros([BLOCK], dtype=tl.int32)
+        dissenting = tl.zeros([BLOCK], dtype=tl.int32)
+        hi = tl.load(bmax_ptr + pid)
+        k = 0
+        while k < hi:
+            m = k < d
+            j = tl.load(nbr_ptr + s + k, mask=m, other=0)
+            a = tl.load(agent_ptr + j, mask=m, other=0) != 0
+            last = tl.load(last_ptr + j, mask=m, other=0)
+            agents += (m & a).to(tl.int32)
+            friends += (m & ~a).to(tl.int32)
+            dissenting += (m & ~a & ((since - last) < window)).to(tl.int32)
+            k += 1
+        tl.store(agents_ptr + cit, agents, mask=live)
+        tl.store(friends_ptr + cit, friends, mask=live)
+        tl.store(dissenting_ptr + cit, dissenting, mask=live)
+
+    @triton.jit
     def _uniform_kernel(idx_ptr, out_ptr, m, counter_hi, key, BLOCK: tl.constexpr):
         pid = tl.program_id(0)
         offs = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
@@ -189,6 +216,19 @@ def uniform(key, month: int, slot: int, idx: torch.Tensor) -> torch.Tensor:
 def _as_int64(x: int) -> int:
     """A 64-bit pattern as a signed int (Triton passes ints that fit int64 as int64)."""
     return x - 2**64 if x >= 2**63 else x
+
+
+def agent_friends(net, provocateur, last_post, month: int, window: int):
+    """(agents, friends, dissenting) per citizen, as TorchSimulation._provocation's column walk
+    counts them: friends who are provocateurs; the other friends; those of them who posted
+    unapproved content in the ``window`` months before ``month`` (integer counts: exact)."""
+    n, dev = net.n, net.device
+    out = [torch.empty(n, dtype=torch.int32, device=dev) for _ in range(3)]
+    if n:
+        _agent_friends_kernel[(triton.cdiv(n, BLOCK),)](
+            net.start, net.deg, _block_max(net.deg), net.nbr, provocateur.contiguous().view(torch.uint8),
+            last_post.contiguous(), *out, n, int(month) - 1, int(window), BLOCK=BLOCK, **_launch_options())
+    return tuple(out)
 
 
 def association(net, s_pub, reach_posts, own_ref, mode: int, fw1: float, line: float):
