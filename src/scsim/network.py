@@ -270,29 +270,33 @@ def _components(start, deg, nbr, member):
     return labels
 
 
-@nb.njit(cache=True)
-def _assortativity(start, deg, nbr, x):
-    """Pearson correlation of x across the two ends of every tie (Newman's r for a scalar)."""
-    s1 = 0.0
-    s2 = 0.0
-    s12 = 0.0
-    m = 0
-    for a in range(start.shape[0]):
+@nb.njit(cache=True, parallel=True)
+def _friend_sums(start, deg, nbr, x, out):
+    """out[a] = sum of x over a's friends, in slot order (one citizen per iteration: the result
+    does not depend on the number of threads)."""
+    for a in nb.prange(start.shape[0]):
         prefetch_friends(start, deg, nbr, x, a + PREFETCH_AHEAD)
-        xa = x[a]
+        acc = 0.0
         for j in range(start[a], start[a] + deg[a]):
-            xb = x[nbr[j]]
-            s1 += xa
-            s2 += xa * xa
-            s12 += xa * xb
-            m += 1
+            acc += x[nbr[j]]
+        out[a] = acc
+
+
+def _assortativity(start, deg, nbr, x):
+    """Pearson correlation of x across the two ends of every tie (Newman's r for a scalar):
+    the one pass over ties (friends' sums) runs in parallel, the sums over citizens are NumPy's
+    (deterministic)."""
+    m = int(deg.sum())
     if m == 0:
         return np.nan
-    mean = s1 / m
-    var = s2 / m - mean * mean
+    near = np.empty(len(x))
+    _friend_sums(start, deg, nbr, x, near)
+    d = deg.astype(np.float64)
+    mean = float(np.sum(x * d)) / m
+    var = float(np.sum(x * x * d)) / m - mean * mean
     if var <= 0:
         return np.nan
-    return (s12 / m - mean * mean) / var
+    return (float(np.sum(x * near)) / m - mean * mean) / var
 
 
 # ------------------------------------------------------------------------------ class
