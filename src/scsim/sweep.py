@@ -433,12 +433,20 @@ def connect(scheduler: str, timeout: float, what: str = "scsim sweep"):
     """A client of an existing cluster; an unreachable address is bad input."""
     from distributed import Client
 
-    if not timeout > 0:
-        raise InputError(f"{what}: --connect-timeout must be positive")
     try:
         return Client(scheduler, timeout=timeout, set_as_default=False)
     except (OSError, ValueError, TypeError) as e:
         raise InputError(f"{what}: --scheduler {scheduler}: cannot connect ({str(e).splitlines()[0]})") from None
+
+
+def check_cluster_options(workers: int | None, scheduler: str | None, connect_timeout: float, what: str) -> None:
+    """--workers / --scheduler / --connect-timeout as given to sweep, compare or study."""
+    if workers is not None and workers < 1:
+        raise InputError(f"{what}: --workers must be at least 1")
+    if scheduler and workers is not None:
+        raise InputError(f"{what}: give --workers or --scheduler, not both")
+    if not connect_timeout > 0:
+        raise InputError(f"{what}: --connect-timeout must be positive")
 
 
 def cluster(workers: int | None, scheduler: str | None, connect_timeout: float = 10.0, what: str = "scsim"):
@@ -446,10 +454,7 @@ def cluster(workers: int | None, scheduler: str | None, connect_timeout: float =
     manager giving a client of the cluster at ``scheduler`` (connected now, so that a bad address
     fails before anything is written), or None (map_runs then starts a local cluster of
     ``workers`` processes if more than one, else runs in this process)."""
-    if workers is not None and workers < 1:
-        raise InputError(f"{what}: --workers must be at least 1")
-    if scheduler and workers is not None:
-        raise InputError(f"{what}: give --workers or --scheduler, not both")
+    check_cluster_options(workers, scheduler, connect_timeout, what)
     if scheduler:
         return connect(scheduler, connect_timeout, what)
     return contextlib.nullcontext(None)
@@ -588,12 +593,7 @@ def run_sweep(spec: SweepSpec, out: str | Path | None = None, workers: int | Non
 
     Dask: ``client`` if given; else a scheduler at ``scheduler``; else a local cluster of
     ``workers`` processes (default: one per core)."""
-    if workers is not None and workers < 1:
-        raise InputError("scsim sweep: --workers must be at least 1")
-    if scheduler and workers is not None:
-        raise InputError("scsim sweep: give --workers or --scheduler, not both")
-    if not connect_timeout > 0:
-        raise InputError("scsim sweep: --connect-timeout must be positive")
+    check_cluster_options(workers, scheduler, connect_timeout, "scsim sweep")
     folder = Path(out) if out is not None else default_folder(spec)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: exists and is not a folder")
