@@ -34,12 +34,12 @@ PANELS = [
 ]
 
 
-def _frame(metrics: pd.DataFrame) -> pd.DataFrame:
+def _frame(metrics: pd.DataFrame, citizens: int) -> pd.DataFrame:
+    """The metrics plus the register's share of citizens (runs written before the ``citizens``
+    column had a fixed population: ``citizens``)."""
     m = metrics.copy()
-    if "register_listed" in m and "citizens" in m:
-        m["register_listed_share"] = m["register_listed"] / m["citizens"]
-    elif "register_listed" in m and "edges" in m:  # runs written before the citizens column
-        m["register_listed_share"] = np.nan
+    if "register_listed" in m:
+        m["register_listed_share"] = m["register_listed"] / (m["citizens"] if "citizens" in m else citizens)
     return m
 
 
@@ -50,7 +50,7 @@ def run_figure(metrics: pd.DataFrame, scenario, title: str | None = None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    m = _frame(metrics)
+    m = _frame(metrics, scenario.population.citizens)
     x = pd.to_datetime(m["date"], format="%Y-%m") if "date" in m else m["month"]
     fig, axes = plt.subplots(2, 4, figsize=(17, 7.5), sharex=True)
     marks = [(scenario.phases.optin_start, "opt-in"), (scenario.phases.mandatory_start, "mandatory")]
