@@ -1,6 +1,7 @@
 """The fused or prefetching kernels give the same bits as the plain NumPy formulas they replace."""
 
 import numpy as np
+import pytest
 
 from scsim import metrics as mx
 from scsim.network import Network, watts_strogatz
@@ -21,16 +22,46 @@ def test_degree_stats_equal_numpy_means():
     assert np.isnan(mx.degree_stats(deg, np.zeros(len(deg), np.bool_))["degree_high_tau"])
 
 
-def test_histogram_counts_equal_bincount():
+def test_score_stats_equal_numpy():
     rng = np.random.default_rng(2)
     s = np.r_[rng.uniform(300, 1000, 5000), 350.05, 350.15, 949.95, np.nan]
-    got = mx.histogram_stats(s, 350.0, 950.0)
+    got = mx.score_stats(s, 350.0, 950.0)
     x = s[~np.isnan(s)]
     idx = np.clip(np.rint((x - 350.0) / 0.1).astype(np.int64), 0, 6000)
     counts = np.bincount(idx, minlength=6001)
     cum = np.cumsum(counts)
     assert got["score_p50"] == float((350.0 + 0.1 * np.arange(6001))[np.searchsorted(cum, 0.5 * cum[-1])])
-    assert got["score_mean"] == float(x.mean())
+    assert got["score_mean"] == pytest.approx(float(x.mean()), rel=1e-14)
+    assert got["score_sd"] == pytest.approx(float(x.std()), rel=1e-12)
+    assert np.isnan(mx.score_stats(np.full(3, np.nan), 350.0, 950.0)["score_mean"])
+
+
+def test_sums_over_citizens_do_not_depend_on_threads():
+    """Chunks are fixed by the number of citizens: one thread or two, the same bits."""
+    import numba
+
+    rng = np.random.default_rng(5)
+    n = 200_003  # several chunks, the last one partial
+    x = rng.normal(600, 80, n)
+    x[::11] = np.nan
+    rows = rng.random((4, n))
+    member = rng.random((3, n)) < 0.3
+    code = rng.integers(0, 5, n).astype(np.uint8)
+
+    def everything():
+        return (mx.mean_sd(x, 650.0), mx.row_sums(rows).tolist(), [a.tolist() for a in mx.group_stats(member, rows[1])],
+                [a.tolist() for a in mx.code_stats(code, rows[0], 5)], mx.score_stats(x, 350.0, 950.0))
+
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = everything()
+        numba.set_num_threads(max(threads, 2))
+        assert everything() == one
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_allclose(mx.row_sums(rows), rows.sum(axis=1), rtol=1e-12)
+    assert mx.mean_sd(x, 650.0) == pytest.approx((np.nanmean(x), np.nanstd(x)), rel=1e-12)
 
 
 def test_own_components_equal_numpy():
@@ -72,19 +103,19 @@ def test_network_analysis_unchanged_by_prefetching():
 
 
 def test_group_and_code_sums_equal_the_masked_numpy_sums():
-    from scsim.metrics import code_stats, holder_stats
+    from scsim.metrics import code_stats, group_stats
 
     rng = np.random.default_rng(11)
-    n = 10_007
+    n = 100_007
     tau = rng.beta(2, 4, n)
     holders = rng.random((4, n)) < np.array([[0.9], [0.5], [0.1], [0.0]])
-    counts, sums = holder_stats(holders, tau)
+    counts, sums = group_stats(holders, tau)
     assert counts.tolist() == holders.sum(axis=1).tolist()
     np.testing.assert_allclose(sums, [tau[h].sum() for h in holders], rtol=1e-12)
     assert sums[3] == 0.0
     occ = rng.integers(0, 5, n).astype(np.uint8)
     counts, sums = code_stats(occ, tau, 5)
     assert np.array_equal(counts, np.bincount(occ, minlength=5))
-    assert np.array_equal(sums, np.bincount(occ, weights=tau, minlength=5))  # same order: bit for bit
-    empty = holder_stats(np.zeros((0, n), np.bool_), tau)
+    np.testing.assert_allclose(sums, np.bincount(occ, weights=tau, minlength=5), rtol=1e-12)
+    empty = group_stats(np.zeros((0, n), np.bool_), tau)
     assert empty[0].shape == (0,) and empty[1].shape == (0,)

@@ -317,7 +317,14 @@ def optin_kernel(opted, s_ref, privacy_cost, rate, temp, th, val, sd, key, month
 def brag_kernel(scored, s_pub, status, rate, line, sd, key, month, out):
     n = scored.shape[0]
     for i in nb.prange(n):
-        out[i] = scored[i] and uniform(key, month, 0, i) < rate * status[i] * _logistic((s_pub[i] - line) / sd)
+        u = uniform(key, month, 0, i)
+        cap = rate * status[i]
+        # the logistic (an exp) only where it can decide, u < cap * L needing u < cap: an `if`,
+        # since LLVM computes both sides of an `and` (3x slower at a 5% rate)
+        if u < cap:
+            out[i] = scored[i] and u < cap * _logistic((s_pub[i] - line) / sd)
+        else:
+            out[i] = False
 
 
 @nb.njit(cache=True, parallel=True)
@@ -327,9 +334,9 @@ def economy_kernel(reliability, history, has_loan, borrow, boost, rate, key, mon
     n = reliability.shape[0]
     for i in nb.prange(n):
         p = borrow + (boost if has_loan[i] else 0.0)
-        due[i] = uniform(key, month, 0, i) < p
-        defaulted[i] = False
-        if due[i]:
-            ok = uniform(key, month, 1, i) < reliability[i]
-            defaulted[i] = not ok
-            history[i] += rate * ((1.0 if ok else 0.0) - history[i])
+        d = uniform(key, month, 0, i) < p
+        ok = uniform(key, month, 1, i) < reliability[i]  # drawn for all: selects, not branches
+        due[i] = d
+        defaulted[i] = d and not ok
+        h = history[i]
+        history[i] = h + rate * ((1.0 if ok else 0.0) - h) if d else h

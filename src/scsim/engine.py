@@ -281,7 +281,7 @@ class Simulation:
         # 2. economy
         clock.lap("economy")
         keys = self.keys
-        has_loan = rg.holders(self.s_pub, self.opted)[0] if len(th) else np.zeros(n, np.bool_)
+        has_loan = rg.holds(0, self.s_pub, self.opted) if len(th) else np.zeros(n, np.bool_)
         due = np.empty(n, np.bool_)
         defaulted = np.empty(n, np.bool_)
         e = sc.economy
@@ -526,45 +526,50 @@ class Simulation:
         return ((t - self.last_post) < mx.DISSENT_WINDOW) & ~self.arrested
 
     def metrics(self, t: int, phase: str) -> dict:
+        """The month's row of metrics (``scsim.metrics``): counts by ``np.count_nonzero``, sums by
+        the deterministic kernels of ``scsim.metrics`` (one pass each, no temporaries)."""
         pop, f, rg, n = self.pop, self.flows, self.regime, self.n
+        count = np.count_nonzero
         high = pop.tau >= mx.HIGH_TAU
         row: dict = {"month": t, "date": month_label(self.sc.run.start, t), "phase": phase,
-                     "opted_share": float(self.opted.mean())}
-        row.update(mx.histogram_stats(self.s_pub, self.sm.lo, self.sm.hi))
-        row["score_all_mean"] = float(self.score.mean())  # published or not (what the system computes)
-        row["share_500_600"] = float(np.mean((self.score >= 500) & (self.score < 600)))
-        counts, tau_sums = mx.holder_stats(f.holders, pop.tau)  # plain sums: BLAS's depend on its threads
+                     "opted_share": count(self.opted) / n}
+        row.update(mx.score_stats(self.s_pub, self.sm.lo, self.sm.hi))
+        row["score_all_mean"] = float(mx.total(self.score)) / n  # published or not (what the system computes)
+        row["share_500_600"] = count((self.score >= 500) & (self.score < 600)) / n
+        counts, tau_sums = mx.group_stats(f.holders, pop.tau)
         for k, name in enumerate(rg.names):
             row[f"priv_{name}"] = float(counts[k]) / n
             row[f"priv_{name}_tau"] = float(tau_sums[k]) / counts[k] if counts[k] else np.nan
+        own = mx.row_sums(self.own)
         for c, name in enumerate(COMPONENTS[:4]):
-            row[f"points_{name}"] = float(self.own[c].mean())
-        row["points_association"] = float(self.assoc.mean())
-        row["points_political"] = float(-self.political.mean())
-        row["register_listed"] = int(self.listed.sum())
-        row["sanctioned_share"] = float(self.sanctioned.mean())
+            row[f"points_{name}"] = float(own[c]) / n
+        row["points_association"] = mx.total(self.assoc) / n
+        row["points_political"] = -mx.total(self.political) / n
+        row["register_listed"] = count(self.listed)
+        row["sanctioned_share"] = count(self.sanctioned) / n
         for k, name in enumerate(EXPRESSION_KINDS):
-            row[f"posts_{name}"] = np.count_nonzero(f.posted[k]) / n
-        posts = np.count_nonzero(f.posted)
+            row[f"posts_{name}"] = count(f.posted[k]) / n
+        posts = count(f.posted)
         row["posts_per_capita"] = posts / n
-        would = np.count_nonzero(f.would)
+        would = count(f.would)
         row["would_post_per_capita"] = would / n
-        censored = np.count_nonzero(f.censored)
+        censored = count(f.censored)
         row["self_censorship_rate"] = censored / would if would else 0.0
         row["silenced_by_sanction"] = (would - censored - posts) / would if would else 0.0  # posts imply would
-        row["posts_high_tau"] = np.count_nonzero(f.posted & high) / max(np.count_nonzero(high), 1)
+        posted_high = mx.group_stats(f.posted, high.astype(np.float64))[1].sum()
+        row["posts_high_tau"] = float(posted_high) / max(count(high), 1)
         ev = f.events
         row["edges"] = self.net.n_edges
         row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == CUT_DRAG)).sum())
         row["edges_cut_churn"] = int(((~ev.made) & (ev.reason == CUT_CHURN)).sum())
         row["edges_made"] = int(ev.made.sum())
         row["edges_cut_arrest"] = int(((~ev.made) & (ev.reason == CUT_ARREST)).sum())
-        row["provocateurs"] = int(pop.provocateur.sum())
+        row["provocateurs"] = count(pop.provocateur)
         row["invited"] = f.extra.get("invited", 0)
         row["agreed"] = f.extra.get("agreed", 0)
         row["arrests"] = f.extra.get("arrests", 0)
-        row["on_file"] = int(self.reported.sum())
-        row["arrested_share"] = float(self.arrested.mean())
+        row["on_file"] = count(self.reported)
+        row["arrested_share"] = count(self.arrested) / n
         row["arrest_risk"] = self.arrest_risk
         row.update(mx.degree_stats(self.net.deg, high))
         if self.is_network_month(t):
@@ -576,12 +581,12 @@ class Simulation:
             row[f"pos_{name}"] = int(occ_counts[code])
             row[f"pos_{name}_tau"] = float(occ_tau[code] / occ_counts[code]) if occ_counts[code] else np.nan
         row["positions_lost"], row["positions_filled"] = f.positions
-        row["approved_spending_share"] = float(np.sum(pop.income * f.approved_share) / pop.income.sum())
-        row["brag_posts"] = int(f.bragged.sum())
-        row["defaults_per_capita"] = float(f.defaulted.sum()) / n
-        row["tau_mean"] = float(pop.tau.mean())
-        row["tau_sd"] = float(pop.tau.std())
-        row["tau_high_share"] = float(high.mean())
+        spend = mx.row_sums(np.stack([pop.income * f.approved_share, pop.income]))
+        row["approved_spending_share"] = float(spend[0] / spend[1])
+        row["brag_posts"] = count(f.bragged)
+        row["defaults_per_capita"] = count(f.defaulted) / n
+        row["tau_mean"], row["tau_sd"] = mx.mean_sd(pop.tau, 0.5)
+        row["tau_high_share"] = count(high) / n
         row["generation"] = self.generation
         row["parents_tau"] = f.extra.get("parents_tau", np.nan)  # mean tau of the parents, weighted by children
         row["citizens"] = n

@@ -16,27 +16,26 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+
 HIGH_TAU = 0.6
 DISSENT_WINDOW = 12
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
 
-def histogram_stats(scores: np.ndarray, lo: float = 350.0, hi: float = 950.0, res: float = 0.1) -> dict:
-    """Mean, quantiles and Gini of ``scores`` (NaN ignored) from a fine histogram."""
-    s = scores[~np.isnan(scores)]
+def histogram_summary(counts: np.ndarray, lo: float, res: float, mean: float, sd: float) -> dict:
+    """Score mean, sd, quantiles and Gini from a histogram of published scores (bin q holds the
+    scores that round to lo + q * res) and their mean and sd. Shared by every backend: each
+    counts its own histogram, the rest is this."""
     out = {"score_mean": np.nan, "score_sd": np.nan, "score_gini": np.nan}
     out.update({f"score_p{int(q * 100)}": np.nan for q in QUANTILES})
-    if len(s) == 0:
-        return out
-    bins = int(round((hi - lo) / res)) + 1
-    counts = _histogram(s, lo, res, bins)
-    centres = lo + res * np.arange(bins)
     cum = np.cumsum(counts)
-    n = cum[-1]
+    n = cum[-1] if len(cum) else 0
+    if n == 0:
+        return out
+    centres = lo + res * np.arange(len(counts))
+    out["score_mean"], out["score_sd"] = float(mean), float(sd)
     for q in QUANTILES:
         out[f"score_p{int(q * 100)}"] = float(centres[np.searchsorted(cum, q * n)])
-    out["score_mean"] = float(s.mean())
-    out["score_sd"] = float(s.std())
     mass = counts * centres
     lorenz = np.cumsum(mass) / mass.sum()
     prev = np.concatenate(([0.0], lorenz[:-1]))
@@ -44,71 +43,170 @@ def histogram_stats(scores: np.ndarray, lo: float = 350.0, hi: float = 950.0, re
     return out
 
 
-@nb.njit(cache=True)
-def _histogram(s, lo, res, bins):
-    """Counts of round((s - lo) / res), clipped to [0, bins); one pass, no temporaries."""
-    counts = np.zeros(bins, np.int64)
-    for i in range(s.shape[0]):
-        q = int(np.rint((s[i] - lo) / res))
-        counts[min(max(q, 0), bins - 1)] += 1
-    return counts
+# --------------------------------------------------------------------- sums over citizens
+#
+# Every per-citizen metric of a month is a count or a sum over citizens. NumPy took ~40 passes
+# with temporaries (48 ms a month at 1M citizens); these kernels take a few, in parallel.
+# Citizens are split into fixed chunks of CHUNK, summed in order within a chunk, and the
+# chunks' sums added in chunk order: results depend on the number of citizens only, never on
+# the number of threads. (One kernel for everything was slower: with two dozen arrays LLVM
+# reloads every array's address after each store.)
+
+CHUNK = 1 << 15
+
+
+@nb.njit(cache=True, inline="always")
+def _chunks(n):
+    return (n + CHUNK - 1) // CHUNK
 
 
 @nb.njit(cache=True)
-def _degree_sums(deg, high):
-    """(sum of degrees, isolated citizens, citizens) among high-tau citizens [0] and the rest [1].
-    Integer sums: exact, so the means equal NumPy's float means bit for bit."""
-    out = np.zeros((2, 3), np.int64)
-    for i in range(deg.shape[0]):
-        g = 0 if high[i] else 1
-        out[g, 0] += deg[i]
-        out[g, 1] += deg[i] == 0
-        out[g, 2] += 1
+def _in_order(per_chunk):
+    """Column sums of a (chunks, k) array, adding the chunks in order."""
+    out = np.zeros(per_chunk.shape[1], per_chunk.dtype)
+    for c in range(per_chunk.shape[0]):
+        for j in range(per_chunk.shape[1]):
+            out[j] += per_chunk[c, j]
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
+def _moments(x, shift):
+    """(count of non-NaN x, sum of x - shift, sum of (x - shift)^2) over non-NaN x."""
+    n = x.shape[0]
+    part = np.zeros((_chunks(n), 3))
+    for c in nb.prange(_chunks(n)):
+        m = s1 = s2 = 0.0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            d = x[i] - shift
+            if d == d:
+                m += 1.0
+                s1 += d
+                s2 += d * d
+        part[c, 0], part[c, 1], part[c, 2] = m, s1, s2
+    return _in_order(part)
+
+
+def mean_sd(x: np.ndarray, shift: float = 0.0) -> tuple[float, float]:
+    """Mean and (population) standard deviation of the non-NaN x. ``shift``, a value near the
+    mean, keeps the variance free of cancellation."""
+    m, s1, s2 = _moments(x, shift)
+    if m == 0:
+        return np.nan, np.nan
+    d = s1 / m
+    return float(shift + d), float(np.sqrt(max(s2 / m - d * d, 0.0)))
+
+
+@nb.njit(cache=True, parallel=True)
+def _row_sums(rows):
+    """Sum of each row of a (k, n) array."""
+    k, n = rows.shape
+    part = np.zeros((_chunks(n), k))
+    for c in nb.prange(_chunks(n)):
+        for g in range(k):
+            total = 0.0
+            for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+                total += rows[g, i]
+            part[c, g] = total
+    return _in_order(part)
+
+
+def row_sums(rows: np.ndarray) -> np.ndarray:
+    """Sum of each row of a (k, n) float array (deterministic)."""
+    return _row_sums(np.ascontiguousarray(rows, np.float64))
+
+
+def total(x: np.ndarray) -> float:
+    """Sum of a float array (deterministic)."""
+    return float(row_sums(x.reshape(1, -1))[0])
+
+
+@nb.njit(cache=True, parallel=True)
 def _group_sums(member, x):
-    """For each row g of the (groups, n) 0/1 array ``member``: (count, sum of x over members),
-    adding in citizen order (deterministic, unlike BLAS; ~6x faster than masking). ``x`` finite:
-    a non-member adds x * 0 = 0, which changes nothing and needs no branch."""
+    """For each row g of the (groups, n) 0/1 array ``member``: (count, sum of x over members).
+    ``x`` finite: a non-member adds x * 0 = 0, which needs no branch."""
     k, n = member.shape
-    counts = np.zeros(k, np.int64)
-    sums = np.zeros(k)
-    for g in range(k):
-        c, total = 0, 0.0
-        for i in range(n):
-            m = member[g, i]
-            c += m
-            total += x[i] * m
-        counts[g], sums[g] = c, total
-    return counts, sums
+    counts = np.zeros((_chunks(n), k), np.int64)
+    sums = np.zeros((_chunks(n), k))
+    for c in nb.prange(_chunks(n)):
+        for g in range(k):
+            m, total = 0, 0.0
+            for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+                b = member[g, i]
+                m += b
+                total += x[i] * b
+            counts[c, g], sums[c, g] = m, total
+    return _in_order(counts), _in_order(sums)
 
 
-def holder_stats(holders: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(holders of each privilege, sum of their tau)."""
-    return _group_sums(np.ascontiguousarray(holders).view(np.uint8), tau)  # bool -> 0/1 bytes: 4x faster
+def group_stats(member: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(members of each group, sum of x over them); ``member`` a (groups, n) bool array,
+    e.g. the holders of each privilege and their tau."""
+    return _group_sums(np.ascontiguousarray(member).view(np.uint8), x)  # bool -> 0/1 bytes
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _code_sums(code, x, k):
-    """np.bincount(code, minlength=k) and np.bincount(code, weights=x, minlength=k) in one pass
-    (the same sequential sums, so bit for bit the same)."""
-    counts = np.zeros(k, np.int64)
-    sums = np.zeros(k)
-    for i in range(code.shape[0]):
-        counts[code[i]] += 1
-        sums[code[i]] += x[i]
-    return counts, sums
+    n = code.shape[0]
+    counts = np.zeros((_chunks(n), k), np.int64)
+    sums = np.zeros((_chunks(n), k))
+    for c in nb.prange(_chunks(n)):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            counts[c, code[i]] += 1
+            sums[c, code[i]] += x[i]
+    return _in_order(counts), _in_order(sums)
 
 
 def code_stats(code: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(citizens with each code, sum of x over them), e.g. occupations and their tau."""
+    """(citizens with each code 0..k-1, sum of x over them), e.g. occupations and their tau."""
     return _code_sums(code, x, k)
 
 
+@nb.njit(cache=True, parallel=True)
+def _histogram(s, lo, res, bins):
+    """Counts of round((s - lo) / res) over the non-NaN s, clipped to [0, bins)."""
+    n = s.shape[0]
+    part = np.zeros((_chunks(n), bins), np.int64)
+    for c in nb.prange(_chunks(n)):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            if s[i] == s[i]:
+                q = int(np.rint((s[i] - lo) / res))
+                part[c, min(max(q, 0), bins - 1)] += 1
+    return _in_order(part)
+
+
+def score_stats(s_pub: np.ndarray, lo: float, hi: float, res: float = 0.1) -> dict:
+    """Mean, sd, quantiles and Gini of the published scores (NaN: not published)."""
+    counts = _histogram(s_pub, lo, res, int(round((hi - lo) / res)) + 1)
+    mean, sd = mean_sd(s_pub, 0.5 * (lo + hi))
+    return histogram_summary(counts, lo, res, mean, sd)
+
+
+@nb.njit(cache=True, parallel=True)
+def _degree_sums(deg, high):
+    """(sum of degrees, isolated citizens, citizens) among high-tau citizens [0] and the rest [1]."""
+    n = deg.shape[0]
+    part = np.zeros((_chunks(n), 6), np.int64)
+    for c in nb.prange(_chunks(n)):
+        h_sum = h_iso = h_n = r_sum = r_iso = r_n = 0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            d = deg[i]
+            if high[i]:
+                h_sum += d
+                h_iso += d == 0
+                h_n += 1
+            else:
+                r_sum += d
+                r_iso += d == 0
+                r_n += 1
+        part[c, 0], part[c, 1], part[c, 2], part[c, 3], part[c, 4], part[c, 5] = h_sum, h_iso, h_n, r_sum, r_iso, r_n
+    return _in_order(part)
+
+
 def degree_stats(deg: np.ndarray, high: np.ndarray) -> dict:
-    (h_sum, h_iso, h_n), (r_sum, r_iso, r_n) = _degree_sums(deg, high).tolist()
+    """Mean degree and share isolated among high-tau citizens and the rest (integer sums:
+    the means equal NumPy's bit for bit)."""
+    h_sum, h_iso, h_n, r_sum, r_iso, r_n = _degree_sums(deg, high).tolist()
     return {
         "degree_mean": (h_sum + r_sum) / len(deg),
         "degree_high_tau": h_sum / h_n if h_n else np.nan,

@@ -1118,25 +1118,13 @@ _HIST_KEYS = ("score_mean", "score_sd", "score_gini") + tuple(f"score_p{int(q * 
 
 
 def _histogram_stats(scores: torch.Tensor, lo: float, hi: float, res: float = 0.1) -> dict:
-    """metrics.histogram_stats with the histogram counted on the device: only the 6,001
-    counts travel to the CPU, where the quantiles and Gini follow exactly as there."""
+    """metrics.score_stats with the histogram counted on the device: only the 6,001 counts
+    travel to the CPU, where ``metrics.histogram_summary`` reads the quantiles and Gini."""
     s = scores[~torch.isnan(scores)].to(F64)
-    out = {"score_mean": np.nan, "score_sd": np.nan, "score_gini": np.nan}
-    out.update({f"score_p{int(q * 100)}": np.nan for q in mx.QUANTILES})
-    if s.shape[0] == 0:
-        return out
     nb = int(round((hi - lo) / res)) + 1
+    if s.shape[0] == 0:
+        return mx.histogram_summary(np.zeros(nb, np.int64), lo, res, np.nan, np.nan)
     idx = torch.clamp(torch.round((s - lo) / res).to(I64), 0, nb - 1)
     counts = torch.bincount(idx, minlength=nb).cpu().numpy()
     mean, sd = torch.stack([s.mean(), s.std(correction=0)]).tolist()
-    centres = lo + res * np.arange(nb)
-    cum = np.cumsum(counts)
-    total = cum[-1]
-    for q in mx.QUANTILES:
-        out[f"score_p{int(q * 100)}"] = float(centres[np.searchsorted(cum, q * total)])
-    out["score_mean"], out["score_sd"] = mean, sd
-    mass = counts * centres
-    lorenz = np.cumsum(mass) / mass.sum()
-    prev = np.concatenate(([0.0], lorenz[:-1]))
-    out["score_gini"] = float(1.0 - np.sum(counts / total * (lorenz + prev)))
-    return out
+    return mx.histogram_summary(counts, lo, res, mean, sd)
