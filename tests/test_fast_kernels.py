@@ -77,26 +77,31 @@ def test_own_components_equal_numpy():
 
 
 def test_network_analysis_unchanged_by_prefetching():
+    """Components (Afforest's shortcut for a dense subgraph, the plain walk for a sparse one)
+    equal a plain union-find's labels: each component's smallest member."""
     rng = np.random.default_rng(4)
     n = 3000
     u, v, _ = watts_strogatz(n, 6, 0.3, rng)
     net = Network(n, u, v)
-    member = rng.random(n) < 0.4
-    labels = net.components(member)
-    # reference: plain union-find by smallest member
-    parent = np.arange(n)
+    net.remove_edges(u[:200], v[:200])  # a few small components besides the giant
+    u, v = u[200:], v[200:]
+    for density in (0.4, 0.8, 1.0):
+        member = rng.random(n) < density
+        labels = net.components(member)
+        parent = np.arange(n)
 
-    def root(x):
-        while parent[x] != x:
-            x = parent[x]
-        return x
+        def root(x):
+            while parent[x] != x:
+                x = parent[x]
+            return x
 
-    for a, b in zip(u, v):
-        if member[a] and member[b]:
-            ra, rb = root(a), root(b)
-            parent[max(ra, rb)] = min(ra, rb)
-    want = np.array([root(a) if member[a] else -1 for a in range(n)])
-    assert np.array_equal(labels, want)
+        for a, b in zip(u, v):
+            if member[a] and member[b]:
+                ra, rb = root(a), root(b)
+                parent[max(ra, rb)] = min(ra, rb)
+        want = np.array([root(a) if member[a] else -1 for a in range(n)])
+        assert np.array_equal(labels, want), density
+        assert len(np.unique(want[want >= 0])) > 1  # more than the giant
     x = rng.random(n)
     ends = np.r_[u, v], np.r_[v, u]
     assert np.isclose(net.assortativity(x), np.corrcoef(x[ends[0]], x[ends[1]])[0, 1])

@@ -242,27 +242,61 @@ def _find_root(parent, x):
     return root
 
 
+@nb.njit(cache=True, inline="always")
+def _union(parent, a, b):
+    """Join the trees of a and b under the smaller root: every root stays its tree's smallest
+    member, whatever the order of the unions."""
+    ra = _find_root(parent, a)
+    rb = _find_root(parent, b)
+    if ra < rb:
+        parent[rb] = ra
+    elif rb < ra:
+        parent[ra] = rb
+
+
 @nb.njit(cache=True)
 def _components(start, deg, nbr, member):
-    """Union-find over ties whose two ends are both members; non-members get label -1."""
+    """Union-find over ties whose two ends are both members; non-members get label -1.
+
+    Afforest's shortcut (Sutton, Ben-Nun and Barak, 2018): join each member to its first two
+    member friends, find the largest tree so far (almost surely the giant component), then
+    walk the ties only of members outside it. A tie between the giant and another citizen is
+    in that citizen's slots too, so nothing is missed; most ties are never read (~180 -> ~80 ms
+    at 1M citizens)."""
     n = start.shape[0]
     parent = np.arange(n).astype(np.int32)  # int32 halves the cache footprint of the random reads
+    members = np.count_nonzero(member)
+    shortcut = 2 * members >= n  # a sparse subgraph (e.g. dissenters) rarely has a giant
+    giant = -1
+    if shortcut:
+        for r in range(2):
+            for a in range(n):
+                ahead = a + PREFETCH_AHEAD
+                if ahead < n and member[ahead] and deg[ahead] > r:
+                    prefetch(parent, nbr[start[ahead] + r])  # mostly far: its smallest-id friend
+                if member[a] and deg[a] > r:
+                    b = nbr[start[a] + r]
+                    if member[b]:
+                        _union(parent, a, b)
+        counts = np.zeros(n, np.int32)
+        for a in range(n):
+            if member[a]:
+                parent[a] = _find_root(parent, a)  # flat trees: parent is the root
+                counts[parent[a]] += 1
+        giant = np.argmax(counts)
+        shortcut = 2 * counts[giant] >= members
+    # with the shortcut, walk the ties of members outside the giant tree; without, every tie
+    # once, from its smaller end
     for a in range(n):
         ahead = a + PREFETCH_AHEAD
-        if ahead < n and member[ahead]:
+        if ahead < n and member[ahead] and not (shortcut and parent[ahead] == giant):
             prefetch_friends(start, deg, nbr, parent, ahead)
-        if not member[a]:
+        if not member[a] or (shortcut and parent[a] == giant):  # in the giant's tree for good
             continue
         for x in range(start[a], start[a] + deg[a]):
             b = nbr[x]
-            if b > a and member[b]:
-                ra = _find_root(parent, a)
-                rb = _find_root(parent, b)
-                if ra != rb:
-                    if ra < rb:
-                        parent[rb] = ra
-                    else:
-                        parent[ra] = rb
+            if (shortcut or b > a) and member[b]:
+                _union(parent, a, b)
     labels = np.full(n, -1, np.int64)
     for a in range(n):
         if member[a]:
@@ -424,19 +458,55 @@ class Network:
 
 
 def dedupe(n: int, u, v, kind=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Drop self-loops and repeated pairs (a family tie wins over a friendship on the same pair)."""
+    """Drop self-loops and repeated pairs (a family tie wins over a friendship on the same pair).
+    Returns the ties as (u, v, kind) with u < v, in order of (u, v)."""
     u = np.asarray(u, np.int64)
     v = np.asarray(v, np.int64)
     kind = np.zeros(len(u), np.uint8) if kind is None else np.asarray(kind, np.uint8)
     keep = u != v
     a, b, kind = np.minimum(u, v)[keep], np.maximum(u, v)[keep], kind[keep]
-    key = a * n + b
-    order = np.lexsort((-kind.astype(np.int16), key))
-    key, kind = key[order], kind[order]
-    first = np.ones(len(key), np.bool_)
-    first[1:] = key[1:] != key[:-1]
-    key, kind = key[first], kind[first]
-    return (key // n).astype(np.int32), (key % n).astype(np.int32), kind
+    return _dedupe(n, a, b, kind)
+
+
+@nb.njit(cache=True)
+def _dedupe(n, a, b, kind):
+    """Bucket the pairs by their smaller end (a counting sort), sort each bucket by (b, highest
+    kind first) and keep each pair's first: the order of a full sort of a * n + b, in linear
+    time (NumPy's lexsort of 10 million pairs took a second)."""
+    m = a.shape[0]
+    bounds = np.zeros(n + 1, np.int64)
+    for e in range(m):
+        bounds[a[e] + 1] += 1
+    for i in range(n):
+        bounds[i + 1] += bounds[i]
+    fill = bounds[:-1].copy()
+    key = np.empty(m, np.int64)  # b, then 255 - kind: a family tie sorts before a friendship
+    for e in range(m):
+        key[fill[a[e]]] = b[e] * 256 + (255 - kind[e])
+        fill[a[e]] += 1
+    u_out = np.empty(m, np.int32)
+    v_out = np.empty(m, np.int32)
+    k_out = np.empty(m, np.uint8)
+    w = 0
+    for i in range(n):
+        s, t = bounds[i], bounds[i + 1]
+        if t - s > 32:
+            key[s:t] = np.sort(key[s:t])
+        else:
+            for x in range(s + 1, t):  # insertion sort: most buckets are small
+                y, z = x - 1, key[x]
+                while y >= s and key[y] > z:
+                    key[y + 1] = key[y]
+                    y -= 1
+                key[y + 1] = z
+        for x in range(s, t):
+            if x > s and key[x] >> 8 == key[x - 1] >> 8:
+                continue
+            u_out[w] = i
+            v_out[w] = key[x] >> 8
+            k_out[w] = 255 - (key[x] & 255)
+            w += 1
+    return u_out[:w], v_out[:w], k_out[:w]
 
 
 def watts_strogatz(n: int, k: float, p: float, rng: np.random.Generator):
