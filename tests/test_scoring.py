@@ -32,7 +32,7 @@ def test_scorecard_scaling_points_to_double_the_odds():
 def run_pass(net, pub, own, mode, posted=None, **kw):
     n = net.n
     view = np.zeros((n, 2), np.float32)
-    view[:, 0] = pub
+    view[:, 0] = np.nan_to_num(pub, nan=0.0)  # the kernel's convention: 0 is unpublished
     view[:, 1] = 0 if posted is None else posted
     out = dict(assoc=np.zeros(n), worst=np.zeros(n, np.int32), worst_drag=np.zeros(n), worst_kind=np.zeros(n, np.uint8),
                peer=np.zeros(n), w=np.zeros(n), unit=np.zeros(n), register=True, listed=np.zeros(n, np.bool_))
@@ -40,7 +40,7 @@ def run_pass(net, pub, own, mode, posted=None, **kw):
     own = own.astype(float)
     association_pass(net.start, net.deg, net.nbr, net.kind, view, own, mode, p["points"], p["family_weight"],
                      p["line"], p["penalty"], p["max_penalty"], p["min_drag"], *out.values())
-    s_pub = view[:, 0].astype(float)
+    s_pub = np.asarray(pub, float)
     out["nd"] = np.zeros(n, np.int32)
     dragger_counts(net.start, net.deg, net.nbr, net.kind, s_pub, own, out["unit"], mode, p["family_weight"], p["line"],
                    p["min_drag"], out["nd"])

@@ -355,7 +355,7 @@ class Simulation:
         self.own_ref = s_ref
         self.listed[:] = False
         view = np.empty((n, 2), np.float32)
-        view[:, 0] = self.s_pub
+        view[:, 0] = np.nan_to_num(self.s_pub, nan=0.0)  # the kernel reads 0 as unpublished
         view[:, 1] = self.reach_posts
         association_pass(net.start, net.deg, net.nbr, net.kind, view, s_ref, sm.assoc_mode, sm.assoc_points,
                          sm.family_weight, sm.line, sm.penalty, sm.max_penalty, sm.min_drag, self.assoc, self.worst,
