@@ -53,3 +53,22 @@ def test_resume_refuses_complete_or_missing_runs(tmp_path):
         scsim.resume(tmp_path / "done")
     with pytest.raises(scsim.InputError, match="no interrupted run"):
         scsim.resume(tmp_path / "nothing")
+
+
+def test_a_failed_insert_fails_the_run_and_leaves_nothing(tmp_path, monkeypatch):
+    """Inserts run on a background thread; an error there still ends the run with that error,
+    and a run without a checkpoint leaves no folder behind."""
+    from scsim.store import RunWriter
+
+    real_insert = RunWriter._insert
+
+    def failing_insert(self, table, cols, create):
+        if table == "snapshots" and not create:
+            raise OSError("disk full (simulated)")
+        return real_insert(self, table, cols, create)
+
+    monkeypatch.setattr(RunWriter, "_insert", failing_insert)
+    sc = small("western", citizens=300, months=12, **{"run.snapshot_every": 2, "run.checkpoint_every": 0})
+    with pytest.raises(OSError, match="disk full"):
+        scsim.simulate(sc, out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -75,6 +75,17 @@ def build_world(sc: Scenario, streams: Streams, graph=None) -> tuple[Population,
     return pop, Network(n, uu, vv, kk)
 
 
+def write_checkpoint(arrays: dict[str, np.ndarray], path) -> None:
+    """Write ``Simulation.checkpoint_arrays()`` atomically (write, then rename)."""
+    import os
+    from pathlib import Path
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
 class PhaseClock:
     """Wall seconds spent in each phase of the month, summed over months (for profiling)."""
 
@@ -196,19 +207,16 @@ class Simulation:
                "generation", "arrest_risk")
     NETWORK = ("start", "deg", "cap", "nbr", "kind", "tail", "slack", "min_slack", "n")
 
-    def save_checkpoint(self, path) -> None:
-        """Everything the months to come depend on, written atomically (write, then rename).
-        Monthly draws are counter-based, so no generator state is needed."""
-        import os
-        from pathlib import Path
+    def checkpoint_arrays(self) -> dict[str, np.ndarray]:
+        """Everything the months to come depend on, copied (so that it can be written while
+        the next months run). Monthly draws are counter-based, so no generator state is needed."""
+        arrays = {f"sim.{k}": np.array(getattr(self, k)) for k in self.CARRIED}
+        arrays.update({f"net.{k}": np.array(getattr(self.net, k)) for k in self.NETWORK})
+        arrays.update({f"pop.{k}": v.copy() for k, v in vars(self.pop).items() if isinstance(v, np.ndarray)})
+        return arrays
 
-        arrays = {f"sim.{k}": np.asarray(getattr(self, k)) for k in self.CARRIED}
-        arrays.update({f"net.{k}": np.asarray(getattr(self.net, k)) for k in self.NETWORK})
-        arrays.update({f"pop.{k}": v for k, v in vars(self.pop).items() if isinstance(v, np.ndarray)})
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
+    def save_checkpoint(self, path) -> None:
+        write_checkpoint(self.checkpoint_arrays(), path)
 
     @classmethod
     def from_checkpoint(cls, scenario: Scenario, path) -> "Simulation":

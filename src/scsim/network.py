@@ -460,30 +460,32 @@ class Network:
 def dedupe(n: int, u, v, kind=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Drop self-loops and repeated pairs (a family tie wins over a friendship on the same pair).
     Returns the ties as (u, v, kind) with u < v, in order of (u, v)."""
-    u = np.asarray(u, np.int64)
-    v = np.asarray(v, np.int64)
-    kind = np.zeros(len(u), np.uint8) if kind is None else np.asarray(kind, np.uint8)
-    keep = u != v
-    a, b, kind = np.minimum(u, v)[keep], np.maximum(u, v)[keep], kind[keep]
-    return _dedupe(n, a, b, kind)
+    u = np.ascontiguousarray(u, np.int64)
+    v = np.ascontiguousarray(v, np.int64)
+    kind = np.zeros(len(u), np.uint8) if kind is None else np.ascontiguousarray(kind, np.uint8)
+    return _dedupe(n, u, v, kind)
 
 
 @nb.njit(cache=True)
-def _dedupe(n, a, b, kind):
-    """Bucket the pairs by their smaller end (a counting sort), sort each bucket by (b, highest
-    kind first) and keep each pair's first: the order of a full sort of a * n + b, in linear
-    time (NumPy's lexsort of 10 million pairs took a second)."""
-    m = a.shape[0]
+def _dedupe(n, u, v, kind):
+    """Bucket the pairs by their smaller end (a counting sort), sort each bucket by (larger end,
+    highest kind first) and keep each pair's first: the order of a full sort of a * n + b, in
+    linear time (NumPy's lexsort of 10 million pairs took a second)."""
+    m = u.shape[0]
     bounds = np.zeros(n + 1, np.int64)
     for e in range(m):
-        bounds[a[e] + 1] += 1
+        if u[e] != v[e]:
+            bounds[min(u[e], v[e]) + 1] += 1
     for i in range(n):
         bounds[i + 1] += bounds[i]
     fill = bounds[:-1].copy()
-    key = np.empty(m, np.int64)  # b, then 255 - kind: a family tie sorts before a friendship
+    key = np.empty(bounds[n], np.int64)  # b, then 255 - kind: a family tie sorts before a friendship
     for e in range(m):
-        key[fill[a[e]]] = b[e] * 256 + (255 - kind[e])
-        fill[a[e]] += 1
+        if u[e] != v[e]:
+            a = min(u[e], v[e])
+            key[fill[a]] = max(u[e], v[e]) * 256 + (255 - kind[e])
+            fill[a] += 1
+    m = key.shape[0]
     u_out = np.empty(m, np.int32)
     v_out = np.empty(m, np.int32)
     k_out = np.empty(m, np.uint8)

@@ -8,6 +8,10 @@ with month and reason).
 A run is written to ``results.duckdb.partial`` and renamed to ``results.duckdb`` only when
 complete, so an interrupted or failed run never leaves a database that looks complete; a run
 that fails in this process removes its folder altogether.
+
+Inserts (snapshots, batches of edge events, checkpoints) run in order on one background
+thread while the next months are computed; ``finish`` waits for them, and an insert that
+fails fails the run.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .engine import REASONS
+from .engine import REASONS, write_checkpoint
 from .errors import InputError
 
 DB_NAME = "results.duckdb"
@@ -53,6 +57,53 @@ def check_run_dir(folder: Path) -> None:
         raise InputError(f"{folder}: exists and is not a folder")
 
 
+class _Inserts:
+    """The writer's database inserts, run in order on one background thread while the next
+    months are computed (a month's sequential phases leave a core idle; the inserts of a 1M
+    run take ~10 s). Only this thread touches the connection between ``drain()`` calls; an
+    insert that fails re-raises in the main thread at the next ``submit`` or ``drain``."""
+
+    def __init__(self):
+        import queue
+        import threading
+
+        self.queue: queue.Queue = queue.Queue(maxsize=4)  # bounds the snapshots held in memory
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="scsim-store", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self.queue.get()
+            try:
+                if job is None:
+                    return
+                if self.error is None:
+                    job()
+            except BaseException as e:  # noqa: BLE001  handed to the main thread
+                self.error = e
+            finally:
+                self.queue.task_done()
+
+    def _check(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def submit(self, job) -> None:
+        self._check()
+        self.queue.put(job)
+
+    def drain(self) -> None:
+        """Wait until every submitted insert is done."""
+        self.queue.join()
+        self._check()
+
+    def stop(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+
+
 class RunWriter:
     """Streams one run into its database; ``finish()`` makes it complete, ``abort()`` removes it."""
 
@@ -75,6 +126,7 @@ class RunWriter:
         self._meta(scenario=scenario.to_toml(), seed=str(scenario.run.seed), version=_version(),
                    name=scenario.name, started=dt.datetime.now().isoformat(timespec="seconds"), status="running")
         self.snapshots_made = False
+        self.inserts = _Inserts()
 
     def _meta(self, **kv: str) -> None:
         for k, v in kv.items():
@@ -92,23 +144,31 @@ class RunWriter:
 
     def _flush_metrics(self) -> None:
         """Monthly rows are buffered and written at each checkpoint and at the end."""
-        if not self.pending:
+        rows, self.pending = self.pending, []
+        self._insert_metrics(rows)
+
+    def _insert_metrics(self, rows: list[dict]) -> None:
+        if not rows:
             return
-        frame = pd.DataFrame(self.pending)
+        frame = pd.DataFrame(rows)
         for col in frame.columns:  # one type per column whatever the month (NaN in off months)
             if col != "month" and pd.api.types.is_numeric_dtype(frame[col]):
                 frame[col] = frame[col].astype("float64")
         self._insert("metrics", frame, create=not self.metrics_made)
         self.metrics_made = True
-        self.pending = []
 
     EVENTS_BATCH = 1 << 21  # edge events buffered before an insert (one insert a month cost ~30 ms)
 
     def _flush_events(self) -> None:
-        """Buffered edge events, in month order, in one insert."""
+        """Buffered edge events, in month order, in one insert (on the insert thread)."""
         if not self.pending_events:
             return
-        cols = {k: np.concatenate([e[k] for e in self.pending_events]) for k in self.pending_events[0]}
+        batch = self.pending_events
+        self.pending_events, self.pending_event_rows = [], 0
+        self.inserts.submit(lambda: self._insert_events(batch))
+
+    def _insert_events(self, batch: list[dict]) -> None:
+        cols = {k: np.concatenate([e[k] for e in batch]) for k in batch[0]}
         # Arrow dictionary columns arrive as DuckDB ENUMs without any string work
         self.con.register("_ev", pa.table({
             "month": cols["month"], "u": cols["u"], "v": cols["v"],
@@ -117,7 +177,6 @@ class RunWriter:
             "reason": _codes(cols["reason"], REASONS)}))
         self.con.execute("INSERT INTO edge_events SELECT * FROM _ev")
         self.con.unregister("_ev")
-        self.pending_events, self.pending_event_rows = [], 0
 
     def month(self, sim, t: int, row: dict) -> None:
         self.pending.append(row)
@@ -130,19 +189,30 @@ class RunWriter:
             if self.pending_event_rows >= self.EVENTS_BATCH:
                 self._flush_events()
         if t % self.snapshot_every == 0 or t == sim.sc.run.months - 1:
-            cols = {"month": np.full(sim.n, t, np.int16), **sim.snapshot_columns()}
-            self._insert("snapshots", cols, create=not self.snapshots_made)
+            # copies: the insert runs while the next months change the state (a backend may
+            # hand out views of its arrays)
+            cols = {"month": np.full(sim.n, t, np.int16), **{k: np.array(v) for k, v in sim.snapshot_columns().items()}}
+            create = not self.snapshots_made
+            self.inserts.submit(lambda: self._insert("snapshots", cols, create))
             self.snapshots_made = True
         every = sim.sc.run.checkpoint_every
         if every and (t + 1) % every == 0 and t + 1 < sim.sc.run.months:
-            self._flush_metrics()
             self._flush_events()
-            self.con.execute("CHECKPOINT")  # the database first, then the state that follows it
-            sim.save_checkpoint(self.folder / CHECKPOINT)
+            rows, self.pending = self.pending, []
+            state = sim.checkpoint_arrays()  # copies, written while the next months run
+
+            def checkpoint():
+                self._insert_metrics(rows)
+                self.con.execute("CHECKPOINT")  # the database first, then the state that follows it
+                write_checkpoint(state, self.folder / CHECKPOINT)
+
+            self.inserts.submit(checkpoint)
 
     def finish(self, sim, seconds: float) -> Path:
-        self._flush_metrics()
         self._flush_events()
+        self.inserts.drain()
+        self.inserts.stop()
+        self._flush_metrics()
         self._insert("citizens", sim.citizen_columns(), create=True)
         u, v, k = sim.net.edges()
         self._insert("edges", {"u": u, "v": v, "kind": _codes(k, ("friend", "family"))}, create=True)
@@ -158,6 +228,11 @@ class RunWriter:
     def abort(self) -> bool:
         """Close after a failure. With a checkpoint, keep the run for ``--resume`` (True);
         otherwise remove it."""
+        try:
+            self.inserts.drain()  # (a failed insert's error is the one being handled, or moot)
+        except BaseException:  # noqa: BLE001
+            pass
+        self.inserts.stop()
         try:
             self.con.close()
         except Exception:
@@ -197,6 +272,7 @@ class RunWriter:
         self.scenario, self.snapshot_every = scenario, scenario.run.snapshot_every
         self.metrics_made, self.snapshots_made = "metrics" in tables, "snapshots" in tables
         self.pending, self.pending_events, self.pending_event_rows = [], [], 0
+        self.inserts = _Inserts()
         return self, sim
 
 

@@ -381,9 +381,12 @@ class TorchSimulation:
         sim.timings = []
         return sim
 
-    def save_checkpoint(self, path) -> None:
+    def checkpoint_arrays(self) -> dict:
         """The CPU engine's checkpoint (a resumed run continues on the CPU engine, identically
         up to float rounding)."""
+        return self.to_simulation().checkpoint_arrays()
+
+    def save_checkpoint(self, path) -> None:
         self.to_simulation().save_checkpoint(path)
 
     # ------------------------------------------------------------------ pieces of the month
