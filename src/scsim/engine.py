@@ -40,7 +40,8 @@ from .population import Population, make_population
 from .privileges import Regime, update_positions
 from .rng import Streams, uniform_array
 from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
-from .scoring import COMPONENTS, ScoreModel, association_pass, dragger_counts
+from .scoring import (COMPONENTS, ScoreModel, association_pass, combine, dragger_counts, friend_view, publish,
+                      record_posts)
 
 CUT_DRAG, CUT_CHURN, MADE_REPLACE, MADE_FORM, CUT_ARREST = 0, 1, 2, 3, 4
 REASONS = ("drag", "churn", "replace", "form", "arrest")
@@ -353,32 +354,24 @@ class Simulation:
         # 7. scoring
         clock.lap("scoring")
         self.own = sm.own_components(pop.history, pop.capacity, pop.occupation, pop.tertiary, self.behaviour_x)
-        if self.political.any():
-            self.political *= sm.decay
-        for k in np.flatnonzero(pens):
-            self.political[posted[k]] += pens[k]
-        any_post = posted.any(axis=0)
-        self.reach_posts = any_post.astype(np.float32)
-        self.last_post[any_post] = t
+        self.reach_posts = np.empty(n, np.float32)
+        record_posts(posted, pens, sm.decay, t, self.political, self.last_post, self.reach_posts)
         self.own_ref = s_ref
         self.listed[:] = False
         view = np.empty((n, 2), np.float32)
-        view[:, 0] = np.nan_to_num(self.s_pub, nan=0.0)  # the kernel reads 0 as unpublished
-        view[:, 1] = self.reach_posts
+        friend_view(self.s_pub, self.reach_posts, view)
         association_pass(net.start, net.deg, net.nbr, net.kind, view, s_ref, sm.assoc_mode, sm.assoc_points,
                          sm.family_weight, sm.line, sm.penalty, sm.max_penalty, sm.min_drag, self.assoc, self.worst,
                          self.worst_drag, self.worst_kind, self.peer_share, self.pub_weight, self.drag_unit,
                          bool(register_on and sm.assoc_mode), self.listed)
-        raw = sm.base + self.own.sum(axis=0) + self.assoc - self.political
-        self.score = np.clip(raw, sm.lo, sm.hi)
-        self.clamp = self.score - raw
+        self.score, self.clamp = np.empty(n), np.empty(n)
+        combine(sm.base, self.own, self.assoc, self.political, sm.lo, sm.hi, self.score, self.clamp)
 
         # 8. publication
         clock.lap("publication")
         self.s_pub_prev = self.s_pub
-        # published scores are float32 values (what the association kernel reads), so an
-        # explanation recomputed from them adds up exactly
-        self.s_pub = np.where(scored, self.score, np.nan).astype(np.float32).astype(np.float64)
+        self.s_pub = np.empty(n)
+        publish(self.score, scored, self.s_pub)
         holders = rg.holders(self.s_pub, scored)
         self.sanctioned = rg.sanctioned(self.s_pub, scored, t)
         positions = (0, 0)
