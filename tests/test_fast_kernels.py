@@ -124,3 +124,12 @@ def test_group_and_code_sums_equal_the_masked_numpy_sums():
     np.testing.assert_allclose(sums, np.bincount(occ, weights=tau, minlength=5), rtol=1e-12)
     empty = group_stats(np.zeros((0, n), np.bool_), tau)
     assert empty[0].shape == (0,) and empty[1].shape == (0,)
+
+
+def test_weighted_stats_equal_numpy():
+    rng = np.random.default_rng(12)
+    x = rng.normal(560, 60, 70_001)
+    w = rng.lognormal(0, 1, len(x))
+    xw, ws, xs, inside = mx.weighted_stats(x, w, 500.0, 600.0)
+    np.testing.assert_allclose([xw, ws, xs], [np.sum(x * w), w.sum(), x.sum()], rtol=1e-12)
+    assert inside == int(np.count_nonzero((x >= 500) & (x < 600)))

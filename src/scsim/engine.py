@@ -535,8 +535,9 @@ class Simulation:
         row: dict = {"month": t, "date": month_label(self.sc.run.start, t), "phase": phase,
                      "opted_share": count(self.opted) / n}
         row.update(mx.score_stats(self.s_pub, self.sm.lo, self.sm.hi))
-        row["score_all_mean"] = float(mx.total(self.score)) / n  # published or not (what the system computes)
-        row["share_500_600"] = count((self.score >= 500) & (self.score < 600)) / n
+        _, _, score_sum, mid = mx.weighted_stats(self.score, self.score, 500.0, 600.0)
+        row["score_all_mean"] = score_sum / n  # published or not (what the system computes)
+        row["share_500_600"] = mid / n
         counts, tau_sums = mx.group_stats(f.holders, pop.tau)
         for k, name in enumerate(rg.names):
             row[f"priv_{name}"] = float(counts[k]) / n
@@ -582,8 +583,8 @@ class Simulation:
             row[f"pos_{name}"] = int(occ_counts[code])
             row[f"pos_{name}_tau"] = float(occ_tau[code] / occ_counts[code]) if occ_counts[code] else np.nan
         row["positions_lost"], row["positions_filled"] = f.positions
-        spend = mx.row_sums(np.stack([pop.income * f.approved_share, pop.income]))
-        row["approved_spending_share"] = float(spend[0] / spend[1])
+        approved, spending, _, _ = mx.weighted_stats(f.approved_share, pop.income)
+        row["approved_spending_share"] = approved / spending
         row["brag_posts"] = count(f.bragged)
         row["defaults_per_capita"] = count(f.defaulted) / n
         row["tau_mean"], row["tau_sd"] = mx.mean_sd(pop.tau, 0.5)

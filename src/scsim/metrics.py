@@ -122,6 +122,28 @@ def total(x: np.ndarray) -> float:
 
 
 @nb.njit(cache=True, parallel=True)
+def _weighted(x, w, lo, hi):
+    """(sum of x * w, sum of w, sum of x, count of lo <= x < hi)."""
+    n = x.shape[0]
+    part = np.zeros((_chunks(n), 4))
+    for c in nb.prange(_chunks(n)):
+        xw = ws = xs = inside = 0.0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            xw += x[i] * w[i]
+            ws += w[i]
+            xs += x[i]
+            inside += (x[i] >= lo) & (x[i] < hi)
+        part[c, 0], part[c, 1], part[c, 2], part[c, 3] = xw, ws, xs, inside
+    return _in_order(part)
+
+
+def weighted_stats(x: np.ndarray, w: np.ndarray, lo: float = -np.inf, hi: float = np.inf) -> tuple[float, float, float, int]:
+    """(sum of x * w, sum of w, sum of x, citizens with lo <= x < hi) in one pass."""
+    xw, ws, xs, inside = _weighted(x, w, lo, hi)
+    return float(xw), float(ws), float(xs), int(inside)
+
+
+@nb.njit(cache=True, parallel=True)
 def _group_sums(member, x):
     """For each row g of the (groups, n) 0/1 array ``member``: (count, sum of x over members).
     ``x`` finite: a non-member adds x * 0 = 0, which needs no branch."""
