@@ -486,17 +486,22 @@ def map_runs(fn, jobs: list[tuple], progress: bool = False, workers: int | None 
         from distributed import as_completed
 
         with contextlib.ExitStack() as stack:
-            if client is None:
-                n = min(int(workers), len(jobs))
-                client = stack.enter_context(local_client(n))
-                threads = numba_threads(n)
-            else:
-                threads = 1
+            client, threads = _client_and_threads(stack, client, int(workers or 1), len(jobs))
             futures = {client.submit(_with_threads, threads, fn, *job, pure=False): k for k, job in enumerate(jobs)}
             for future in as_completed(futures, loop=client.loop):
                 results[futures[future]] = future.result()
                 advance()
     return results
+
+
+def _client_and_threads(stack: contextlib.ExitStack, client, workers: int, jobs: int):
+    """Where runs go and how many Numba threads each gets: a given cluster's workers already
+    share out its cores (one thread a run); otherwise a local cluster of min(workers, jobs)
+    processes, started here (closed with ``stack``), shares out this machine's."""
+    if client is not None:
+        return client, 1
+    n = min(workers, jobs)
+    return stack.enter_context(local_client(n)), numba_threads(n)
 
 
 @contextlib.contextmanager
@@ -619,12 +624,7 @@ def _execute_todo(stack: contextlib.ExitStack, client, todo: list[RunTask], work
     """Run ``todo`` on ``client``, or on a local cluster started (only) when there is work."""
     if not todo:
         return []
-    if client is None:
-        n = min(workers or os.cpu_count() or 1, len(todo))
-        client = stack.enter_context(local_client(n))
-        threads = numba_threads(n)
-    else:
-        threads = 1  # an existing cluster: its worker threads already share out the cores
+    client, threads = _client_and_threads(stack, client, workers or os.cpu_count() or 1, len(todo))
     for t in todo:
         t.threads = threads
     return execute(client, todo, progress)
