@@ -171,6 +171,7 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
     The pass is bound by memory latency (far friends); see ``network.prefetch``."""
     n = start.shape[0]
     fw1 = family_weight - 1.0
+    weighted = fw1 != 0.0
     for i in nb.prange(n):
         prefetch_friends(start, deg, nbr, friend_view, i + PREFETCH_AHEAD)
         s0 = start[i]
@@ -180,17 +181,17 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
         below = 0.0
         posted = 0.0
         ref = own_ref[i]
-        best = -1
+        best_x = -1  # the worst dragger's slot
         best_gap = 0.0  # mean mode: max w (ref - s_j); penalty mode: max w over friends below the line
-        best_kind = 0
         for x in range(s0, s0 + d):
             j = nbr[x]
             posted += friend_view[j, 1]
             sjz = np.float64(friend_view[j, 0])  # 0: not published
-            kx = kind[x]
             # arithmetic, not `if`: LLVM kept branches there, which mispredicted half the time
             # while half the citizens were unpublished (opt-in years: 195 -> 133 ms at 1M)
-            w = (1.0 + fw1 * kx) * min(sjz, 1.0)
+            w = min(sjz, 1.0)
+            if weighted:  # family ties weigh differently (the same every tie: predicted)
+                w *= 1.0 + fw1 * kind[x]
             wsum += w
             wsx += w * sjz
             under = w * (sjz < line)
@@ -198,8 +199,9 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
             gap = w * (ref - sjz) if mode == 1 else under
             better = gap > best_gap  # selects, not a branch: which friend is worst is unpredictable
             best_gap = gap if better else best_gap
-            best = j if better else best
-            best_kind = kx if better else best_kind
+            best_x = x if better else best_x
+        best = nbr[best_x] if best_x >= 0 else -1
+        best_kind = kind[best_x] if best_x >= 0 else 0
         peer_share[i] = posted / d if d > 0 else 0.0
         pub_weight[i] = wsum
         a = 0.0
