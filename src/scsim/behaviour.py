@@ -40,6 +40,7 @@ import math
 import numba as nb
 import numpy as np
 
+from .network import PREFETCH_AHEAD, _prefetch_index, prefetch
 from .rng import uniform
 from .rules import daymude_action
 from .scenario import EXPRESSION_KINDS
@@ -226,16 +227,65 @@ def _candidate(i, start, deg, nbr, n, triadic, u_tri, u_a, u_b, u_rand):
     return int(u_rand * n) % n
 
 
+@nb.njit(cache=True, inline="always")
+def _prefetch_candidate(i, start, deg, nbr, n, s_pub, triadic, u_tri, u_a, u_b, u_rand, stage):
+    """Prefetch, ``stage`` steps before it is needed, what ``_candidate`` reads for citizen i:
+    4 i's index entries, 3 i's slots, 2 the index entries of the friend it picks, 1 the slot of
+    that friend's friend, 0 the candidate's published score (a random citizen's directly). Each
+    stage reads only what an earlier stage brought in."""
+    if u_tri < triadic:
+        if stage == 4:
+            _prefetch_index(start, deg, i)
+            return
+        if deg[i] == 0:
+            return
+        x = start[i] + int(u_a * deg[i])
+        if stage == 3:
+            prefetch(nbr, start[i])  # all of i's slots: the candidate is checked against them
+            prefetch(nbr, start[i] + deg[i])
+            return
+        f = nbr[x]
+        if stage == 2:
+            _prefetch_index(start, deg, f)
+            return
+        if deg[f] == 0:
+            return
+        y = start[f] + int(u_b * deg[f])
+        if stage == 1:
+            prefetch(nbr, y)
+            return
+        prefetch(s_pub, nbr[y])
+    elif stage == 0:
+        prefetch(s_pub, int(u_rand * n) % n)
+
+
 @nb.njit(cache=True, parallel=True)
-def new_tie_kernel(start, deg, nbr, seeking, s_pub, scored, pub_weight, triadic, score_seeking,
+def new_tie_kernel(seekers, start, deg, nbr, s_pub, scored, pub_weight, triadic, score_seeking,
                    mode, points, line, penalty, friend_value, temp, th, val, sline, cost, sd,
                    key, month, target):
-    """For each seeker, the citizen it proposes a tie to, if that citizen accepts (else -1)."""
+    """For each seeker (ascending ids), the citizen it proposes a tie to, if that citizen
+    accepts (else -1), in ``target`` (one entry per seeker).
+
+    Seekers are scattered and each candidate is a chain of dependent reads (the seeker's slots,
+    a friend's index entries, that friend's slots, the candidate's score): while seeker q is
+    decided, the chains of the seekers up to 4 * PREFETCH_AHEAD places ahead are prefetched one
+    link a stage (13 -> 8 ms at 1M citizens). Prefetching changes no result."""
     n = start.shape[0]
-    for i in nb.prange(n):
-        target[i] = -1
-        if not seeking[i]:
-            continue
+    m = seekers.shape[0]
+    for q in nb.prange(m):
+        for stage in range(4, -1, -1):
+            ahead = q + (PREFETCH_AHEAD // 2 if stage == 0 else stage * PREFETCH_AHEAD)
+            if ahead < m:
+                a = seekers[ahead]
+                _prefetch_candidate(a, start, deg, nbr, n, s_pub, triadic, uniform(key, month, 6, a),
+                                    uniform(key, month, 7, a), uniform(key, month, 8, a),
+                                    uniform(key, month, 9, a), stage)
+                if mode != 0 and uniform(key, month, 10, a) < score_seeking:
+                    _prefetch_candidate(a, start, deg, nbr, n, s_pub, triadic, uniform(key, month, 11, a),
+                                        uniform(key, month, 12, a), uniform(key, month, 13, a),
+                                        uniform(key, month, 14, a), stage)
+        i = seekers[q]
+        target[q] = -1
         c = _candidate(i, start, deg, nbr, n, triadic, uniform(key, month, 6, i), uniform(key, month, 7, i),
                        uniform(key, month, 8, i), uniform(key, month, 9, i))
         if mode != 0 and uniform(key, month, 10, i) < score_seeking:
@@ -259,7 +309,7 @@ def new_tie_kernel(start, deg, nbr, seeking, s_pub, scored, pub_weight, triadic,
                 loss = value(st, th, val, sline, cost, sd) - value(st - drag, th, val, sline, cost, sd)
                 if uniform(key, month, 15, i) < choice(loss, friend_value, temp):
                     continue
-        target[i] = c
+        target[q] = c
 
 
 SLOPE_STEP = 0.05  # points between entries of the V'(s) table

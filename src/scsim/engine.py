@@ -418,16 +418,18 @@ class Simulation:
             seeking &= ~self.arrested
         # the target's own acceptance sees the newcomer's published score in full only through
         # a public register; otherwise it perceives a share of the drag
-        target = np.empty(n, np.int32)
-        bh.new_tie_kernel(net.start, net.deg, net.nbr, seeking, self.s_pub, scored, self.pub_weight, tp.triadic,
+        seekers = np.flatnonzero(seeking).astype(np.int32)
+        target = np.empty(len(seekers), np.int32)
+        bh.new_tie_kernel(seekers, net.start, net.deg, net.nbr, self.s_pub, scored, self.pub_weight, tp.triadic,
                           tp.score_seeking, sm.assoc_mode, sm.assoc_points * (1.0 if register_on and sc.register.public else awareness),
                           sm.line, sm.penalty * (1.0 if register_on and sc.register.public else awareness),
                           tp.friend_value, sc.behaviour.temperature, th, val, line, cost, sd, key, t, target)
         if self.arrested.any():  # nobody befriends a prisoner
             target[(target >= 0) & self.arrested[np.maximum(target, 0)]] = -1
-        seekers = np.flatnonzero(target >= 0).astype(np.int32)
-        made = net.add_edges(seekers, target[seekers])
-        mu, mv = seekers[made], target[seekers][made]
+        proposed = target >= 0
+        seekers, target = seekers[proposed], target[proposed]
+        made = net.add_edges(seekers, target)
+        mu, mv = seekers[made], target[made]
         m_reason = np.where(replace[mu], MADE_REPLACE, MADE_FORM).astype(np.uint8)
         touched = np.zeros(n, np.bool_)
         for ends in (cu[removed], cv[removed], mu, mv):
