@@ -72,3 +72,9 @@ def test_a_failed_insert_fails_the_run_and_leaves_nothing(tmp_path, monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         scsim.simulate(sc, out=tmp_path / "run")
     assert not (tmp_path / "run").exists()
+    # with checkpoints: none is written past the failed insert (it would resume over a gap)
+    sc = small("western", citizens=300, months=12, **{"run.snapshot_every": 2, "run.checkpoint_every": 3})
+    with pytest.raises(OSError, match="disk full"):
+        scsim.simulate(sc, out=tmp_path / "run2")
+    # month 2's snapshot fails; the checkpoint queued after it (end of month 2) is not written
+    assert not (tmp_path / "run2").exists()

@@ -69,6 +69,7 @@ class _Inserts:
 
         self.queue: queue.Queue = queue.Queue(maxsize=4)  # bounds the snapshots held in memory
         self.error: BaseException | None = None
+        self.failed = False  # after a failure nothing more is written (no checkpoint past a gap)
         self.thread = threading.Thread(target=self._work, name="scsim-store", daemon=True)
         self.thread.start()
 
@@ -78,10 +79,10 @@ class _Inserts:
             try:
                 if job is None:
                     return
-                if self.error is None:
+                if not self.failed:
                     job()
             except BaseException as e:  # noqa: BLE001  handed to the main thread
-                self.error = e
+                self.failed, self.error = True, e
             finally:
                 self.queue.task_done()
 
