@@ -240,14 +240,18 @@ def degree_stats(deg: np.ndarray, high: np.ndarray) -> dict:
 
 def network_stats(net, tau: np.ndarray, dissenter: np.ndarray) -> dict:
     """Components, giant component, largest dissenter cluster, tau assortativity."""
+    from concurrent.futures import ThreadPoolExecutor
+
     n = net.n
-    labels = net.components()
+    with ThreadPoolExecutor(1) as pool:  # the two union-finds are sequential: one on each core
+        dissenters_job = pool.submit(net.components, dissenter)
+        labels = net.components()
+        d_labels = dissenters_job.result()
     counts = np.bincount(labels)
     sizes = counts[counts > 0]
     giant = int(sizes.max()) if len(sizes) else 0
     in_giant = labels == np.argmax(counts) if len(sizes) else np.zeros(n, np.bool_)
     high = tau >= HIGH_TAU
-    d_labels = net.components(dissenter)
     d_sizes = np.bincount(d_labels[d_labels >= 0]) if dissenter.any() else np.zeros(1, np.int64)
     cluster = int(d_sizes.max()) if len(d_sizes) else 0
     return {

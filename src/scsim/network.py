@@ -254,7 +254,7 @@ def _union(parent, a, b):
         parent[ra] = rb
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)  # nogil: two subgraphs' components can run side by side
 def _components(start, deg, nbr, member):
     """Union-find over ties whose two ends are both members; non-members get label -1.
 
