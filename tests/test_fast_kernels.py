@@ -133,3 +133,15 @@ def test_weighted_stats_equal_numpy():
     xw, ws, xs, inside = mx.weighted_stats(x, w, 500.0, 600.0)
     np.testing.assert_allclose([xw, ws, xs], [np.sum(x * w), w.sum(), x.sum()], rtol=1e-12)
     assert inside == int(np.count_nonzero((x >= 500) & (x < 600)))
+
+
+def test_dedupe_keeps_sorted_unique_pairs_and_family_ties():
+    from scsim.network import dedupe
+
+    u = np.array([3, 1, 2, 1, 4, 0, 2])
+    v = np.array([1, 3, 2, 3, 0, 4, 0])
+    k = np.array([0, 0, 0, 1, 0, 0, 0], np.uint8)
+    a, b, kind = dedupe(5, u, v, k)
+    assert list(zip(a.tolist(), b.tolist(), kind.tolist())) == [(0, 2, 0), (0, 4, 0), (1, 3, 1)]  # self-loop gone
+    with pytest.raises(ValueError, match="0..4"):
+        dedupe(5, [0, 5], [1, 2])

@@ -463,6 +463,8 @@ def dedupe(n: int, u, v, kind=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     u = np.ascontiguousarray(u, np.int64)
     v = np.ascontiguousarray(v, np.int64)
     kind = np.zeros(len(u), np.uint8) if kind is None else np.ascontiguousarray(kind, np.uint8)
+    if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= n):  # the kernel indexes by id
+        raise ValueError(f"dedupe: citizen ids must lie in 0..{n - 1}")
     return _dedupe(n, u, v, kind)
 
 
