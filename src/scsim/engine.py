@@ -26,6 +26,7 @@ the regime, so scenarios on one seed share every unrelated draw (common random n
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -59,17 +60,24 @@ def build_world(sc: Scenario, streams: Streams, graph=None) -> tuple[Population,
     else:
         n, u, v = sc.population.citizens, None, None
     hid, fu, fv = households(n, sc.network.household_size, net_rng)
-    pop = make_population(sc, n, streams["population"], household=hid)
-    if sc.provocateurs.enabled:
-        pop.provocateur = pv.plant(n, sc.provocateurs.share, streams["provocateurs"])
     k = sc.network.mean_degree
+    generate = None
     if graph is not None or sc.network.model == "edgelist":
         pass
     elif sc.network.model == "watts-strogatz":
-        u, v, _ = watts_strogatz(n, k, sc.network.rewire, net_rng)
+        generate = lambda: watts_strogatz(n, k, sc.network.rewire, net_rng)  # noqa: E731
     elif sc.network.model == "barabasi-albert":
-        u, v, _ = barabasi_albert(n, k, net_rng)
-    elif sc.network.model == "block":
+        generate = lambda: barabasi_albert(n, k, net_rng)  # noqa: E731
+    # the network's stream and the population's are independent: drawn side by side, one on
+    # each core (NumPy's generators and the Numba kernels release the GIL)
+    with ThreadPoolExecutor(1) as pool:
+        ties = pool.submit(generate) if generate else None
+        pop = make_population(sc, n, streams["population"], household=hid)
+        if sc.provocateurs.enabled:
+            pop.provocateur = pv.plant(n, sc.provocateurs.share, streams["provocateurs"])
+        if ties is not None:
+            u, v, _ = ties.result()
+    if sc.network.model == "block" and graph is None:  # homophilous in tau: after the population
         u, v, _ = homophilous_blocks(pop.tau, k, sc.network.blocks, sc.network.homophily, net_rng)
     kinds = np.r_[gk if graph is not None else np.zeros(len(u), np.uint8), np.ones(len(fu), np.uint8)]
     uu, vv, kk = dedupe(n, np.r_[u, fu], np.r_[v, fv], kinds)

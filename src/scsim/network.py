@@ -468,7 +468,7 @@ def dedupe(n: int, u, v, kind=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return _dedupe(n, u, v, kind)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _dedupe(n, u, v, kind):
     """Bucket the pairs by their smaller end (a counting sort), sort each bucket by (larger end,
     highest kind first) and keep each pair's first: the order of a full sort of a * n + b, in
@@ -526,7 +526,7 @@ def watts_strogatz(n: int, k: float, p: float, rng: np.random.Generator):
     return dedupe(n, u, v)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _ba(n, m, seed):
     np.random.seed(seed)
     u = np.empty((n - m) * m, np.int64)
