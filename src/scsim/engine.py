@@ -545,7 +545,7 @@ class Simulation:
         row: dict = {"month": t, "date": month_label(self.sc.run.start, t), "phase": phase,
                      "opted_share": count(self.opted) / n}
         row.update(mx.score_stats(self.s_pub, self.sm.lo, self.sm.hi))
-        _, _, score_sum, mid = mx.weighted_stats(self.score, self.score, 500.0, 600.0)
+        _, _, score_sum, mid = mx.weighted_stats(self.score, self.score, 500.0, 600.0)  # (weights unused here)
         row["score_all_mean"] = score_sum / n  # published or not (what the system computes)
         row["share_500_600"] = mid / n
         counts, tau_sums = mx.group_stats(f.holders, pop.tau)
