@@ -95,6 +95,25 @@ def test_incremental_changes_equal_a_rebuild():
     assert net.n_edges == len(truth)
 
 
+def test_regrowth_keeps_every_citizens_ties_in_slot_order_with_fresh_room():
+    n = 200
+    u, v, _ = watts_strogatz(n, 6, 0.3, rng())
+    kinds = (np.arange(len(u)) % 3 == 0).astype(np.uint8)
+    net = Network(n, u, v, kinds, slack=0.0, min_slack=1)
+    cu, cv, _ = net.edges()
+    net.remove_edges(cu[::4], cv[::4])  # swap-removes: slot orders are no longer sorted
+    net.add_edges(np.arange(0, n, 2), np.arange(1, n, 2))
+    before = [(net.neighbours(i).tolist(), net.neighbour_kinds(i).tolist()) for i in range(n)]
+    assert any(a != sorted(a) for a, _ in before)
+    edges = net.edge_set()
+    net._regrow()
+    assert [(net.neighbours(i).tolist(), net.neighbour_kinds(i).tolist()) for i in range(n)] == before
+    assert net.edge_set() == edges
+    assert (net.cap >= net.deg + 1).all()  # min_slack 1: room for one more tie each
+    assert (np.diff(net.start) == net.cap[:-1]).all() and net.tail == net.start[-1] + net.cap[-1]
+    assert (net.nbr[net.tail:] == -1).all()
+
+
 def test_components_and_member_mask():
     net = Network(7, [0, 1, 3, 5], [1, 2, 4, 6])
     labels = net.components()

@@ -100,6 +100,16 @@ def _fill(start, deg, nbr, kind, u, v, k):
         deg[b] += 1
 
 
+@nb.njit(cache=True, parallel=True)
+def _copy_slots(start, deg, nbr, kind, new_start, new_nbr, new_kind):
+    """Each citizen's used slots copied, in order, to its place in a new layout."""
+    for a in nb.prange(start.shape[0]):
+        s, t = start[a], new_start[a]
+        for x in range(deg[a]):
+            new_nbr[t + x] = nbr[s + x]
+            new_kind[t + x] = kind[s + x]
+
+
 @nb.njit(cache=True, inline="always")
 def _find(start, deg, nbr, a, b):
     s = start[a]
@@ -213,13 +223,21 @@ def _sort_slots(start, deg, nbr, kind, who):
             kind[y + 1] = k
 
 
-@nb.njit(cache=True)
-def _edge_list(start, deg, nbr, kind, total):
-    u = np.empty(total, np.int32)
-    v = np.empty(total, np.int32)
-    k = np.empty(total, np.uint8)
-    e = 0
-    for a in range(start.shape[0]):
+@nb.njit(cache=True, parallel=True)
+def _upper_degrees(start, deg, nbr, out):
+    """out[a] = number of a's friends with a larger id (a's ties in the edge list)."""
+    for a in nb.prange(start.shape[0]):
+        c = 0
+        for x in range(start[a], start[a] + deg[a]):
+            c += nbr[x] > a
+        out[a] = c
+
+
+@nb.njit(cache=True, parallel=True)
+def _edge_list(start, deg, nbr, kind, offsets, u, v, k):
+    """Each citizen a writes its ties (a, b > a) in slot order from ``offsets[a]`` on."""
+    for a in nb.prange(start.shape[0]):
+        e = offsets[a]
         for x in range(start[a], start[a] + deg[a]):
             b = nbr[x]
             if a < b:
@@ -227,7 +245,6 @@ def _edge_list(start, deg, nbr, kind, total):
                 v[e] = b
                 k[e] = kind[x]
                 e += 1
-    return u, v, k
 
 
 @nb.njit(cache=True)
@@ -362,10 +379,13 @@ class Network:
         self.deg = np.zeros(self.n, np.int32)
 
     def _regrow(self) -> None:
-        u, v, k = self.edges()
-        counts = np.bincount(u, minlength=self.n) + np.bincount(v, minlength=self.n)
-        self._allocate(counts.astype(np.int32))
-        _fill(self.start, self.deg, self.nbr, self.kind, u, v, k)
+        """A fresh layout with the usual slack for everybody (the free tail is full): each
+        citizen's ties are copied in their slot order, in parallel (as the torch backend does;
+        rebuilding from the edge list took ~1.5 s at 1M citizens, the copy ~0.1 s)."""
+        start, deg, nbr, kind = self.start, self.deg, self.nbr, self.kind
+        self._allocate(deg)
+        _copy_slots(start, deg, nbr, kind, self.start, self.nbr, self.kind)
+        self.deg = deg
         self.regrowths = getattr(self, "regrowths", 0) + 1
 
     # -- queries
@@ -386,7 +406,14 @@ class Network:
 
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every tie once, as (u, v, kind) with u < v, in order of u."""
-        return _edge_list(self.start, self.deg, self.nbr, self.kind, self.n_edges)
+        upper = np.empty(self.n, np.int64)
+        _upper_degrees(self.start, self.deg, self.nbr, upper)
+        offsets = np.zeros(self.n, np.int64)
+        np.cumsum(upper[:-1], out=offsets[1:])
+        total = int(upper.sum())
+        u, v, k = np.empty(total, np.int32), np.empty(total, np.int32), np.empty(total, np.uint8)
+        _edge_list(self.start, self.deg, self.nbr, self.kind, offsets, u, v, k)
+        return u, v, k
 
     def edge_set(self) -> set[tuple[int, int, int]]:
         u, v, k = self.edges()
