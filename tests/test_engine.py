@@ -201,3 +201,16 @@ def test_daymude_expression_rule_is_selectable_and_follows_its_regimes():
     assert harsh["self_censorship_rate"].iloc[after].mean() > 0.2
     assert (lenient["self_censorship_rate"].iloc[after] == 0).all()
     assert (harsh["self_censorship_rate"].iloc[:60] == 0).all()  # no politics before 2020
+
+
+def test_large_arrays_come_from_a_heap_that_keeps_freed_memory():
+    """glibc agrees to serve big arrays from the heap (see engine.reuse_freed_memory); the
+    call is idempotent and any Simulation makes it."""
+    import platform
+
+    from scsim.engine import reuse_freed_memory
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc's mallopt only")
+    assert reuse_freed_memory() is True
+    assert reuse_freed_memory() is True
