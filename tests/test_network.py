@@ -95,6 +95,36 @@ def test_incremental_changes_equal_a_rebuild():
     assert net.n_edges == len(truth)
 
 
+@pytest.mark.parametrize("parts", [1, 3])
+def test_ties_fill_each_citizens_slots_in_edge_list_order(parts):
+    """The parallel fill (one id range per thread) gives the order of a sequential fill."""
+    from scsim.network import _count_ends, _fill
+
+    n = 50
+    g = rng("fill")
+    u, v = g.integers(0, n, 300).astype(np.int32), g.integers(0, n, 300).astype(np.int32)
+    keep = u != v
+    u, v = u[keep], v[keep]
+    k = (g.random(len(u)) < 0.3).astype(np.uint8)
+    expected = {i: [] for i in range(n)}
+    for a, b, kk in zip(u.tolist(), v.tolist(), k.tolist()):
+        expected[a].append((b, kk))
+        expected[b].append((a, kk))
+    net = Network(n)
+    counts = np.zeros(n, np.int32)
+    _count_ends(u, v, counts, parts)
+    assert counts.tolist() == [len(expected[i]) for i in range(n)]
+    net._allocate(counts)
+    _fill(net.start, net.deg, net.nbr, net.kind, u, v, k, parts)
+    for i in range(n):
+        assert list(zip(net.neighbours(i).tolist(), net.neighbour_kinds(i).tolist())) == expected[i]
+
+
+def test_network_refuses_ids_outside_its_citizens():
+    with pytest.raises(ValueError, match="0..9"):
+        Network(10, [0, 3], [1, 10])
+
+
 def test_regrowth_keeps_every_citizens_ties_in_slot_order_with_fresh_room():
     n = 200
     u, v, _ = watts_strogatz(n, 6, 0.3, rng())

@@ -88,16 +88,39 @@ def _prefetch_slots(start, deg, nbr, kind, a):
     prefetch(kind, s)
 
 
-@nb.njit(cache=True)
-def _fill(start, deg, nbr, kind, u, v, k):
-    for e in range(u.shape[0]):
-        a, b = u[e], v[e]
-        nbr[start[a] + deg[a]] = b
-        kind[start[a] + deg[a]] = k[e]
-        deg[a] += 1
-        nbr[start[b] + deg[b]] = a
-        kind[start[b] + deg[b]] = k[e]
-        deg[b] += 1
+@nb.njit(cache=True, parallel=True)
+def _fill(start, deg, nbr, kind, u, v, k, parts):
+    """Each citizen's ties in the order of the edge list. The citizens are split into ``parts``
+    id ranges, one per thread; every thread reads the whole list and writes only its own
+    citizens' slots, so the slot order is the sequential one whatever the threads (the random
+    writes of one thread took 0.6 s at 1M citizens, ~4 s at 10M)."""
+    n = start.shape[0]
+    for p in nb.prange(parts):
+        lo, hi = n * p // parts, n * (p + 1) // parts
+        for e in range(u.shape[0]):
+            a, b = u[e], v[e]
+            if lo <= a < hi:
+                nbr[start[a] + deg[a]] = b
+                kind[start[a] + deg[a]] = k[e]
+                deg[a] += 1
+            if lo <= b < hi:
+                nbr[start[b] + deg[b]] = a
+                kind[start[b] + deg[b]] = k[e]
+                deg[b] += 1
+
+
+@nb.njit(cache=True, parallel=True)
+def _count_ends(u, v, counts, parts):
+    """counts[a] += the ties a is an end of (two bincounts, split by id range as ``_fill``)."""
+    n = counts.shape[0]
+    for p in nb.prange(parts):
+        lo, hi = n * p // parts, n * (p + 1) // parts
+        for e in range(u.shape[0]):
+            a, b = u[e], v[e]
+            if lo <= a < hi:
+                counts[a] += 1
+            if lo <= b < hi:
+                counts[b] += 1
 
 
 @nb.njit(cache=True, parallel=True)
@@ -363,9 +386,13 @@ class Network:
         u = np.zeros(0, np.int32) if u is None else np.asarray(u, np.int32)
         v = np.zeros(0, np.int32) if v is None else np.asarray(v, np.int32)
         kind = np.zeros(len(u), np.uint8) if kind is None else np.asarray(kind, np.uint8)
-        counts = np.bincount(u, minlength=self.n) + np.bincount(v, minlength=self.n)
-        self._allocate(counts.astype(np.int32))
-        _fill(self.start, self.deg, self.nbr, self.kind, u, v, kind)
+        if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= self.n):  # the kernels index by id
+            raise ValueError(f"Network: citizen ids must lie in 0..{self.n - 1}")
+        parts = nb.get_num_threads()
+        counts = np.zeros(self.n, np.int32)
+        _count_ends(u, v, counts, parts)
+        self._allocate(counts)
+        _fill(self.start, self.deg, self.nbr, self.kind, u, v, kind, parts)
 
     def _allocate(self, counts: np.ndarray) -> None:
         self.cap = (counts + np.maximum(self.min_slack, np.ceil(counts * self.slack))).astype(np.int32)
