@@ -92,8 +92,8 @@ def _prefetch_slots(start, deg, nbr, kind, a):
 def _fill(start, deg, nbr, kind, u, v, k, parts):
     """Each citizen's ties in the order of the edge list. The citizens are split into ``parts``
     id ranges, one per thread; every thread reads the whole list and writes only its own
-    citizens' slots, so the slot order is the sequential one whatever the threads (the random
-    writes of one thread took 0.6 s at 1M citizens, ~4 s at 10M)."""
+    citizens' slots, so the slot order is the sequential one whatever the threads (with
+    ``_count_ends``, a network of 1M citizens is laid out in 0.35 s instead of 0.56)."""
     n = start.shape[0]
     for p in nb.prange(parts):
         lo, hi = n * p // parts, n * (p + 1) // parts
