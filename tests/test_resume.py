@@ -35,6 +35,8 @@ def test_resumed_run_equals_uninterrupted(tmp_path, monkeypatch, preset, extra):
         scsim.simulate(sc, out=tmp_path / "cut")
     assert (tmp_path / "cut" / CHECKPOINT).exists()
     assert not (tmp_path / "cut" / "results.duckdb").exists()
+    # each checkpoint's state is staged, then published once the database caught up: none left over
+    assert not list((tmp_path / "cut").glob("checkpoint-*")) and not list((tmp_path / "whole").glob("checkpoint*"))
     monkeypatch.setattr(Simulation, "step", real_step)
 
     resumed = scsim.resume(tmp_path / "cut")

@@ -246,11 +246,11 @@ class Simulation:
     NETWORK = ("start", "deg", "cap", "nbr", "kind", "tail", "slack", "min_slack", "n")
 
     def checkpoint_arrays(self) -> dict[str, np.ndarray]:
-        """Everything the months to come depend on, copied (so that it can be written while
-        the next months run). Monthly draws are counter-based, so no generator state is needed."""
-        arrays = {f"sim.{k}": np.array(getattr(self, k)) for k in self.CARRIED}
-        arrays.update({f"net.{k}": np.array(getattr(self.net, k)) for k in self.NETWORK})
-        arrays.update({f"pop.{k}": v.copy() for k, v in vars(self.pop).items() if isinstance(v, np.ndarray)})
+        """Everything the months to come depend on: the live arrays, not copies (write them
+        before the next step). Monthly draws are counter-based, so no generator state is needed."""
+        arrays = {f"sim.{k}": np.asarray(getattr(self, k)) for k in self.CARRIED}
+        arrays.update({f"net.{k}": np.asarray(getattr(self.net, k)) for k in self.NETWORK})
+        arrays.update({f"pop.{k}": v for k, v in vars(self.pop).items() if isinstance(v, np.ndarray)})
         return arrays
 
     def save_checkpoint(self, path) -> None:
