@@ -9,9 +9,11 @@ A run is written to ``results.duckdb.partial`` and renamed to ``results.duckdb``
 complete, so an interrupted or failed run never leaves a database that looks complete; a run
 that fails in this process removes its folder altogether.
 
-Inserts (snapshots, batches of edge events, checkpoints) run in order on one background
-thread while the next months are computed; ``finish`` waits for them, and an insert that
-fails fails the run.
+Inserts (snapshots, batches of edge events, a checkpoint's metrics and publication) run in
+order on one background thread while the next months are computed; ``finish`` waits for them,
+and an insert that fails fails the run. A checkpoint's state is written at once from the live
+arrays under a staged name; the thread renames it to ``checkpoint.npz`` after the database's
+own CHECKPOINT, so the state on disk never runs ahead of the rows.
 """
 
 from __future__ import annotations
