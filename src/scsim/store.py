@@ -247,7 +247,7 @@ class RunWriter:
             self.con.close()
         except Exception:
             pass
-        for staged in self.folder.glob("checkpoint-*.npz"):  # staged states never published
+        for staged in self.folder.glob(f"checkpoint-*{STAGED}*"):  # staged, never published (or half-written)
             staged.unlink(missing_ok=True)
         if (self.folder / CHECKPOINT).exists():
             return True
