@@ -214,3 +214,15 @@ def test_large_arrays_come_from_a_heap_that_keeps_freed_memory():
         pytest.skip("glibc's mallopt only")
     assert reuse_freed_memory() is True
     assert reuse_freed_memory() is True
+
+
+def test_positions_and_education_go_to_the_top_ranked_as_a_full_stable_sort_would():
+    from scsim.population import top_ranked
+
+    rng = np.random.default_rng(0)
+    for n in (1, 7, 5000):
+        # continuous values and heavy ties (ties keep index order, as np.argsort's stable sort)
+        for x in (rng.random(n), rng.integers(0, 4, n).astype(float)):
+            for k in (0, 1, n // 3, n, n + 5):
+                expected = np.argsort(-x, kind="stable")[: min(k, n)]
+                assert np.array_equal(top_ranked(x, k), expected), (n, k)
