@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .scenario import OCCUPATIONS, Scenario, _validate
 from .scoring import COMPONENTS, ScoreModel, friend_terms
 from .errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported where a table is made: a run from the CLI needs none (0.7 s)
+    import pandas as pd
 
 KEY_METRICS = (
     ("score_mean", "mean score"), ("score_gini", "score Gini"), ("opted_share", "share scored"),
@@ -170,6 +173,8 @@ class Run:
         local = np.full(len(friends), np.nan)
         local[:] = friend_prev
         contrib, drag = friend_terms(sm, np.arange(len(friends)), kinds, local, float(row["own_ref"]))
+        import pandas as pd
+
         table = pd.DataFrame({"friend": friends.astype(np.int64), "kind": np.where(kinds == 1, "family", "friend"),
                               "friend_score": friend_prev, "contribution": contrib, "drag": drag})
         table = table.sort_values(["drag", "friend"], ascending=[False, True], kind="stable").reset_index(drop=True)
@@ -197,6 +202,8 @@ class Run:
     def summary(self) -> pd.DataFrame:
         """Key metrics averaged over the year before and the year after the mandatory date
         (or the first and last year when there is none)."""
+        import pandas as pd
+
         m = self.metrics
         step = self.scenario.step_of(self.scenario.phases.mandatory_start)
         if step is None or step <= 0 or step >= len(m):

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from .engine import REASONS, write_checkpoint
@@ -46,6 +45,21 @@ def _version() -> str:
 
 def _codes(codes: np.ndarray, names: tuple[str, ...]) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes).astype(np.int8)), pa.array(names))
+
+
+def metrics_table(rows: list[dict]) -> pa.Table:
+    """Monthly rows as a table: ``month`` an integer, text as text, every other number a
+    double (one type per column whatever the month); NaN (a metric off that month) is NULL."""
+    cols = {}
+    for key in rows[0]:
+        values = [row[key] for row in rows]
+        if key == "month":
+            cols[key] = pa.array(values, pa.int64())
+        elif isinstance(values[0], str):
+            cols[key] = pa.array(values, pa.string())
+        else:
+            cols[key] = pa.array(np.asarray(values, np.float64), from_pandas=True)  # NaN -> NULL
+    return pa.table(cols)
 
 
 def default_run_dir(name: str, seed: int, root: str | Path = "runs") -> Path:
@@ -138,7 +152,7 @@ class RunWriter:
             self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [k, v])
 
     def _insert(self, table: str, cols, create: bool) -> None:
-        tbl = cols if isinstance(cols, pd.DataFrame) else pa.table(
+        tbl = cols if isinstance(cols, pa.Table) else pa.table(
             {k: v if isinstance(v, pa.Array) else np.asarray(v) for k, v in cols.items()})
         self.con.register("_incoming", tbl)
         if create:
@@ -155,11 +169,7 @@ class RunWriter:
     def _insert_metrics(self, rows: list[dict]) -> None:
         if not rows:
             return
-        frame = pd.DataFrame(rows)
-        for col in frame.columns:  # one type per column whatever the month (NaN in off months)
-            if col != "month" and pd.api.types.is_numeric_dtype(frame[col]):
-                frame[col] = frame[col].astype("float64")
-        self._insert("metrics", frame, create=not self.metrics_made)
+        self._insert("metrics", metrics_table(rows), create=not self.metrics_made)
         self.metrics_made = True
 
     EVENTS_BATCH = 1 << 21  # edge events buffered before an insert (one insert a month cost ~30 ms)
