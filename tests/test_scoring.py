@@ -124,3 +124,22 @@ def test_slope_table_interpolates_the_value_slope():
     table = slope_table(th, val, 550.0, 1.0, 10.0, 350.0, 950.0)
     for s in (350.0, 548.93, 600.0, 701.37, 949.99, 950.0):
         assert _interp(table, 350.0, s) == pytest.approx(value_slope(s, th, val, 550.0, 1.0, 10.0), rel=1e-4, abs=1e-9)
+
+
+def test_value_table_matches_the_formula_and_falls_back_to_it_outside():
+    from scsim.behaviour import VALUE_MARGIN, VALUE_STEP, value_at, value_table
+
+    th, val = np.array([600.0, 650.0, 700.0, 750.0]), np.array([0.15, 0.15, 0.3, 1.0])
+    args = (th, val, 550.0, 1.0, 10.0)
+    table = value_table(*args, 350.0, 950.0)
+    t0 = 350.0 - VALUE_MARGIN
+    rng = np.random.default_rng(1)
+    scores = np.r_[rng.uniform(t0, 950.0 + VALUE_MARGIN, 2000), 549.99, 550.0, 600.0, 950.0]
+    worst = max(abs(value_at(table, t0, s, *args) - value(s, *args)) for s in scores)
+    # linear interpolation: within step^2 / 8 * max|V''| (V'' <= ~0.1 * sum of values / sd^2 here)
+    assert 0 < worst <= VALUE_STEP ** 2 / 8 * 0.1 * 2.6 / 10.0 ** 2
+    for s in (600.0, 600.0 + VALUE_STEP, t0):  # grid points: the formula's own value
+        assert value_at(table, t0, s, *args) == value(s, *args)
+    for s in (t0 - 0.5, 950.0 + VALUE_MARGIN + 1.0, 2000.0):  # outside the table: the formula
+        assert value_at(table, t0, s, *args) == value(s, *args)
+    assert math.isnan(value_at(table, t0, np.nan, *args))

@@ -294,6 +294,16 @@ class Simulation:
         r = self.regime
         return r.thresholds, r.values, r.line, (r.sanction_cost if sanctions_on else 0.0), self.sc.behaviour.perception_sd
 
+    def value_curve(self, th, val, line, cost, sd) -> tuple[np.ndarray, float]:
+        """The V(s) table of these value-curve arguments (``behaviour.value_table``) and its
+        first score; kept until the arguments change (when sanctions start)."""
+        key = (th.tobytes(), val.tobytes(), line, cost, sd)
+        kept = self.__dict__.get("_value_curve")
+        if kept is None or kept[0] != key:
+            lo, hi = self.sm.lo, self.sm.hi
+            kept = self._value_curve = (key, bh.value_table(th, val, line, cost, sd, lo, hi), lo - bh.VALUE_MARGIN)
+        return kept[1], kept[2]
+
     # ------------------------------------------------------------------ the month
     SMALL = 50_000  # below this many citizens, thread start-up costs more than it saves
 
@@ -364,6 +374,7 @@ class Simulation:
         pens = sm.pen if political_on else np.zeros(k)
         bh.expression_kernel(pop.tau, s_ref, scored, reach, self.peer_share, rates, pens, ep.value,
                              ep.peer_strength, ep.peer_reference, temp, th, val, line, cost, sd,
+                             *self.value_curve(th, val, line, cost, sd),
                              keys["expression"], t, would, posted, censored, int(ep.rule == "daymude"),
                              ep.surveillance, ep.tolerance, ep.punishment == "proportional")
         if pop.provocateur.any() or self.arrested.any():  # agents and prisoners do not post
@@ -434,10 +445,11 @@ class Simulation:
         tp = sc.behaviour.ties
         key = self.keys["ties"]
         awareness = 1.0 if register_on else sc.register.private_awareness
+        vcurve = self.value_curve(th, val, line, cost, sd)
         cut = np.empty(n, np.int32)
         bh.disconnection_kernel(self.worst, self.worst_drag, self.worst_kind, scored, s_ref, awareness, tp.cut_rate,
                                 tp.friend_value, tp.family_value, sc.behaviour.temperature, th, val, line, cost, sd,
-                                key, t, cut)
+                                *vcurve, key, t, cut)
         churn = np.empty(n, np.int32)
         bh.churn_kernel(net.start, net.deg, net.nbr, net.kind, tp.churn, key, t, churn)
         cutters = np.flatnonzero(cut >= 0)
@@ -460,7 +472,7 @@ class Simulation:
         bh.new_tie_kernel(seekers, net.start, net.deg, net.nbr, self.s_pub, scored, self.pub_weight, tp.triadic,
                           tp.score_seeking, sm.assoc_mode, sm.assoc_points * (1.0 if register_on and sc.register.public else awareness),
                           sm.line, sm.penalty * (1.0 if register_on and sc.register.public else awareness),
-                          tp.friend_value, sc.behaviour.temperature, th, val, line, cost, sd, key, t, target)
+                          tp.friend_value, sc.behaviour.temperature, th, val, line, cost, sd, *vcurve, key, t, target)
         if self.arrested.any():  # nobody befriends a prisoner
             target[(target >= 0) & self.arrested[np.maximum(target, 0)]] = -1
         proposed = target >= 0

@@ -164,6 +164,7 @@ class TorchSimulation:
     phase_name = Simulation.phase_name
     is_network_month = Simulation.is_network_month
     _value_args = Simulation._value_args
+    value_curve = Simulation.value_curve
     calendar = Simulation.calendar
 
     def __init__(self, scenario: Scenario, device=None, world=None, *, attr_dtype=F32,
@@ -405,6 +406,21 @@ class TorchSimulation:
             total = (total - 350.0 * k) / (1.0 - k)
         return torch.clamp(total, sm.lo, sm.hi)
 
+    def _value_at(self, s, th, val, line, cost, sd) -> torch.Tensor:
+        """V(s) as the CPU kernels read it (behaviour.value_at): interpolated in the engine's own
+        table (behaviour.value_table), the formula outside it."""
+        table, t0 = self.value_curve(th, val, line, cost, sd)
+        kept = self.__dict__.get("_value_tensor")
+        if kept is None or kept[0] is not table:
+            kept = self._value_tensor = (table, torch.tensor(table, dtype=F64, device=self.device))
+        tab = kept[1]
+        x = (s - t0) * (1.0 / bh.VALUE_STEP)
+        inside = (x >= 0.0) & (x < tab.shape[0] - 1)
+        q = torch.where(inside, x, 0.0).to(I64)  # int(x) where it is used
+        f = x - q
+        out = tab[q] * (1.0 - f) + tab[q + 1] * f
+        return torch.where(inside, out, _value(s, th, val, line, cost, sd))
+
     def _slope(self, s, th, val, line, cost, sd) -> torch.Tensor:
         """V'(s) as the CPU purchase kernel reads it: from the month's table (the engine's own
         behaviour.slope_table), interpolated as behaviour._interp does."""
@@ -522,8 +538,8 @@ class TorchSimulation:
                 if v0 is None:
                     v0 = torch.full((n,), float("nan"), dtype=F64, device=dev)
                 miss = c[torch.isnan(v0[c])]
-                v0[miss] = _value(s_ref[miss], th, val, line, cost, sd)
-                loss = v0[c] - _value(s_ref[c] - pens[q], th, val, line, cost, sd)
+                v0[miss] = self._value_at(s_ref[miss], th, val, line, cost, sd)
+                loss = v0[c] - self._value_at(s_ref[c] - pens[q], th, val, line, cost, sd)
                 if rule == "logit":
                     silent = uniform(keys["expression"], t, 3 * q + 1, c) < _choice(loss, ep.value * tau64[c], temp)
                 else:  # daymude: post only the optimal share a* of the desired dissent (same draw as would)
@@ -709,7 +725,8 @@ class TorchSimulation:
         c = torch.nonzero((self.worst >= 0) & scored).squeeze(1)
         c = c[uniform(key, t, 0, c) < tp.cut_rate]
         s = s_ref[c]
-        gain = _value(s + awareness * self.worst_drag[c], th, val, line, cost, sd) - _value(s, th, val, line, cost, sd)
+        gain = (self._value_at(s + awareness * self.worst_drag[c], th, val, line, cost, sd)
+                - self._value_at(s, th, val, line, cost, sd))
         keep = _where(self.worst_kind[c] == 1, tp.family_value, tp.friend_value)
         cutters = c[uniform(key, t, 1, c) < _choice(gain, keep, temp)]  # ascending, as np.flatnonzero
         cut_to = self.worst[cutters].to(I64)
@@ -762,7 +779,8 @@ class TorchSimulation:
             else:
                 drag = _where(judged & (si < sm.line), penalty, 0.0)
             j = torch.nonzero(drag > 0).squeeze(1)
-            loss = _value(st[j], th, val, line, cost, sd) - _value(st[j] - drag[j], th, val, line, cost, sd)
+            loss = (self._value_at(st[j], th, val, line, cost, sd)
+                    - self._value_at(st[j] - drag[j], th, val, line, cost, sd))
             refuse = torch.zeros(seekers.shape[0], dtype=BOOL, device=dev)
             refuse[j] = uniform(key, t, 15, seekers[j]) < _choice(loss, tp.friend_value, temp)
             seekers, cand = seekers[~refuse], cand[~refuse]
