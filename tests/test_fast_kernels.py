@@ -126,6 +126,32 @@ def test_group_and_code_sums_equal_the_masked_numpy_sums():
     assert empty[0].shape == (0,) and empty[1].shape == (0,)
 
 
+def test_count_flagged_counts_the_posts_of_flagged_citizens():
+    from scsim.metrics import count_flagged
+
+    rng = np.random.default_rng(12)
+    n = 70_001
+    posted = rng.random((3, n)) < np.array([[0.3], [0.05], [0.0]])
+    high = rng.random(n) < 0.1
+    assert count_flagged(posted, high) == int(posted[:, high].sum())
+    assert count_flagged(posted, np.zeros(n, np.bool_)) == 0
+    assert count_flagged(np.zeros((0, n), np.bool_), high) == 0
+
+
+def test_tau_statistics_follow_a_replaced_tau():
+    from scsim.engine import Simulation
+
+    from .conftest import small
+
+    sim = Simulation(small("social-credit-2020", citizens=3000, months=3))
+    row = sim.step()
+    assert row["tau_mean"] == mx.mean_sd(sim.pop.tau, 0.5)[0]
+    sim.pop.tau = 1.0 - sim.pop.tau  # kept statistics must not outlive the array they describe
+    row = sim.step()
+    assert row["tau_mean"] == mx.mean_sd(sim.pop.tau, 0.5)[0]
+    assert row["tau_high_share"] == np.count_nonzero(sim.pop.tau >= mx.HIGH_TAU) / sim.n
+
+
 def test_weighted_stats_equal_numpy():
     rng = np.random.default_rng(12)
     x = rng.normal(560, 60, 70_001)

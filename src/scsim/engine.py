@@ -582,7 +582,7 @@ class Simulation:
         the deterministic kernels of ``scsim.metrics`` (one pass each, no temporaries)."""
         pop, f, rg, n = self.pop, self.flows, self.regime, self.n
         count = np.count_nonzero
-        high = pop.tau >= mx.HIGH_TAU
+        high, n_high, tau_mean, tau_sd = self._tau_stats()
         row: dict = {"month": t, "date": month_label(self.sc.run.start, t), "phase": phase,
                      "opted_share": count(self.opted) / n}
         row.update(mx.score_stats(self.s_pub, self.sm.lo, self.sm.hi))
@@ -609,8 +609,7 @@ class Simulation:
         censored = count(f.censored)
         row["self_censorship_rate"] = censored / would if would else 0.0
         row["silenced_by_sanction"] = (would - censored - posts) / would if would else 0.0  # posts imply would
-        posted_high = mx.group_stats(f.posted, high.astype(np.float64))[1].sum()
-        row["posts_high_tau"] = float(posted_high) / max(count(high), 1)
+        row["posts_high_tau"] = float(mx.count_flagged(f.posted, high)) / max(n_high, 1)
         ev = f.events
         row["edges"] = self.net.n_edges
         row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == CUT_DRAG)).sum())
@@ -638,12 +637,21 @@ class Simulation:
         row["approved_spending_share"] = approved / spending
         row["brag_posts"] = count(f.bragged)
         row["defaults_per_capita"] = count(f.defaulted) / n
-        row["tau_mean"], row["tau_sd"] = mx.mean_sd(pop.tau, 0.5)
-        row["tau_high_share"] = count(high) / n
+        row["tau_mean"], row["tau_sd"] = tau_mean, tau_sd
+        row["tau_high_share"] = n_high / n
         row["generation"] = self.generation
         row["parents_tau"] = f.extra.get("parents_tau", np.nan)  # mean tau of the parents, weighted by children
         row["citizens"] = n
         return row
+
+    def _tau_stats(self) -> tuple[np.ndarray, int, float, float]:
+        """High-tau flags, their count, and tau's mean and sd: tau changes only when a
+        generation replaces it, so they are kept until then (~3 ms a month at 1M)."""
+        tau, kept = self.pop.tau, self.__dict__.get("_tau_kept")
+        if kept is None or kept[0] is not tau or kept[1] != self.generation:
+            high = tau >= mx.HIGH_TAU
+            kept = self._tau_kept = (tau, self.generation, high, int(np.count_nonzero(high)), *mx.mean_sd(tau, 0.5))
+        return kept[2:]
 
     # ------------------------------------------------------------------ citizens
     def citizen_columns(self) -> dict[str, np.ndarray]:

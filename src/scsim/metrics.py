@@ -168,6 +168,26 @@ def group_stats(member: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 @nb.njit(cache=True, parallel=True)
+def _count_flagged(member, flag):
+    """Number of (g, i) with member[g, i] and flag[i] (integers: exact in any order)."""
+    k, n = member.shape
+    part = np.zeros(_chunks(n), np.int64)
+    for c in nb.prange(_chunks(n)):
+        m = 0
+        for g in range(k):
+            for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+                m += member[g, i] & flag[i]
+        part[c] = m
+    return part.sum()
+
+
+def count_flagged(member: np.ndarray, flag: np.ndarray) -> int:
+    """How many entries of the (groups, n) bool array ``member`` belong to flagged citizens,
+    e.g. the posts of each kind made by high-tau citizens."""
+    return int(_count_flagged(np.ascontiguousarray(member).view(np.uint8), np.ascontiguousarray(flag).view(np.uint8)))
+
+
+@nb.njit(cache=True, parallel=True)
 def _code_sums(code, x, k):
     n = code.shape[0]
     counts = np.zeros((_chunks(n), k), np.int64)
