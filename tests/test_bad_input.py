@@ -431,3 +431,22 @@ def test_process_bad_argument(tmp_path):
     assert "usage" not in p.stderr.lower()
     assert not (tmp_path / "out").exists()
     assert not (tmp_path / "runs").exists()
+
+
+def test_process_finished_run_prints_its_path_and_leaves_a_complete_database(tmp_path):
+    """A finished ``scsim run`` ends the process at once (``cli.entry``): its output must still
+    be flushed and its database complete."""
+    import duckdb
+
+    p = _scsim("run", "--preset", "sesame-2015", "--citizens", "300", "--months", "3", "--quiet",
+               "--out", tmp_path / "out", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == str(tmp_path / "out" / "results.duckdb")
+    con = duckdb.connect(str(tmp_path / "out" / "results.duckdb"), read_only=True)
+    assert con.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()[0] == "complete"
+    assert con.execute("SELECT count(*) FROM metrics").fetchone()[0] == 3
+    con.close()
+    p = _scsim("run", "--preset", "sesame-2015", "--citizens", "300", "--months", "2",
+               "--out", tmp_path / "out2", cwd=tmp_path)  # with the summary table (rich) on stdout
+    assert p.returncode == 0, p.stderr
+    assert "results:" in p.stdout and "out2" in p.stdout

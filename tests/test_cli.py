@@ -304,6 +304,20 @@ def test_run_prints_summary_and_results_path(capsys, tmp_path, monkeypatch):
         c.close()
 
 
+def test_run_metrics_are_read_from_the_database_when_first_asked_for(tmp_path):
+    """``scsim run`` never reads its metrics back (pandas and the read cost ~0.8 s on the main
+    thread); ``Run.metrics`` loads the table on first use, the same rows as a run in memory."""
+    assert main(["run", "--preset", "western", "--citizens", "200", "--months", "3", "--quiet",
+                 "--out", str(tmp_path / "r")]) == 0
+    run = Run.open(tmp_path / "r")
+    assert run._metrics is None
+    m = run.metrics
+    assert list(m["month"]) == [0, 1, 2] and run.metrics is m
+    mem = scsim.simulate(load_preset("western").with_overrides(**{"population.citizens": 200, "run.months": 3}))
+    pd.testing.assert_frame_equal(m[["month", "score_mean", "edges"]], mem.metrics[["month", "score_mean", "edges"]],
+                                  check_dtype=False)
+
+
 def test_scenario_file_extending_a_preset(capsys, tmp_path):
     path = tmp_path / "mine.toml"
     path.write_text('extends = "sesame-2015"\nname = "my-sesame"\n[population]\ncitizens = 1200\n'

@@ -48,8 +48,6 @@ def resume(folder: str | Path, progress: bool = False) -> Run:
 
 
 def _finish(sim, writer, progress: bool, t0: float) -> Run:
-    import pandas as pd
-
     try:
         rows = sim.run(store=writer, progress=progress)
         path = writer.finish(sim, time.perf_counter() - t0).parent if writer else None
@@ -58,8 +56,11 @@ def _finish(sim, writer, progress: bool, t0: float) -> Run:
             print(f"scsim: run kept at its last checkpoint; continue it with: scsim run --resume {writer.folder}",
                   file=__import__("sys").stderr)
         raise
-    metrics = pd.DataFrame(rows) if writer is None else Run.open(path).metrics
-    return Run(sim.sc, metrics, path, sim)
+    if writer is not None:  # the metrics are read back from the database when first asked for
+        return Run(sim.sc, None, path, sim)
+    import pandas as pd
+
+    return Run(sim.sc, pd.DataFrame(rows), None, sim)
 
 
 __all__ = ["simulate", "resume", "Run", "Explanation", "Scenario", "load_preset", "load_scenario", "preset_names", "InputError"]

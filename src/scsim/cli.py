@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -127,6 +128,8 @@ def _scenario(args):
 
 
 def cmd_run(args) -> int:
+    import gc
+
     from rich.console import Console
     from rich.table import Table
 
@@ -134,6 +137,9 @@ def cmd_run(args) -> int:
     from .store import check_run_dir, default_run_dir
 
     t0 = time.perf_counter()
+    # the imported modules' objects live to the end: the garbage collector skips them from now
+    # on (its full collections scan ~170,000 objects, ~0.1 s each)
+    gc.freeze()
     if args.resume:
         if args.scenario or args.preset or args.citizens or args.months or args.seed is not None or args.out:
             raise InputError("scsim run: --resume takes no scenario, preset, sizes, seed or --out")
@@ -303,10 +309,19 @@ COMMANDS = {"run": cmd_run, "presets": cmd_presets, "validate": cmd_validate, "p
             "sweep": cmd_sweep, "study": cmd_study}
 
 
+# Commands whose output is all written, flushed and closed when they return; after them the
+# console script leaves without the interpreter's teardown (see ``entry``).
+QUICK_EXIT = frozenset({"run"})
+_succeeded: list[str] = []  # commands that returned 0, for ``entry``
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        rc = COMMANDS[args.command](args)
+        if rc == 0:
+            _succeeded.append(args.command)
+        return rc
     except InputError as e:
         msg = str(e)
         print(msg if msg.startswith("scsim") else f"scsim: error: {msg}", file=sys.stderr)
@@ -319,5 +334,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def entry() -> None:
+    """The console script and ``python -m scsim``: ``main``, then exit. After a finished
+    ``scsim run`` the process ends at once (``os._exit``): the interpreter's teardown (freeing
+    Numba's compiled modules, collecting every object) took ~0.7-1 s after a 1M run, and
+    there is nothing left to write (the database is closed and renamed, the streams flushed
+    here). Tests call ``main`` in-process and are unaffected."""
+    rc = main()
+    if rc == 0 and _succeeded and _succeeded[-1] in QUICK_EXIT:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    sys.exit(rc)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

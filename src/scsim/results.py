@@ -17,7 +17,7 @@ from .scenario import OCCUPATIONS, Scenario, _validate
 from .scoring import COMPONENTS, ScoreModel, friend_terms
 from .errors import InputError
 
-if TYPE_CHECKING:  # pandas is imported where a table is made: a run from the CLI needs none (0.7 s)
+if TYPE_CHECKING:  # pandas is imported where a table is made (0.7 s): not on the CLI's run path
     import pandas as pd
 
 KEY_METRICS = (
@@ -98,11 +98,23 @@ class Explanation:
 class Run:
     """Results of one run; ``metrics`` is a pandas DataFrame with one row a month."""
 
-    def __init__(self, scenario: Scenario, metrics: pd.DataFrame, path: Path | None = None, sim=None):
+    def __init__(self, scenario: Scenario, metrics: pd.DataFrame | None = None, path: Path | None = None, sim=None):
         self.scenario = scenario
-        self.metrics = metrics
+        self._metrics = metrics
         self.path = path
         self._sim = sim
+
+    @property
+    def metrics(self) -> pd.DataFrame | None:
+        """One row a month; read from the database on first use (``scsim run`` never needs it:
+        importing pandas and reading the table back cost ~0.8 s on its main thread)."""
+        if self._metrics is None and self.path is not None:
+            from .store import open_run_db
+
+            con = open_run_db(self.path)
+            self._metrics = con.execute("SELECT * FROM metrics ORDER BY month").df()
+            con.close()
+        return self._metrics
 
     @property
     def seed(self) -> int:
@@ -117,9 +129,8 @@ class Run:
         con = open_run_db(folder)
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         scenario = _validate(tomllib.loads(meta["scenario"]), f"{folder}")
-        metrics = con.execute("SELECT * FROM metrics ORDER BY month").df()
         con.close()
-        return cls(scenario, metrics, Path(folder))
+        return cls(scenario, None, Path(folder))
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run SQL on the run's database (tables meta, metrics, citizens, edges, snapshots, edge_events)."""
