@@ -93,6 +93,8 @@ def test_incremental_changes_equal_a_rebuild():
     assert net.edge_set() == rebuilt.edge_set() == {(a, b, 0) for a, b in truth}
     assert (net.deg == rebuilt.deg).all()
     assert net.n_edges == len(truth)
+    # each citizen's ties stay sorted through cuts and makes: the same slots as the rebuild
+    assert all(net.neighbours(i).tolist() == rebuilt.neighbours(i).tolist() for i in range(n))
 
 
 @pytest.mark.parametrize("parts", [1, 3])
@@ -131,8 +133,11 @@ def test_regrowth_keeps_every_citizens_ties_in_slot_order_with_fresh_room():
     kinds = (np.arange(len(u)) % 3 == 0).astype(np.uint8)
     net = Network(n, u, v, kinds, slack=0.0, min_slack=1)
     cu, cv, _ = net.edges()
-    net.remove_edges(cu[::4], cv[::4])  # swap-removes: slot orders are no longer sorted
+    net.remove_edges(cu[::4], cv[::4])
     net.add_edges(np.arange(0, n, 2), np.arange(1, n, 2))
+    for i in range(0, n, 2):  # scramble some citizens' slots by hand: regrowth must keep any order
+        s, d = net.start[i], net.deg[i]
+        net.nbr[s : s + d], net.kind[s : s + d] = net.nbr[s : s + d][::-1].copy(), net.kind[s : s + d][::-1].copy()
     before = [(net.neighbours(i).tolist(), net.neighbour_kinds(i).tolist()) for i in range(n)]
     assert any(a != sorted(a) for a, _ in before)
     edges = net.edge_set()
@@ -195,14 +200,20 @@ def test_load_edgelist_errors_name_the_line(tmp_path, text, fragment):
     assert fragment in str(err.value) and str(p) in str(err.value)
 
 
-def test_sort_slots_orders_neighbours_and_keeps_kinds():
-    net = Network(6, [0, 0, 0, 1], [5, 2, 3, 4], np.array([1, 0, 0, 0], np.uint8))
+def test_ties_stay_sorted_through_cuts_and_makes_and_sort_slots_restores_order():
+    net = Network(6, [0, 0, 0, 1], [5, 2, 3, 4], np.array([1, 0, 0, 0], np.uint8))  # an unsorted list
+    assert list(net.neighbours(0)) == [2, 3, 5] and list(net.neighbour_kinds(0)) == [0, 0, 1]
     net.remove_edges([0], [2])
-    net.add_edges([0], [1])
+    net.add_edges([0, 4], [1, 0])
+    assert list(net.neighbours(0)) == [1, 3, 4, 5]
+    assert list(net.neighbour_kinds(0)) == [0, 0, 0, 1]
+    assert list(net.neighbours(1)) == [0, 4] and list(net.neighbours(4)) == [0, 1]
     before = net.edge_set()
+    s = net.start[0]
+    net.nbr[s : s + 4], net.kind[s : s + 4] = [5, 1, 4, 3], [1, 0, 0, 0]  # written by hand
     net.sort_slots()
-    assert list(net.neighbours(0)) == [1, 3, 5]
-    assert list(net.neighbour_kinds(0)) == [0, 0, 1]
+    assert list(net.neighbours(0)) == [1, 3, 4, 5]
+    assert list(net.neighbour_kinds(0)) == [0, 0, 0, 1]
     assert net.edge_set() == before
 
 

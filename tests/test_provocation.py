@@ -22,7 +22,6 @@ def hand_made():
     edges = [(0, 1), (0, 2), (0, 3), (3, 4), (3, 5), (6, 4), (0, 7), (8, 7)]
     u, v = (np.array(x, np.int32) for x in zip(*edges))
     net = Network(9, u, v)
-    net.sort_slots()
     agent = np.zeros(9, np.bool_)
     agent[[0, 8]] = True
     tau = np.array([0.0, 0.55, 0.75, 0.5, 0.9, 0.9, 0.9, 0.62, 0.0])

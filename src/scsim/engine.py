@@ -480,10 +480,6 @@ class Simulation:
         made = net.add_edges(seekers, target)
         mu, mv = seekers[made], target[made]
         m_reason = np.where(replace[mu], MADE_REPLACE, MADE_FORM).astype(np.uint8)
-        touched = np.zeros(n, np.bool_)
-        for ends in (cu[removed], cv[removed], mu, mv):
-            touched[ends] = True
-        net.sort_slots(np.flatnonzero(touched))
         return MonthEvents(
             u=np.r_[cu[removed], mu].astype(np.int32),
             v=np.r_[cv[removed], mv].astype(np.int32),
@@ -507,9 +503,6 @@ class Simulation:
         self.reported[who] = False
         u, v = pv.incident_edges(net, who)
         removed, kinds = net.remove_edges(u, v)
-        touched = np.zeros(n, np.bool_)
-        touched[u] = touched[v] = True
-        net.sort_slots(np.flatnonzero(touched))
         u, v, kinds = u[removed], v[removed], kinds[removed]
         events = MonthEvents(u, v, kinds, np.zeros(len(u), np.bool_), np.full(len(u), CUT_ARREST, np.uint8))
         return events, {"invited": int(invited.sum()), "agreed": int(agreed.sum()), "arrests": len(who)}
@@ -563,7 +556,6 @@ class Simulation:
         u, v, kind = self.net.edges()
         u, v, kind = gen.child_ties(u, v, kind, src, n_kept, new_id, self.keys["generations"], t)
         self.net = Network(len(src), u, v, kind, self.net.slack, self.net.min_slack)
-        self.net.sort_slots()
         self.n = len(src)
         # form_rate stays: it is new ties per citizen, so the mean degree returns to where churn
         # and formation balance, whatever the size

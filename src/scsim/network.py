@@ -1,10 +1,12 @@
 """The friendship network: undirected, typed ties (friend or family), cut and made every month.
 
 Storage is a *slotted* adjacency array: citizen ``i`` owns the slots
-``nbr[start[i] : start[i] + cap[i]]`` of which the first ``deg[i]`` are in use. It reads like
-CSR in kernels (one contiguous run per citizen) but a tie can be cut (swap-remove) or made
-(append into a free slot) in O(degree) without rebuilding anything; only when a citizen runs
-out of free slots is the structure regrown, with fresh slack for everybody.
+``nbr[start[i] : start[i] + cap[i]]`` of which the first ``deg[i]`` are in use, sorted by
+neighbour id at all times. It reads like CSR in kernels (one contiguous run per citizen) but a
+tie can be cut (the later slots move up one) or made (inserted in its place, into a free slot)
+in O(degree) without rebuilding anything; only when a citizen runs out of free slots is the
+structure regrown, with fresh slack for everybody. Sorted ties make the layout a function of
+the tie set alone, and the tie passes read friends' columns in increasing address order.
 
 Generators (Watts-Strogatz, Barabasi-Albert, a tau-homophilous block model), an edge-list
 loader and a NetworkX loader all produce plain edge arrays, from which ``Network`` is built.
@@ -134,12 +136,20 @@ def _copy_slots(start, deg, nbr, kind, new_start, new_nbr, new_kind):
 
 
 @nb.njit(cache=True, inline="always")
-def _find(start, deg, nbr, a, b):
-    s = start[a]
-    for x in range(s, s + deg[a]):
-        if nbr[x] == b:
-            return x
-    return -1
+def slot_position(start, deg, nbr, a, b):
+    """The first of a's slots whose neighbour id is >= b (a's ties are sorted by id)."""
+    x = start[a]
+    end = x + deg[a]
+    while x < end and nbr[x] < b:
+        x += 1
+    return x
+
+
+@nb.njit(cache=True, inline="always")
+def find_slot(start, deg, nbr, a, b):
+    """Slot of b among a's ties, or -1."""
+    x = slot_position(start, deg, nbr, a, b)
+    return x if x < start[a] + deg[a] and nbr[x] == b else -1
 
 
 @nb.njit(cache=True)
@@ -158,38 +168,55 @@ def _relocate(start, deg, cap, nbr, kind, a, tail):
     return tail + new_cap
 
 
+@nb.njit(cache=True, inline="always")
+def insert_sorted(start, deg, nbr, kind, a, b, k):
+    """Put tie a-b (kind k) in its place among a's sorted ties (a has a free slot)."""
+    _insert_at(start, deg, nbr, kind, a, slot_position(start, deg, nbr, a, b), b, k)
+
+
+@nb.njit(cache=True, inline="always")
+def _insert_at(start, deg, nbr, kind, a, x, b, k):
+    """Put b (kind k) at slot x of a's ties, the later ones moving down one."""
+    for y in range(start[a] + deg[a], x, -1):
+        nbr[y] = nbr[y - 1]
+        kind[y] = kind[y - 1]
+    nbr[x] = b
+    kind[x] = k
+    deg[a] += 1
+
+
+@nb.njit(cache=True, inline="always")
+def remove_slot(start, deg, nbr, kind, a, x):
+    """Take slot x out of a's ties, keeping the rest in order."""
+    for y in range(x, start[a] + deg[a] - 1):
+        nbr[y] = nbr[y + 1]
+        kind[y] = kind[y + 1]
+    deg[a] -= 1
+
+
 @nb.njit(cache=True)
 def _add(start, deg, cap, nbr, kind, u, v, k, added, i0, tail):
-    """Make ties u[e]-v[e] from e = i0 on. A citizen without a free slot moves to the tail of
-    the arrays with doubled capacity; when the tail is full, stop and return (e, tail)."""
+    """Make ties u[e]-v[e] from e = i0 on, each in its sorted place at both ends. A citizen
+    without a free slot moves to the tail of the arrays with doubled capacity; when the tail
+    is full, stop and return (e, tail)."""
     m = u.shape[0]
     for e in range(i0, m):
         _prefetch_pair(start, deg, nbr, kind, u, v, e, m)
         a, b = u[e], v[e]
-        if a == b or _find(start, deg, nbr, a, b) >= 0:
+        xa = slot_position(start, deg, nbr, a, b)  # (one scan finds the place and any tie a-b)
+        if a == b or (xa < start[a] + deg[a] and nbr[xa] == b):
             added[e] = False
             continue
+        xa -= start[a]
         for c in (a, b):
             if deg[c] == cap[c]:
                 tail = _relocate(start, deg, cap, nbr, kind, c, tail)
                 if tail < 0:
                     return e, -1
-        nbr[start[a] + deg[a]] = b
-        kind[start[a] + deg[a]] = k[e]
-        deg[a] += 1
-        nbr[start[b] + deg[b]] = a
-        kind[start[b] + deg[b]] = k[e]
-        deg[b] += 1
+        _insert_at(start, deg, nbr, kind, a, start[a] + xa, b, k[e])
+        insert_sorted(start, deg, nbr, kind, b, a, k[e])
         added[e] = True
     return u.shape[0], tail
-
-
-@nb.njit(cache=True, inline="always")
-def _swap_remove(start, deg, nbr, kind, a, x):
-    last = start[a] + deg[a] - 1
-    nbr[x] = nbr[last]
-    kind[x] = kind[last]
-    deg[a] -= 1
 
 
 @nb.njit(cache=True, inline="always")
@@ -210,14 +237,13 @@ def _remove(start, deg, nbr, kind, u, v, removed, kinds_out):
     for e in range(m):
         _prefetch_pair(start, deg, nbr, kind, u, v, e, m)
         a, b = u[e], v[e]
-        xa = _find(start, deg, nbr, a, b)
+        xa = find_slot(start, deg, nbr, a, b)
         if xa < 0:
             removed[e] = False
             continue
         kinds_out[e] = kind[xa]
-        _swap_remove(start, deg, nbr, kind, a, xa)
-        xb = _find(start, deg, nbr, b, a)
-        _swap_remove(start, deg, nbr, kind, b, xb)
+        remove_slot(start, deg, nbr, kind, a, xa)
+        remove_slot(start, deg, nbr, kind, b, find_slot(start, deg, nbr, b, a))
         removed[e] = True
 
 
@@ -393,6 +419,9 @@ class Network:
         _count_ends(u, v, counts, parts)
         self._allocate(counts)
         _fill(self.start, self.deg, self.nbr, self.kind, u, v, kind, parts)
+        # (an edge list in order of (u, v), u < v, as dedupe gives, fills every row sorted;
+        # the sort then only checks)
+        _sort_slots(self.start, self.deg, self.nbr, self.kind, np.arange(self.n))
 
     def _allocate(self, counts: np.ndarray) -> None:
         self.cap = (counts + np.maximum(self.min_slack, np.ceil(counts * self.slack))).astype(np.int32)
@@ -429,7 +458,7 @@ class Network:
         return self.kind[s : s + self.deg[i]].copy()
 
     def has_edge(self, a: int, b: int) -> bool:
-        return _find(self.start, self.deg, self.nbr, a, b) >= 0
+        return find_slot(self.start, self.deg, self.nbr, a, b) >= 0
 
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every tie once, as (u, v, kind) with u < v, in order of u."""
@@ -448,7 +477,8 @@ class Network:
 
     # -- changes
     def add_edges(self, u, v, kind=None) -> np.ndarray:
-        """Make ties in order; self-loops and existing ties are skipped. Returns which were made."""
+        """Make ties in order, each in its sorted place; self-loops and existing ties are
+        skipped. Returns which were made."""
         u = np.ascontiguousarray(u, np.int32)
         v = np.ascontiguousarray(v, np.int32)
         kind = np.zeros(len(u), np.uint8) if kind is None else np.ascontiguousarray(kind, np.uint8)
@@ -463,7 +493,8 @@ class Network:
             self._regrow()
 
     def remove_edges(self, u, v) -> tuple[np.ndarray, np.ndarray]:
-        """Cut ties in order; returns which existed (and were cut) and their kinds."""
+        """Cut ties in order (the other ties keep their order); returns which existed (and were
+        cut) and their kinds."""
         u = np.ascontiguousarray(u, np.int32)
         v = np.ascontiguousarray(v, np.int32)
         removed = np.zeros(len(u), np.bool_)
@@ -472,8 +503,8 @@ class Network:
         return removed, kinds
 
     def sort_slots(self, who: np.ndarray | None = None) -> None:
-        """Restore increasing neighbour order (of citizens ``who``, default all) after cuts and
-        makes: it speeds up every tie pass."""
+        """Restore increasing neighbour order (of citizens ``who``, default all) in slots that
+        were written by hand (cuts and makes keep it)."""
         who = np.arange(self.n) if who is None else np.asarray(who, np.int64)
         _sort_slots(self.start, self.deg, self.nbr, self.kind, who)
 

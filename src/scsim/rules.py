@@ -19,7 +19,7 @@ no global RNG).
 2. Coevolving voter step (Holme and Newman 2006). Pick a citizen i with at least one tie;
    with probability phi move the far end of one of its ties (chosen at random) to a random
    citizen holding i's opinion, else adopt the opinion of a random neighbour. Ties are cut and
-   made with ``Network``'s swap-remove / append-into-a-free-slot semantics.
+   made with ``Network``'s own cut and make (each citizen's ties stay sorted).
 
 3. Expression under an authority (Daymude, Axelrod and Forrest 2025). A citizen with desire
    to dissent delta in [0, 1] and boldness beta > 0 chooses its expressed dissent a in
@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+
+from .network import find_slot, insert_sorted, remove_slot
 
 # ------------------------------------------------------------------------------ thresholds
 
@@ -132,37 +134,17 @@ CONSENSUS, NEED_UNIFORMS, NEED_SLOT, STEP_LIMIT = 0, 1, 2, 3
 
 
 @nb.njit(cache=True, inline="always")
-def _slot_of(start, deg, nbr, a, b):
-    for x in range(start[a], start[a] + deg[a]):
-        if nbr[x] == b:
-            return x
-    return -1
-
-
-@nb.njit(cache=True, inline="always")
 def _cut(start, deg, nbr, kind, a, b):
-    """Network's swap-remove of the tie a-b, from both ends."""
-    x = _slot_of(start, deg, nbr, a, b)
-    last = start[a] + deg[a] - 1
-    nbr[x] = nbr[last]
-    kind[x] = kind[last]
-    deg[a] -= 1
-    y = _slot_of(start, deg, nbr, b, a)
-    last = start[b] + deg[b] - 1
-    nbr[y] = nbr[last]
-    kind[y] = kind[last]
-    deg[b] -= 1
+    """Network's cut of the tie a-b, from both ends (the other ties keep their order)."""
+    remove_slot(start, deg, nbr, kind, a, find_slot(start, deg, nbr, a, b))
+    remove_slot(start, deg, nbr, kind, b, find_slot(start, deg, nbr, b, a))
 
 
 @nb.njit(cache=True, inline="always")
 def _make(start, deg, nbr, kind, a, b):
-    """Network's append of the tie a-b into a free slot at both ends (caller checks room)."""
-    nbr[start[a] + deg[a]] = b
-    kind[start[a] + deg[a]] = 0
-    deg[a] += 1
-    nbr[start[b] + deg[b]] = a
-    kind[start[b] + deg[b]] = 0
-    deg[b] += 1
+    """Network's make of the friendship a-b, in its sorted place at both ends (caller checks room)."""
+    insert_sorted(start, deg, nbr, kind, a, b, 0)
+    insert_sorted(start, deg, nbr, kind, b, a, 0)
 
 
 @nb.njit(cache=True)
@@ -224,7 +206,7 @@ def coevolve_voter(start, deg, cap, nbr, kind, opinion, members, size, pos, phi,
             # rewire: move the far end of tie i-k to a random holder of i's opinion
             j = members[gi, int(u[iu + 2] * size[gi])]
             iu += 3
-            if j == i or _slot_of(start, deg, nbr, i, j) >= 0:
+            if j == i or find_slot(start, deg, nbr, i, j) >= 0:
                 continue
             if deg[j] == cap[j]:
                 if opinion[k] != gi:

@@ -690,7 +690,6 @@ class TorchSimulation:
         keep = ~self.arrested[v] | (u < v)  # (only this month's arrested still have ties)
         u, v = u[keep], v[keep]
         removed, kinds = net.remove_edges(u, v)
-        net.sort_slots()
         cpu = _numpy
         m = int(removed.sum().item())
         events = MonthEvents(cpu(u[removed]).astype(np.int32), cpu(v[removed]).astype(np.int32), cpu(kinds[removed]),
@@ -789,7 +788,6 @@ class TorchSimulation:
         made = net.add_edges(seekers, cand)
         mu, mv = seekers[made], cand[made]
         m_reason = torch.where(replace[mu], MADE_REPLACE, MADE_FORM).to(U8)
-        net.sort_slots()
         cpu = _numpy
         n_rm = int(removed.sum().item())
         return MonthEvents(

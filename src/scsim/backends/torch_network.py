@@ -14,6 +14,7 @@ from ..network import Network
 from .torch_draws import uniform
 
 F64, I64, I32, U8, BOOL = torch.float64, torch.int64, torch.int32, torch.uint8, torch.bool
+CUT_MARK = torch.iinfo(torch.int32).max  # a slot being cut (remove_edges)
 
 
 def _excl_cumsum(x: torch.Tensor) -> torch.Tensor:
@@ -53,12 +54,12 @@ def _pair_key(u: torch.Tensor, v: torch.Tensor, n: int) -> torch.Tensor:
 class TorchNetwork:
     """scsim.network.Network's slotted adjacency as tensors.
 
-    Citizen i's ties are ``nbr[start[i] : start[i] + deg[i]]``, sorted by neighbour id at the
-    start of every month (as ``Network.sort_slots`` leaves them), followed by free slots (-1)
-    up to ``cap[i]``; slots past ``tail`` are free room for citizens that outgrow theirs. Cuts
-    swap-remove (the order ``new_tie_kernel`` then reads), makes append, and ``sort_slots``
-    re-sorts only the citizens touched this month. Slot indices are int64 (a 100M-citizen
-    network has more than 2**31 slots); neighbour ids are int32, kinds uint8."""
+    Citizen i's ties are ``nbr[start[i] : start[i] + deg[i]]``, sorted by neighbour id after
+    every batch of cuts or makes (as ``Network`` keeps them), followed by free slots (-1) up to
+    ``cap[i]``; slots past ``tail`` are free room for citizens that outgrow theirs. A batch
+    marks or appends, then re-sorts only the citizens it touched (``sort_slots``). Slot indices
+    are int64 (a 100M-citizen network has more than 2**31 slots); neighbour ids are int32,
+    kinds uint8."""
 
     FLAT_SHARE = 16  # walk: the last columns, when few citizens have ties left, go in one batch
 
@@ -77,8 +78,8 @@ class TorchNetwork:
     # -- conversion
     @classmethod
     def from_numpy(cls, net: Network, device) -> "TorchNetwork":
-        """A copy of a CPU network. Stale ids in its free slots (swap-remove leaves them) are
-        cleared to -1 so that a slot is in use exactly when it holds an id."""
+        """A copy of a CPU network. Stale ids in its free slots (cuts leave them) are cleared
+        to -1 so that a slot is in use exactly when it holds an id."""
         deg = net.deg.astype(np.int64)
         used = np.repeat(net.start, deg) + (np.arange(deg.sum()) - np.repeat(np.cumsum(deg) - deg, deg))
         nbr = np.full(len(net.nbr), -1, np.int32)
@@ -176,7 +177,8 @@ class TorchNetwork:
             k += 1
 
     def find(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """Slot of b in a's ties, or -1 (a scan of a's ties: they may be unsorted mid-month)."""
+        """Slot of b in a's ties, or -1 (a scan of a's ties: within a batch of makes they are
+        not yet sorted)."""
         out = torch.full((a.shape[0],), -1, dtype=I64, device=self.device)
         if a.shape[0] == 0:
             return out
@@ -192,8 +194,9 @@ class TorchNetwork:
     # -- changes (same semantics as Network.remove_edges / add_edges / sort_slots)
     def remove_edges(self, u: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Cut ties in order; returns which existed (and were cut) and their kinds. A pair
-        asked twice is cut once. Each citizen's cuts are swap-removes in batch order, one
-        round per cut, so its slots end in the order Network.remove_edges leaves them."""
+        asked twice is cut once. The cut slots are marked, then each touched citizen's ties
+        are re-sorted, the marks last, and freed: the other ties keep their order, as in
+        Network.remove_edges."""
         m = u.shape[0]
         kinds = torch.zeros(m, dtype=U8, device=self.device)
         if m == 0:
@@ -203,28 +206,23 @@ class TorchNetwork:
         removed = _first_occurrence(_pair_key(u, v, self.n)) & (x >= 0) & (u != v)
         kinds[removed] = self.kind[x[removed]]
         ru, rv = u[removed], v[removed]
-        e = torch.arange(ru.shape[0], device=self.device)
-        c, p, e = torch.cat([ru, rv]), torch.cat([rv, ru]), torch.cat([e, e])
-        order = torch.argsort(c * max(ru.shape[0], 1) + e)
-        c, p = c[order], p[order]
-        rank = _rank_in_groups(c)
-        for r in range(int(rank.max().item()) + 1 if c.shape[0] else 0):
-            sel = rank == r
-            cc, pp = c[sel], p[sel]  # at most one cut per citizen in a round
-            xx = self.find(cc, pp)
-            last = self.start[cc] + self.deg[cc].to(I64) - 1
-            self.nbr[xx] = self.nbr[last]
-            self.kind[xx] = self.kind[last]
-            self.nbr[last] = -1
-            self.kind[last] = 0
-            self.deg[cc] -= 1
-        self._dirty.append(c)
+        c, p = torch.cat([ru, rv]), torch.cat([rv, ru])
+        self.nbr[self.find(c, p)] = CUT_MARK  # sorts after every id
+        cits, cnt = torch.unique(c, return_counts=True)
+        self._dirty.append(cits)
+        self.sort_slots()
+        freed = torch.repeat_interleave(self.start[cits] + self.deg[cits].to(I64) - cnt, cnt)
+        freed += torch.arange(freed.shape[0], device=self.device) - torch.repeat_interleave(_excl_cumsum(cnt), cnt)
+        self.nbr[freed] = -1
+        self.kind[freed] = 0
+        self.deg[cits] -= cnt.to(I32)
         return removed, kinds
 
     def add_edges(self, u: torch.Tensor, v: torch.Tensor, kind: torch.Tensor | None = None) -> torch.Tensor:
         """Make ties in order; self-loops, existing ties and repeats are skipped. Returns which
         were made. New ties are appended (a citizen without room moves to the tail with twice
-        the capacity; when the tail is full, everything is regrown with fresh slack)."""
+        the capacity; when the tail is full, everything is regrown with fresh slack), then the
+        touched citizens' ties re-sorted."""
         m = u.shape[0]
         if m == 0:
             return torch.zeros(0, dtype=BOOL, device=self.device)
@@ -251,16 +249,18 @@ class TorchNetwork:
         self.kind[pos] = k
         self.deg[cits] += cnt.to(I32)
         self._dirty.append(cits)
+        self.sort_slots()
         return made
 
     def sort_slots(self) -> None:
-        """Re-sort the ties of the citizens touched since the last call by neighbour id."""
+        """Re-sort the ties of the citizens touched since the last call by neighbour id (cut
+        marks last)."""
         if not self._dirty:
             return
         d = torch.unique(torch.cat(self._dirty))
         self._dirty = []
         rows, x = self.segments(d)
-        order = torch.argsort(rows * self.n + self.nbr[x].to(I64))
+        order = torch.argsort(rows * (self.n + 1) + torch.clamp_max(self.nbr[x].to(I64), self.n))
         self.nbr[x] = self.nbr[x][order]
         self.kind[x] = self.kind[x][order]
 
