@@ -171,3 +171,25 @@ def test_dedupe_keeps_sorted_unique_pairs_and_family_ties():
     assert list(zip(a.tolist(), b.tolist(), kind.tolist())) == [(0, 2, 0), (0, 4, 0), (1, 3, 1)]  # self-loop gone
     with pytest.raises(ValueError, match="0..4"):
         dedupe(5, [0, 5], [1, 2])
+
+
+@pytest.mark.parametrize("valence", [[1.0, 1.0, -1.0, 0.0, 0.0, 0.0], [0.5, -1.0, 0.5, 1.0, -0.25]])
+def test_purchases_by_valence_group_equal_the_per_category_formula(valence):
+    """shares ~ base * exp(g * valence), normalised; x = 1/2 + 1/2 sum share * valence and the
+    approved share, from the base shares summed by valence group (to ~1 ulp)."""
+    from scsim import behaviour as bh
+
+    rng = np.random.default_rng(5)
+    n, v = 4000, np.array(valence)
+    base = rng.dirichlet(np.ones(len(v)), n).astype(np.float32)
+    tilt = rng.normal(0, 0.5, n)
+    values, group = bh.valence_groups(v)
+    assert sorted(set(values.tolist())) == sorted(set(valence)) and (values[group] == v).all()
+    shares = bh.group_shares(base, group, len(values))
+    x, approved = np.empty(n), np.empty(n)
+    bh.purchase_kernel(shares, values, tilt.copy(), np.zeros(n, np.bool_), np.zeros(n), 0.0, 0.0, 0.0,
+                       np.zeros(2), 0.0, x, approved)
+    w = base.astype(np.float64) * np.exp(tilt[:, None] * v)
+    w /= w.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(x, 0.5 + 0.5 * (w * v).sum(axis=1), rtol=1e-14)
+    np.testing.assert_allclose(approved, w[:, v > 0].sum(axis=1), rtol=1e-14)

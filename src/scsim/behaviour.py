@@ -372,12 +372,39 @@ def _interp(table, lo, s):
     return table[q] * (1.0 - f) + table[q + 1] * f
 
 
+def valence_groups(valence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct valences (in order of first appearance) and each category's index among
+    them: categories of one valence tilt alike, so the purchase kernel needs only the sum of
+    their base shares (``group_shares``)."""
+    values: list[float] = []
+    group = []
+    for v in np.asarray(valence, np.float64).tolist():
+        if v not in values:
+            values.append(v)
+        group.append(values.index(v))
+    return np.array(values, np.float64), np.array(group, np.int64)
+
+
 @nb.njit(cache=True, parallel=True)
-def purchase_kernel(base_shares, valence, tilt, active, s_ref, shift, rate, points_per_valence,
+def group_shares(base_shares, group, groups):
+    """(n, groups) float64: each citizen's base shares summed by valence group, in category
+    order (the torch backend adds them in the same order: the same bits)."""
+    n, k = base_shares.shape
+    out = np.zeros((n, groups))
+    for i in nb.prange(n):
+        for c in range(k):
+            out[i, group[c]] += np.float64(base_shares[i, c])
+    return out
+
+
+@nb.njit(cache=True, parallel=True)
+def purchase_kernel(shares, valence, tilt, active, s_ref, shift, rate, points_per_valence,
                     slopes, lo, behaviour_x, approved_share):
     """Tilt spending towards approved categories as far as the score rewards it (V' read from
-    ``slopes``, a ``slope_table`` starting at score ``lo``)."""
-    n, k = base_shares.shape
+    ``slopes``, a ``slope_table`` starting at score ``lo``). ``shares`` are the base shares by
+    valence group and ``valence`` the groups' valences (``valence_groups``, ``group_shares``):
+    three groups instead of every category (23 -> 11 ms at 1M)."""
+    n, k = shares.shape
     for i in nb.prange(n):
         target = 0.0
         if active[i]:
@@ -398,7 +425,7 @@ def purchase_kernel(base_shares, valence, tilt, active, s_ref, shift, rate, poin
                 f = 1.0
             else:
                 f = math.exp(g * vc)
-            sh = base_shares[i, c] * f
+            sh = shares[i, c] * f
             z += sh
             bx += sh * vc
             if vc > 0:

@@ -190,7 +190,7 @@ class Simulation:
         self.tilt = np.zeros(n)
         self.behaviour_x = np.zeros(n)
         approved = np.zeros(n)
-        bh.purchase_kernel(self.pop.base_shares, self.valence, self.tilt, np.zeros(n, np.bool_), np.zeros(n),
+        bh.purchase_kernel(*self._purchase_groups(), self.tilt, np.zeros(n, np.bool_), np.zeros(n),
                            0.0, 0.0, 0.0, np.zeros(2), 0.0, self.behaviour_x, approved)
         self.own = self.sm.own_components(self.pop.history, self.pop.capacity, self.pop.occupation,
                                           self.pop.tertiary, self.behaviour_x)
@@ -358,7 +358,7 @@ class Simulation:
         pp = sc.purchases
         approved = np.empty(n)
         slopes = bh.slope_table(th, val, line, cost, sd, sm.lo, sm.hi)
-        bh.purchase_kernel(pop.base_shares, self.valence, self.tilt, scored & (sm.w[3] > 0), s_ref,
+        bh.purchase_kernel(*self._purchase_groups(), self.tilt, scored & (sm.w[3] > 0), s_ref,
                            pp.shift_strength, pp.adjust_rate, 0.5 * sm.w[3], slopes, sm.lo,
                            self.behaviour_x, approved)
 
@@ -635,6 +635,16 @@ class Simulation:
         row["parents_tau"] = f.extra.get("parents_tau", np.nan)  # mean tau of the parents, weighted by children
         row["citizens"] = n
         return row
+
+    def _purchase_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """Base shares summed by valence group, and the groups' valences (the purchase kernel's
+        inputs): kept until a generation re-indexes the population's base shares."""
+        base, kept = self.pop.base_shares, self.__dict__.get("_groups_kept")
+        if kept is None or kept[0] is not base:
+            values, group = bh.valence_groups(self.valence)
+            kept = (base, bh.group_shares(base, group, len(values)), values)
+            self._groups_kept = kept
+        return kept[1], kept[2]
 
     def _tau_stats(self) -> tuple[np.ndarray, int, float, float]:
         """High-tau flags, their count, and tau's mean and sd: tau changes only when a

@@ -433,6 +433,20 @@ class TorchSimulation:
         out = torch.where(x.to(I64) >= table.shape[0] - 1, table[-1], out)
         return torch.where(x <= 0, table[0], out)
 
+    def _purchase_groups(self) -> tuple[np.ndarray, torch.Tensor]:
+        """The groups' valences and (groups, n) float64 base shares summed by valence group in
+        category order (Simulation._purchase_groups: the same bits), kept while the base
+        shares are."""
+        kept = self.__dict__.get("_groups_kept")
+        if kept is None or kept[0] is not self.base_shares:
+            values, group = bh.valence_groups(self.valence)
+            shares = torch.zeros((len(values), self.n), dtype=F64, device=self.device)
+            for c, q in enumerate(group.tolist()):
+                shares[q] += self.base_shares[c].to(F64)
+            kept = (self.base_shares, values, shares)
+            self._groups_kept = kept
+        return kept[1], kept[2]
+
     def _purchases(self, active, s_ref, shift, rate, ppv, th, val, line, cost, sd) -> torch.Tensor:
         """scsim.behaviour.purchase_kernel: updates tilt and behaviour_x; returns approved shares."""
         target = torch.where(active, shift * self._slope(s_ref, th, val, line, cost, sd) * ppv, 0.0)
@@ -442,8 +456,9 @@ class TorchSimulation:
         bx = torch.zeros_like(g)
         ap = torch.zeros_like(g)
         e = torch.exp(g)  # as the CPU kernel: valences +1 / -1 share one exp (1/e for -1)
-        for c, vc in enumerate(self.valence.tolist()):
-            sh = self.base_shares[c].to(F64)
+        values, shares = self._purchase_groups()
+        for c, vc in enumerate(values.tolist()):
+            sh = shares[c]
             if vc == 1.0:
                 sh = sh * e
             elif vc == -1.0:
