@@ -372,11 +372,14 @@ def _interp(table, lo, s):
     return table[q] * (1.0 - f) + table[q + 1] * f
 
 
+COMMON_VALENCES = (1.0, -1.0, 0.0)  # the purchase kernel's first three groups, always present
+
+
 def valence_groups(valence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct valences (in order of first appearance) and each category's index among
-    them: categories of one valence tilt alike, so the purchase kernel needs only the sum of
-    their base shares (``group_shares``)."""
-    values: list[float] = []
+    """The valence groups (+1, -1 and 0 first, then any other valence in order of first
+    appearance) and each category's group: categories of one valence tilt alike, so the
+    purchase kernel needs only the sum of their base shares (``group_shares``)."""
+    values = list(COMMON_VALENCES)
     group = []
     for v in np.asarray(valence, np.float64).tolist():
         if v not in values:
@@ -402,8 +405,9 @@ def purchase_kernel(shares, valence, tilt, active, s_ref, shift, rate, points_pe
                     slopes, lo, behaviour_x, approved_share):
     """Tilt spending towards approved categories as far as the score rewards it (V' read from
     ``slopes``, a ``slope_table`` starting at score ``lo``). ``shares`` are the base shares by
-    valence group and ``valence`` the groups' valences (``valence_groups``, ``group_shares``):
-    three groups instead of every category (23 -> 11 ms at 1M)."""
+    valence group, ``valence`` the groups' valences (``valence_groups``: +1, -1, 0, then any
+    other): the common three need one exp and one division (23 -> 10 ms at 1M with six
+    categories, three groups)."""
     n, k = shares.shape
     for i in nb.prange(n):
         target = 0.0
@@ -411,21 +415,15 @@ def purchase_kernel(shares, valence, tilt, active, s_ref, shift, rate, points_pe
             target = shift * _interp(slopes, lo, s_ref[i]) * points_per_valence
         tilt[i] += rate * (target - tilt[i])
         g = tilt[i]
-        z = 0.0
-        bx = 0.0
-        ap = 0.0
-        e = math.exp(g)  # valences are usually -1, 0 or +1: one exp serves them all
-        for c in range(k):
+        e = math.exp(g)
+        up = shares[i, 0] * e  # valence +1
+        down = shares[i, 1] * (1.0 / e)  # valence -1
+        z = up + down + shares[i, 2]
+        bx = up - down
+        ap = up
+        for c in range(3, k):
             vc = valence[c]
-            if vc == 1.0:
-                f = e
-            elif vc == -1.0:
-                f = 1.0 / e
-            elif vc == 0.0:
-                f = 1.0
-            else:
-                f = math.exp(g * vc)
-            sh = shares[i, c] * f
+            sh = shares[i, c] * math.exp(g * vc)
             z += sh
             bx += sh * vc
             if vc > 0:

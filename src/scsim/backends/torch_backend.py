@@ -452,23 +452,19 @@ class TorchSimulation:
         target = torch.where(active, shift * self._slope(s_ref, th, val, line, cost, sd) * ppv, 0.0)
         self.tilt += rate * (target - self.tilt)
         g = self.tilt
-        z = torch.zeros_like(g)
-        bx = torch.zeros_like(g)
-        ap = torch.zeros_like(g)
-        e = torch.exp(g)  # as the CPU kernel: valences +1 / -1 share one exp (1/e for -1)
+        e = torch.exp(g)  # as the CPU kernel: groups +1, -1, 0 first, one exp for them
         values, shares = self._purchase_groups()
-        for c, vc in enumerate(values.tolist()):
-            sh = shares[c]
-            if vc == 1.0:
-                sh = sh * e
-            elif vc == -1.0:
-                sh = sh * (1.0 / e)
-            elif vc != 0.0:
-                sh = sh * torch.exp(g * vc)
-            z += sh
-            bx += sh * vc
+        up = shares[0] * e
+        down = shares[1] * (1.0 / e)
+        z = up + down + shares[2]
+        bx = up - down
+        ap = up
+        for c, vc in enumerate(values.tolist()[3:], start=3):
+            sh = shares[c] * torch.exp(g * vc)
+            z = z + sh
+            bx = bx + sh * vc
             if vc > 0:
-                ap += sh
+                ap = ap + sh
         self.behaviour_x = 0.5 + 0.5 * bx / z
         return ap / z
 
