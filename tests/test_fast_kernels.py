@@ -76,6 +76,27 @@ def test_own_components_equal_numpy():
     assert np.array_equal(sm.own_components(hist, cap, occ, tert, bx), want)
 
 
+def test_score_pass_equals_numpy_and_the_metrics_sums():
+    """One pass gives the own components, the clipped score and clamp in NumPy's order of
+    operations, and totals with metrics.row_sums' bits (over more than one chunk)."""
+    sm = ScoreModel(load_preset("social-credit-2020"))
+    rng = np.random.default_rng(4)
+    n = 2 * mx.CHUNK + 123
+    hist, cap, bx = rng.random(n), rng.random(n), rng.random(n)
+    occ = rng.integers(0, len(OCCUPATION_WEIGHT), n).astype(np.uint8)
+    tert = rng.random(n) < 0.3
+    assoc, political = rng.normal(20, 30, n), rng.exponential(40, n) * (rng.random(n) < 0.3)
+    political[:50] = 900.0  # some clamped at the bottom, some at the top
+    assoc[50:100] = 900.0
+    own, score, clamp, totals = sm.score(hist, cap, occ, tert, bx, assoc, political)
+    want_own = sm.own_components(hist, cap, occ, tert, bx)
+    assert np.array_equal(own, want_own)
+    raw = sm.base + own.sum(axis=0) + assoc - political  # (sum over 4 rows: ((o0 + o1) + o2) + o3)
+    assert np.array_equal(score, np.clip(raw, sm.lo, sm.hi)) and np.array_equal(clamp, score - raw)
+    assert (score[:50] == sm.lo).all() and (score[50:100] == sm.hi).all()
+    assert totals.tolist() == [*mx.row_sums(want_own).tolist(), mx.total(assoc), mx.total(political)]
+
+
 def test_network_analysis_unchanged_by_prefetching():
     """Components (Afforest's shortcut for a dense subgraph, the plain walk for a sparse one)
     equal a plain union-find's labels: each component's smallest member."""

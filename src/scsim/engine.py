@@ -42,7 +42,7 @@ from .population import Population, make_population
 from .privileges import Regime, update_positions
 from .rng import Streams, uniform_array
 from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
-from .scoring import (COMPONENTS, ScoreModel, association_pass, combine, dragger_counts, friend_view, publish,
+from .scoring import (COMPONENTS, ScoreModel, association_pass, dragger_counts, friend_view, publish,
                       record_posts)
 
 CUT_DRAG, CUT_CHURN, MADE_REPLACE, MADE_FORM, CUT_ARREST = 0, 1, 2, 3, 4
@@ -401,7 +401,6 @@ class Simulation:
 
         # 7. scoring
         clock.lap("scoring")
-        self.own = sm.own_components(pop.history, pop.capacity, pop.occupation, pop.tertiary, self.behaviour_x)
         self.reach_posts = np.empty(n, np.float32)
         record_posts(posted, pens, sm.decay, t, self.political, self.last_post, self.reach_posts)
         self.own_ref = s_ref
@@ -412,8 +411,10 @@ class Simulation:
                          sm.family_weight, sm.line, sm.penalty, sm.max_penalty, sm.min_drag, self.assoc, self.worst,
                          self.worst_drag, self.worst_kind, self.peer_share, self.pub_weight, self.drag_unit,
                          bool(register_on and sm.assoc_mode), self.listed)
-        self.score, self.clamp = np.empty(n), np.empty(n)
-        combine(sm.base, self.own, self.assoc, self.political, sm.lo, sm.hi, self.score, self.clamp)
+        # own components, score, clamp and their totals (for the metrics row) in one pass
+        self.own, self.score, self.clamp, self._totals = sm.score(pop.history, pop.capacity, pop.occupation,
+                                                                  pop.tertiary, self.behaviour_x, self.assoc,
+                                                                  self.political)
 
         # 8. publication
         clock.lap("publication")
@@ -585,11 +586,11 @@ class Simulation:
         for k, name in enumerate(rg.names):
             row[f"priv_{name}"] = float(counts[k]) / n
             row[f"priv_{name}_tau"] = float(tau_sums[k]) / counts[k] if counts[k] else np.nan
-        own = mx.row_sums(self.own)
+        totals = self._totals  # (the scoring pass's sums: metrics.row_sums' bits)
         for c, name in enumerate(COMPONENTS[:4]):
-            row[f"points_{name}"] = float(own[c]) / n
-        row["points_association"] = mx.total(self.assoc) / n
-        row["points_political"] = -mx.total(self.political) / n
+            row[f"points_{name}"] = float(totals[c]) / n
+        row["points_association"] = float(totals[4]) / n
+        row["points_political"] = -float(totals[5]) / n
         row["register_listed"] = count(self.listed)
         row["sanctioned_share"] = count(self.sanctioned) / n
         for k, name in enumerate(EXPRESSION_KINDS):

@@ -56,12 +56,12 @@ CHUNK = 1 << 15
 
 
 @nb.njit(cache=True, inline="always")
-def _chunks(n):
+def chunks(n):
     return (n + CHUNK - 1) // CHUNK
 
 
 @nb.njit(cache=True)
-def _in_order(per_chunk):
+def in_order(per_chunk):
     """Column sums of a (chunks, k) array, adding the chunks in order."""
     out = np.zeros(per_chunk.shape[1], per_chunk.dtype)
     for c in range(per_chunk.shape[0]):
@@ -74,8 +74,8 @@ def _in_order(per_chunk):
 def _moments(x, shift):
     """(count of non-NaN x, sum of x - shift, sum of (x - shift)^2) over non-NaN x."""
     n = x.shape[0]
-    part = np.zeros((_chunks(n), 3))
-    for c in nb.prange(_chunks(n)):
+    part = np.zeros((chunks(n), 3))
+    for c in nb.prange(chunks(n)):
         m = s1 = s2 = 0.0
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             d = x[i] - shift
@@ -84,7 +84,7 @@ def _moments(x, shift):
                 s1 += d
                 s2 += d * d
         part[c, 0], part[c, 1], part[c, 2] = m, s1, s2
-    return _in_order(part)
+    return in_order(part)
 
 
 def mean_sd(x: np.ndarray, shift: float = 0.0) -> tuple[float, float]:
@@ -101,14 +101,14 @@ def mean_sd(x: np.ndarray, shift: float = 0.0) -> tuple[float, float]:
 def _row_sums(rows):
     """Sum of each row of a (k, n) array."""
     k, n = rows.shape
-    part = np.zeros((_chunks(n), k))
-    for c in nb.prange(_chunks(n)):
+    part = np.zeros((chunks(n), k))
+    for c in nb.prange(chunks(n)):
         for g in range(k):
             total = 0.0
             for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
                 total += rows[g, i]
             part[c, g] = total
-    return _in_order(part)
+    return in_order(part)
 
 
 def row_sums(rows: np.ndarray) -> np.ndarray:
@@ -125,8 +125,8 @@ def total(x: np.ndarray) -> float:
 def _weighted(x, w, lo, hi):
     """(sum of x * w, sum of w, sum of x, count of lo <= x < hi)."""
     n = x.shape[0]
-    part = np.zeros((_chunks(n), 4))
-    for c in nb.prange(_chunks(n)):
+    part = np.zeros((chunks(n), 4))
+    for c in nb.prange(chunks(n)):
         xw = ws = xs = inside = 0.0
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             xw += x[i] * w[i]
@@ -134,7 +134,7 @@ def _weighted(x, w, lo, hi):
             xs += x[i]
             inside += (x[i] >= lo) & (x[i] < hi)
         part[c, 0], part[c, 1], part[c, 2], part[c, 3] = xw, ws, xs, inside
-    return _in_order(part)
+    return in_order(part)
 
 
 def weighted_stats(x: np.ndarray, w: np.ndarray, lo: float = -np.inf, hi: float = np.inf) -> tuple[float, float, float, int]:
@@ -148,9 +148,9 @@ def _group_sums(member, x):
     """For each row g of the (groups, n) 0/1 array ``member``: (count, sum of x over members).
     ``x`` finite: a non-member adds x * 0 = 0, which needs no branch."""
     k, n = member.shape
-    counts = np.zeros((_chunks(n), k), np.int64)
-    sums = np.zeros((_chunks(n), k))
-    for c in nb.prange(_chunks(n)):
+    counts = np.zeros((chunks(n), k), np.int64)
+    sums = np.zeros((chunks(n), k))
+    for c in nb.prange(chunks(n)):
         for g in range(k):
             m, total = 0, 0.0
             for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
@@ -158,7 +158,7 @@ def _group_sums(member, x):
                 m += b
                 total += x[i] * b
             counts[c, g], sums[c, g] = m, total
-    return _in_order(counts), _in_order(sums)
+    return in_order(counts), in_order(sums)
 
 
 def group_stats(member: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -171,8 +171,8 @@ def group_stats(member: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def _count_flagged(member, flag):
     """Number of (g, i) with member[g, i] and flag[i] (integers: exact in any order)."""
     k, n = member.shape
-    part = np.zeros(_chunks(n), np.int64)
-    for c in nb.prange(_chunks(n)):
+    part = np.zeros(chunks(n), np.int64)
+    for c in nb.prange(chunks(n)):
         m = 0
         for g in range(k):
             for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
@@ -190,13 +190,13 @@ def count_flagged(member: np.ndarray, flag: np.ndarray) -> int:
 @nb.njit(cache=True, parallel=True)
 def _code_sums(code, x, k):
     n = code.shape[0]
-    counts = np.zeros((_chunks(n), k), np.int64)
-    sums = np.zeros((_chunks(n), k))
-    for c in nb.prange(_chunks(n)):
+    counts = np.zeros((chunks(n), k), np.int64)
+    sums = np.zeros((chunks(n), k))
+    for c in nb.prange(chunks(n)):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             counts[c, code[i]] += 1
             sums[c, code[i]] += x[i]
-    return _in_order(counts), _in_order(sums)
+    return in_order(counts), in_order(sums)
 
 
 def code_stats(code: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -208,13 +208,13 @@ def code_stats(code: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.
 def _histogram(s, lo, res, bins):
     """Counts of round((s - lo) / res) over the non-NaN s, clipped to [0, bins)."""
     n = s.shape[0]
-    part = np.zeros((_chunks(n), bins), np.int64)
-    for c in nb.prange(_chunks(n)):
+    part = np.zeros((chunks(n), bins), np.int64)
+    for c in nb.prange(chunks(n)):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             if s[i] == s[i]:
                 q = int(np.rint((s[i] - lo) / res))
                 part[c, min(max(q, 0), bins - 1)] += 1
-    return _in_order(part)
+    return in_order(part)
 
 
 def score_stats(s_pub: np.ndarray, lo: float, hi: float, res: float = 0.1) -> dict:
@@ -228,8 +228,8 @@ def score_stats(s_pub: np.ndarray, lo: float, hi: float, res: float = 0.1) -> di
 def _degree_sums(deg, high):
     """(sum of degrees, isolated citizens, citizens) among high-tau citizens [0] and the rest [1]."""
     n = deg.shape[0]
-    part = np.zeros((_chunks(n), 6), np.int64)
-    for c in nb.prange(_chunks(n)):
+    part = np.zeros((chunks(n), 6), np.int64)
+    for c in nb.prange(chunks(n)):
         h_sum = h_iso = h_n = r_sum = r_iso = r_n = 0
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             d = deg[i]
@@ -242,7 +242,7 @@ def _degree_sums(deg, high):
                 r_iso += d == 0
                 r_n += 1
         part[c, 0], part[c, 1], part[c, 2], part[c, 3], part[c, 4], part[c, 5] = h_sum, h_iso, h_n, r_sum, r_iso, r_n
-    return _in_order(part)
+    return in_order(part)
 
 
 def degree_stats(deg: np.ndarray, high: np.ndarray) -> dict:

@@ -30,6 +30,7 @@ import math
 import numba as nb
 import numpy as np
 
+from . import metrics as mx
 from .network import PREFETCH_AHEAD, prefetch_friends
 from .scenario import OCCUPATIONS, Scenario
 
@@ -70,6 +71,18 @@ class ScoreModel:
         out = np.empty((4, len(history)))
         _own_components(self.w, OCCUPATION_WEIGHT, history, capacity, occupation, tertiary, behaviour_x, out)
         return out
+
+    def score(self, history, capacity, occupation, tertiary, behaviour_x, assoc, political):
+        """The month's score in one pass: (own components (4, n), score, clamp, totals), the
+        totals being the sums over citizens of the four own components, the association and
+        the political points, as ``metrics.row_sums`` / ``metrics.total`` add them (the same
+        bits; the metrics row reads them instead of passing over 48 bytes a citizen again)."""
+        n = len(history)
+        own, score, clamp = np.empty((4, n)), np.empty(n), np.empty(n)
+        part = np.zeros((mx.chunks(n), 6))
+        _score(self.w, OCCUPATION_WEIGHT, history, capacity, occupation, tertiary, behaviour_x, self.base, assoc,
+               political, self.lo, self.hi, own, score, clamp, part)
+        return own, score, clamp, mx.in_order(part)
 
     def standalone_score(self, own: np.ndarray) -> np.ndarray:
         """Score of a citizen without published friends and no political record: the fixed
@@ -124,14 +137,33 @@ def friend_view(s_pub, reach_posts, out):
 
 
 @nb.njit(cache=True, parallel=True)
-def combine(base, own, assoc, political, lo, hi, score, clamp):
-    """score = clip(base + own components + association - political, lo, hi) and the clamp
-    (score - raw), in NumPy's order of operations (the same bits)."""
-    for i in nb.prange(score.shape[0]):
-        raw = base + (((own[0, i] + own[1, i]) + own[2, i]) + own[3, i]) + assoc[i] - political[i]
-        x = min(max(raw, lo), hi)
-        score[i] = x
-        clamp[i] = x - raw
+def _score(w, occupation_weight, history, capacity, occupation, tertiary, behaviour_x, base, assoc, political,
+           lo, hi, own, score, clamp, part):
+    """``ScoreModel.score``: own components as ``_own_components``, score = clip(base + own
+    components + association - political, lo, hi) and clamp = score - raw in NumPy's order of
+    operations, and per-chunk sums (``metrics.CHUNK`` citizens, each in citizen order)."""
+    n = history.shape[0]
+    for c in nb.prange(mx.chunks(n)):
+        t0 = t1 = t2 = t3 = ta = tp = 0.0
+        for i in range(c * mx.CHUNK, min(n, (c + 1) * mx.CHUNK)):
+            character = 0.5 * occupation_weight[occupation[i]] + 0.5 * (1.0 if tertiary[i] else 0.0)
+            o0 = w[0] * history[i]
+            o1 = w[1] * capacity[i]
+            o2 = w[2] * character
+            o3 = w[3] * behaviour_x[i]
+            own[0, i], own[1, i], own[2, i], own[3, i] = o0, o1, o2, o3
+            a, p = assoc[i], political[i]
+            raw = base + (((o0 + o1) + o2) + o3) + a - p
+            x = min(max(raw, lo), hi)
+            score[i] = x
+            clamp[i] = x - raw
+            t0 += o0
+            t1 += o1
+            t2 += o2
+            t3 += o3
+            ta += a
+            tp += p
+        part[c, 0], part[c, 1], part[c, 2], part[c, 3], part[c, 4], part[c, 5] = t0, t1, t2, t3, ta, tp
 
 
 @nb.njit(cache=True, parallel=True)
