@@ -97,6 +97,41 @@ def test_incremental_changes_equal_a_rebuild():
     assert all(net.neighbours(i).tolist() == rebuilt.neighbours(i).tolist() for i in range(n))
 
 
+def test_cuts_and_makes_split_by_citizen_range_equal_the_sequential_ones():
+    """_cut_or_make gives each thread an id range of citizens; any number of parts gives
+    the same ties in the same slots and the same answers (repeated and reversed pairs, pairs
+    that do not exist, self-loops)."""
+    from scsim.network import _asked, _cut_or_make, _make_room
+
+    n = 400
+    u, v, _ = watts_strogatz(n, 8, 0.3, rng())
+    g = rng("parts")
+    nets = {p: Network(n, u, v, slack=0.0, min_slack=1) for p in (1, 2, 5)}
+    for _ in range(10):
+        eu, ev, _ = nets[1].edges()
+        pick = g.choice(len(eu), 80)
+        cu = np.r_[eu[pick], ev[pick[:10]], g.integers(0, n, 20)].astype(np.int32)
+        cv = np.r_[ev[pick], eu[pick[:10]], g.integers(0, n, 20)].astype(np.int32)
+        au = np.r_[g.integers(0, 5, 60), g.integers(0, n, 100), 7, 9].astype(np.int32)  # hubs outgrow their slots
+        av = np.r_[g.integers(0, n, 60), g.integers(0, n, 100), 9, 7].astype(np.int32)
+        k = (g.random(len(au)) < 0.2).astype(np.uint8)
+        out = {}
+        for p, net in nets.items():
+            removed, kinds = np.zeros(len(cu), np.bool_), np.zeros(len(cu), np.uint8)
+            _cut_or_make(net.start, net.deg, net.nbr, net.kind, cu, cv, kinds, False, removed, kinds, p)
+            asked = _asked(n, au, av)
+            net.tail = _make_room(net.start, net.deg, net.cap, net.nbr, net.kind, au, av, asked, net.tail)
+            if net.tail < 0:
+                net._regrow(asked)
+                net.tail = _make_room(net.start, net.deg, net.cap, net.nbr, net.kind, au, av, asked, net.tail)
+            added = np.zeros(len(au), np.bool_)
+            _cut_or_make(net.start, net.deg, net.nbr, net.kind, au, av, k, True, added, k.copy(), p)
+            out[p] = (removed.tolist(), kinds[removed].tolist(), added.tolist(),
+                      [(net.neighbours(i).tolist(), net.neighbour_kinds(i).tolist()) for i in range(n)])
+        assert out[1][0].count(True) > 50 and not all(out[1][2])
+        assert out[1] == out[2] == out[5]
+
+
 @pytest.mark.parametrize("parts", [1, 3])
 def test_ties_fill_each_citizens_slots_in_edge_list_order(parts):
     """The parallel fill (one id range per thread) gives the order of a sequential fill."""

@@ -153,10 +153,9 @@ def find_slot(start, deg, nbr, a, b):
 
 
 @nb.njit(cache=True)
-def _relocate(start, deg, cap, nbr, kind, a, tail):
-    """Move citizen a's slots to the free tail with twice the capacity; returns the new tail,
+def _relocate(start, deg, cap, nbr, kind, a, tail, new_cap):
+    """Move citizen a's slots to the free tail with capacity ``new_cap``; returns the new tail,
     or -1 if the arrays have no room left."""
-    new_cap = 2 * cap[a] if cap[a] > 0 else 4
     if tail + new_cap > nbr.shape[0]:
         return -1
     s = start[a]
@@ -195,56 +194,78 @@ def remove_slot(start, deg, nbr, kind, a, x):
 
 
 @nb.njit(cache=True)
-def _add(start, deg, cap, nbr, kind, u, v, k, added, i0, tail):
-    """Make ties u[e]-v[e] from e = i0 on, each in its sorted place at both ends. A citizen
-    without a free slot moves to the tail of the arrays with doubled capacity; when the tail
-    is full, stop and return (e, tail)."""
-    m = u.shape[0]
-    for e in range(i0, m):
-        _prefetch_pair(start, deg, nbr, kind, u, v, e, m)
-        a, b = u[e], v[e]
-        xa = slot_position(start, deg, nbr, a, b)  # (one scan finds the place and any tie a-b)
-        if a == b or (xa < start[a] + deg[a] and nbr[xa] == b):
-            added[e] = False
-            continue
-        xa -= start[a]
-        for c in (a, b):
-            if deg[c] == cap[c]:
-                tail = _relocate(start, deg, cap, nbr, kind, c, tail)
-                if tail < 0:
-                    return e, -1
-        _insert_at(start, deg, nbr, kind, a, start[a] + xa, b, k[e])
-        insert_sorted(start, deg, nbr, kind, b, a, k[e])
-        added[e] = True
-    return u.shape[0], tail
-
-
-@nb.njit(cache=True, inline="always")
-def _prefetch_pair(start, deg, nbr, kind, u, v, e, m):
-    """While tie e is cut or made, prefetch the index entries of the ends of tie e + 2 * AHEAD
-    and the slots of the ends of tie e + AHEAD: both ends are random citizens (see ``prefetch``)."""
-    if e + 2 * PREFETCH_AHEAD < m:
-        _prefetch_index(start, deg, u[e + 2 * PREFETCH_AHEAD])
-        _prefetch_index(start, deg, v[e + 2 * PREFETCH_AHEAD])
-    if e + PREFETCH_AHEAD < m:
-        _prefetch_slots(start, deg, nbr, kind, u[e + PREFETCH_AHEAD])
-        _prefetch_slots(start, deg, nbr, kind, v[e + PREFETCH_AHEAD])
+def _asked(n, u, v):
+    """Number of ties asked of each citizen in a batch of makes (an upper bound of those made)."""
+    asked = np.zeros(n, np.int32)
+    for e in range(u.shape[0]):
+        asked[u[e]] += 1
+        asked[v[e]] += 1
+    return asked
 
 
 @nb.njit(cache=True)
-def _remove(start, deg, nbr, kind, u, v, removed, kinds_out):
+def _make_room(start, deg, cap, nbr, kind, u, v, asked, tail):
+    """Before a batch of makes: every citizen that might not have a slot for each tie asked of
+    it moves to the free tail, with twice its capacity or more. Returns the new tail, or -1
+    when the tail is full (regrow with room for ``asked``; the moves already made are kept)."""
+    for e in range(u.shape[0]):
+        for c in (u[e], v[e]):
+            if deg[c] + asked[c] > cap[c]:
+                tail = _relocate(start, deg, cap, nbr, kind, c, tail, max(2 * cap[c], deg[c] + asked[c], 4))
+                if tail < 0:
+                    return -1
+    return tail
+
+
+@nb.njit(cache=True, parallel=True)
+def _cut_or_make(start, deg, nbr, kind, u, v, k, make, done, kinds_out, parts):
+    """Make (``make``) or cut ties u[e]-v[e] in order, keeping each citizen's ties sorted;
+    ``done[e]``: the tie was made (it did not exist; not a self-loop) or cut (it existed, of
+    kind ``kinds_out[e]``). Makes need a free slot at each end (``_make_room``).
+
+    The citizens are split into ``parts`` id ranges, one per thread, as in ``_fill``: each
+    thread reads the whole list and changes only its own citizens' slots, each citizen's in
+    list order, so the result is the sequential one whatever the threads. Both ends hold the
+    same ties (every change is applied to both), so they agree on whether a tie exists."""
+    n = start.shape[0]
     m = u.shape[0]
-    for e in range(m):
-        _prefetch_pair(start, deg, nbr, kind, u, v, e, m)
-        a, b = u[e], v[e]
-        xa = find_slot(start, deg, nbr, a, b)
-        if xa < 0:
-            removed[e] = False
-            continue
-        kinds_out[e] = kind[xa]
-        remove_slot(start, deg, nbr, kind, a, xa)
-        remove_slot(start, deg, nbr, kind, b, find_slot(start, deg, nbr, b, a))
-        removed[e] = True
+    for p in nb.prange(parts):
+        lo, hi = n * p // parts, n * (p + 1) // parts
+        for e in range(m):
+            _prefetch_owned(start, deg, nbr, kind, u, v, e, m, lo, hi)
+            for end in range(2):
+                c, d = (u[e], v[e]) if end == 0 else (v[e], u[e])
+                if not lo <= c < hi or (end == 1 and c == d):
+                    continue
+                x = slot_position(start, deg, nbr, c, d)
+                exists = x < start[c] + deg[c] and nbr[x] == d
+                if end == 0:
+                    done[e] = (c != d and not exists) if make else exists
+                    if exists and not make:
+                        kinds_out[e] = kind[x]
+                if make and not exists and c != d:
+                    _insert_at(start, deg, nbr, kind, c, x, d, k[e])
+                elif exists and not make:
+                    remove_slot(start, deg, nbr, kind, c, x)
+
+
+@nb.njit(cache=True, inline="always")
+def _prefetch_owned(start, deg, nbr, kind, u, v, e, m, lo, hi):
+    """While tie e is cut or made, prefetch the index entries of the ends of tie e + 2 * AHEAD
+    and the slots of the ends of tie e + AHEAD that this thread owns (ids lo..hi-1): both ends
+    are random citizens (see ``prefetch``)."""
+    f = e + 2 * PREFETCH_AHEAD
+    if f < m:
+        if lo <= u[f] < hi:
+            _prefetch_index(start, deg, u[f])
+        if lo <= v[f] < hi:
+            _prefetch_index(start, deg, v[f])
+    f = e + PREFETCH_AHEAD
+    if f < m:
+        if lo <= u[f] < hi:
+            _prefetch_slots(start, deg, nbr, kind, u[f])
+        if lo <= v[f] < hi:
+            _prefetch_slots(start, deg, nbr, kind, v[f])
 
 
 @nb.njit(cache=True, parallel=True)
@@ -434,12 +455,13 @@ class Network:
         self.kind = np.zeros(total + extra, np.uint8)
         self.deg = np.zeros(self.n, np.int32)
 
-    def _regrow(self) -> None:
-        """A fresh layout with the usual slack for everybody (the free tail is full): each
-        citizen's ties are copied in their slot order, in parallel (as the torch backend does;
-        rebuilding from the edge list took ~1.5 s at 1M citizens, the copy ~0.1 s)."""
+    def _regrow(self, extra: np.ndarray | None = None) -> None:
+        """A fresh layout with the usual slack for everybody (the free tail is full), and room
+        for ``extra`` more ties per citizen: each citizen's ties are copied in their slot order,
+        in parallel (as the torch backend does; rebuilding from the edge list took ~1.5 s at 1M
+        citizens, the copy ~0.1 s)."""
         start, deg, nbr, kind = self.start, self.deg, self.nbr, self.kind
-        self._allocate(deg)
+        self._allocate(deg if extra is None else deg + extra)
         _copy_slots(start, deg, nbr, kind, self.start, self.nbr, self.kind)
         self.deg = deg
         self.regrowths = getattr(self, "regrowths", 0) + 1
@@ -483,14 +505,19 @@ class Network:
         v = np.ascontiguousarray(v, np.int32)
         kind = np.zeros(len(u), np.uint8) if kind is None else np.ascontiguousarray(kind, np.uint8)
         added = np.zeros(len(u), np.bool_)
-        i = 0
-        while True:
-            i, tail = _add(self.start, self.deg, self.cap, self.nbr, self.kind, u, v, kind, added, i, self.tail)
-            if tail >= 0:
-                self.tail = tail
-            if i >= len(u):
-                return added
-            self._regrow()
+        if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= self.n):  # the kernels index by id
+            raise ValueError(f"add_edges: citizen ids must lie in 0..{self.n - 1}")
+        asked = _asked(self.n, u, v)
+        # room first: a citizen without it moves to the free tail; when that is full, a fresh
+        # layout with room for every tie asked (then nobody needs to move)
+        tail = _make_room(self.start, self.deg, self.cap, self.nbr, self.kind, u, v, asked, self.tail)
+        if tail < 0:
+            self._regrow(asked)
+            tail = _make_room(self.start, self.deg, self.cap, self.nbr, self.kind, u, v, asked, self.tail)
+        self.tail = tail
+        _cut_or_make(self.start, self.deg, self.nbr, self.kind, u, v, kind, True, added, kind.copy(),
+                     nb.get_num_threads())
+        return added
 
     def remove_edges(self, u, v) -> tuple[np.ndarray, np.ndarray]:
         """Cut ties in order (the other ties keep their order); returns which existed (and were
@@ -499,7 +526,10 @@ class Network:
         v = np.ascontiguousarray(v, np.int32)
         removed = np.zeros(len(u), np.bool_)
         kinds = np.zeros(len(u), np.uint8)
-        _remove(self.start, self.deg, self.nbr, self.kind, u, v, removed, kinds)
+        if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= self.n):
+            raise ValueError(f"remove_edges: citizen ids must lie in 0..{self.n - 1}")
+        _cut_or_make(self.start, self.deg, self.nbr, self.kind, u, v, kinds, False, removed, kinds,
+                     nb.get_num_threads())
         return removed, kinds
 
     def sort_slots(self, who: np.ndarray | None = None) -> None:
