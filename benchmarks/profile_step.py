@@ -57,7 +57,7 @@ def main() -> None:
     for k, fn in saved.items():
         setattr(engine, k, fn)
     print(f"build {build:.2f} s: " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items())
-          + f" (watts_strogatz includes its own dedupe); peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+          + f"; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
     per_month = []
     for m in range(a.months):

@@ -66,7 +66,8 @@ def build_world(sc: Scenario, streams: Streams, graph=None) -> tuple[Population,
     if graph is not None or sc.network.model == "edgelist":
         pass
     elif sc.network.model == "watts-strogatz":
-        generate = lambda: watts_strogatz(n, k, sc.network.rewire, net_rng)  # noqa: E731
+        # (raw: the dedupe below, with the family ties, is the ring's own; ~0.2 s less at 1M)
+        generate = lambda: watts_strogatz(n, k, sc.network.rewire, net_rng, raw=True)  # noqa: E731
     elif sc.network.model == "barabasi-albert":
         generate = lambda: barabasi_albert(n, k, net_rng)  # noqa: E731
     # the network's stream and the population's are independent: drawn side by side, one on

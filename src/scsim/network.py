@@ -628,8 +628,10 @@ def _dedupe(n, u, v, kind):
     return u_out[:w], v_out[:w], k_out[:w]
 
 
-def watts_strogatz(n: int, k: float, p: float, rng: np.random.Generator):
-    """Ring lattice of even degree k, each tie's far end rewired with probability p."""
+def watts_strogatz(n: int, k: float, p: float, rng: np.random.Generator, raw: bool = False):
+    """Ring lattice of even degree k, each tie's far end rewired with probability p. With
+    ``raw``, the pairs as drawn (self-loops and repeats included) for a caller that dedupes
+    them with other ties anyway (``dedupe`` of the union gives the same ties)."""
     half = max(1, int(round(k / 2)))
     if 2 * half >= n:
         raise InputError(f"network: mean_degree {k} is too large for {n} citizens")
@@ -638,7 +640,7 @@ def watts_strogatz(n: int, k: float, p: float, rng: np.random.Generator):
     v = (u + np.tile(np.arange(1, half + 1), n)) % n
     rewire = rng.random(len(u)) < p
     v[rewire] = rng.integers(0, n, int(rewire.sum()))
-    return dedupe(n, u, v)
+    return (u, v, np.zeros(len(u), np.uint8)) if raw else dedupe(n, u, v)
 
 
 @nb.njit(cache=True, nogil=True)
