@@ -69,13 +69,21 @@ def test_association_on_means_friends_matter():
 
 
 def test_privilege_holders_are_exactly_those_at_or_above_each_threshold():
+    """(Also: published scores are the float32 scores of the scored, and the sanctioned are the
+    scored below the line once sanctions are on.)"""
     sc = small("social-credit-2020", citizens=1500, months=66)
+    sanctioned = 0
     for sim, row in run_months(sc):
+        on = sim.regime.sanctions_on(sim.month - 1)
+        np.testing.assert_array_equal(sim.s_pub, np.where(sim.opted, sim.score.astype(np.float32), np.nan))
+        np.testing.assert_array_equal(sim.sanctioned, on & sim.opted & (np.nan_to_num(sim.s_pub) < sc.sanctions.line))
+        sanctioned += int(sim.sanctioned.sum())
         held = sim.flows.holders
         for k, p in enumerate(sc.privileges):
             expected = sim.opted & (np.nan_to_num(sim.s_pub, nan=-1) >= p.threshold)
             np.testing.assert_array_equal(held[k], expected)
             assert row[f"priv_{p.name}"] == pytest.approx(expected.mean())
+    assert sanctioned > 0
 
 
 def test_sanctioned_citizens_hold_no_barred_position():

@@ -42,8 +42,7 @@ from .population import Population, make_population
 from .privileges import Regime, update_positions
 from .rng import Streams, uniform_array
 from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
-from .scoring import (COMPONENTS, ScoreModel, association_pass, dragger_counts, friend_view, publish,
-                      record_posts)
+from .scoring import COMPONENTS, ScoreModel, association_pass, dragger_counts, friend_view, record_posts
 
 CUT_DRAG, CUT_CHURN, MADE_REPLACE, MADE_FORM, CUT_ARREST = 0, 1, 2, 3, 4
 REASONS = ("drag", "churn", "replace", "form", "arrest")
@@ -420,10 +419,7 @@ class Simulation:
         # 8. publication
         clock.lap("publication")
         self.s_pub_prev = self.s_pub
-        self.s_pub = np.empty(n)
-        publish(self.score, scored, self.s_pub)
-        holders = rg.holders(self.s_pub, scored)
-        self.sanctioned = rg.sanctioned(self.s_pub, scored, t)
+        self.s_pub, holders, self.sanctioned = rg.publish(self.score, scored, t)
         positions = (0, 0)
         if sanctions_on:
             priority = uniform_array(keys["positions"], t, 0, n)

@@ -47,11 +47,34 @@ class Regime:
         with np.errstate(invalid="ignore"):
             return (s_pub >= self.thresholds[k]) & scored
 
+    def publish(self, score: np.ndarray, scored: np.ndarray, month: int):
+        """The month's publication in one pass: (published scores, holders (privileges, n),
+        sanctioned), as ``scoring.publish``, ``holders`` and ``sanctioned`` give them (~3 ms
+        a month less at 1M than the three NumPy passes and their temporaries)."""
+        n = len(score)
+        s_pub, holders, sanctioned = np.empty(n), np.empty((len(self.thresholds), n), np.bool_), np.empty(n, np.bool_)
+        _publish(score, scored, self.thresholds, self.line, self.sanctions_on(month), s_pub, holders, sanctioned)
+        return s_pub, holders, sanctioned
+
     def sanctioned(self, s_pub: np.ndarray, scored: np.ndarray, month: int) -> np.ndarray:
         if not self.sanctions_on(month):
             return np.zeros(len(s_pub), np.bool_)
         with np.errstate(invalid="ignore"):
             return scored & (s_pub < self.line)
+
+
+@nb.njit(cache=True, parallel=True)
+def _publish(score, scored, thresholds, line, sanctions_on, s_pub, holders, sanctioned):
+    """``Regime.publish``: scores rounded to float32 (what the association pass reads, so an
+    explanation recomputed from them adds up exactly; NaN for citizens not scored), who holds
+    each privilege, who is sanctioned."""
+    for i in nb.prange(score.shape[0]):
+        on = scored[i]
+        s = np.float64(np.float32(score[i]))
+        s_pub[i] = s if on else np.nan
+        for k in range(thresholds.shape[0]):
+            holders[k, i] = on and s >= thresholds[k]
+        sanctioned[i] = sanctions_on and on and s < line
 
 
 def update_positions(occupation: np.ndarray, quota: np.ndarray, sanctioned: np.ndarray,

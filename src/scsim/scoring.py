@@ -166,14 +166,6 @@ def _score(w, occupation_weight, history, capacity, occupation, tertiary, behavi
         part[c, 0], part[c, 1], part[c, 2], part[c, 3], part[c, 4], part[c, 5] = t0, t1, t2, t3, ta, tp
 
 
-@nb.njit(cache=True, parallel=True)
-def publish(score, scored, out):
-    """Published scores: float32 values (what the association pass reads, so an explanation
-    recomputed from them adds up exactly), NaN for citizens not scored."""
-    for i in nb.prange(score.shape[0]):
-        out[i] = np.float64(np.float32(score[i])) if scored[i] else np.nan
-
-
 @nb.njit(cache=True, inline="always")
 def _drag(mode, unit_i, w, ref_i, sj, line):
     """Drag of a friend with published score sj on citizen i (0 if it does not draw it down);
