@@ -234,3 +234,38 @@ def test_positions_and_education_go_to_the_top_ranked_as_a_full_stable_sort_woul
             for k in (0, 1, n // 3, n, n + 5):
                 expected = np.argsort(-x, kind="stable")[: min(k, n)]
                 assert np.array_equal(top_ranked(x, k), expected), (n, k)
+
+
+@pytest.mark.parametrize("sanctioned_share, vacancies", [(0.3, "many"), (0.01, "few"), (0.999, "more than the eligible")])
+def test_positions_go_to_the_lowest_draws_among_the_eligible(sanctioned_share, vacancies):
+    """update_positions against the rule written with NumPy: sanctioned holders of barred
+    positions lose them; each vacancy, in code order, goes to the eligible citizen (no position,
+    not sanctioned) with the next lowest draw uniform(key, month, 0, i)."""
+    from scsim.population import OCC
+    from scsim.privileges import update_positions
+    from scsim.rng import Streams, uniform_array
+
+    rng = np.random.default_rng(8)
+    n, month = 3 * 32768 + 77, 9
+    key = Streams(5).key("positions")
+    occupation = np.where(rng.random(n) < 0.02, rng.integers(1, 5, n), 0).astype(np.uint8)
+    quota = np.bincount(occupation, minlength=5)
+    if vacancies == "many":
+        quota[1:] += 500
+    sanctioned = rng.random(n) < sanctioned_share
+    barred = np.array([1, 2, 4], np.uint8)
+    # the rule, with NumPy
+    want = occupation.copy()
+    lose = sanctioned & np.isin(want, barred)
+    want[lose] = OCC["other"]
+    open_ = np.maximum(quota - np.bincount(want, minlength=5), 0)
+    open_[0] = 0
+    free = np.flatnonzero((want == 0) & ~sanctioned)
+    draw = uniform_array(key, month, 0, n)
+    winners = free[np.argsort(draw[free], kind="stable")][: int(open_.sum())]
+    want[winners] = np.repeat(np.arange(5), open_)[: len(winners)]
+
+    got = occupation.copy()
+    lost, filled = update_positions(got, quota, sanctioned, barred, key, month)
+    assert (lost, filled) == (int(lose.sum()), len(winners)) and filled > 0
+    np.testing.assert_array_equal(got, want)

@@ -40,7 +40,7 @@ from .network import (Network, barabasi_albert, dedupe, from_networkx, homophilo
                       watts_strogatz)
 from .population import Population, make_population
 from .privileges import Regime, update_positions
-from .rng import Streams, uniform_array
+from .rng import Streams
 from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
 from .scoring import COMPONENTS, ScoreModel, association_pass, dragger_counts, friend_view, record_posts
 
@@ -422,8 +422,7 @@ class Simulation:
         self.s_pub, holders, self.sanctioned = rg.publish(self.score, scored, t)
         positions = (0, 0)
         if sanctions_on:
-            priority = uniform_array(keys["positions"], t, 0, n)
-            positions = update_positions(pop.occupation, self.quota, self.sanctioned, rg.barred, priority)
+            positions = update_positions(pop.occupation, self.quota, self.sanctioned, rg.barred, keys["positions"], t)
 
         # 9. bragging
         clock.lap("bragging")

@@ -15,7 +15,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .metrics import CHUNK, chunks
 from .population import OCC
+from .rng import uniform
 from .scenario import Scenario
 
 
@@ -78,44 +80,75 @@ def _publish(score, scored, thresholds, line, sanctions_on, s_pub, holders, sanc
 
 
 def update_positions(occupation: np.ndarray, quota: np.ndarray, sanctioned: np.ndarray,
-                     barred: np.ndarray, priority: np.ndarray) -> tuple[int, int]:
+                     barred: np.ndarray, key, month: int) -> tuple[int, int]:
     """Sanctioned holders of barred positions lose them; vacancies are refilled from eligible
-    citizens in order of ``priority``. Returns (lost, filled)."""
+    citizens (no position, not sanctioned) in order of their draw ``uniform(key, month, 0, i)``.
+    Returns (lost, filled)."""
+    other = OCC["other"]
     is_barred = np.zeros(len(quota), np.bool_)
     is_barred[barred] = True
-    counts = np.zeros(len(quota), np.int64)
-    lost = _vacate(occupation, sanctioned, is_barred, OCC["other"], counts)
+    part = np.zeros((chunks(len(occupation)), len(quota) + 2), np.int64)
+    _vacate(occupation, sanctioned, is_barred, other, part)
+    sums = part.sum(axis=0)  # integers: any order gives the same
+    counts, lost, n_free = sums[: len(quota)], int(sums[-2]), int(sums[-1])
     vacancies = np.maximum(quota - counts, 0)
-    vacancies[OCC["other"]] = 0
+    vacancies[other] = 0
     total = int(vacancies.sum())
     if total == 0:
         return lost, 0
-    free = (occupation == OCC["other"]) & ~sanctioned
-    n_free = int(np.count_nonzero(free))
     take = min(total, n_free)
     # the `take` lowest draws among the eligible; draws are uniform in [0, 1), so they almost surely
     # lie below a few times take / n_free: looking there first gives the same citizens without
-    # partitioning every eligible citizen's draw (all of them if too few lie below)
-    eligible = np.flatnonzero(free & (priority < 4.0 * take / n_free + 1e-4)) if take < n_free else np.empty(0, np.intp)
+    # sorting every eligible citizen's draw (all of them if too few lie below)
+    eligible, draws = _eligible(occupation, sanctioned, other, key, month, 4.0 * take / n_free + 1e-4 if take < n_free else 2.0)
     if len(eligible) < take:
-        eligible = np.flatnonzero(free)
-    chosen = eligible[np.argpartition(priority[eligible], take - 1)[:take]] if take < len(eligible) else eligible
-    chosen = chosen[np.argsort(priority[chosen], kind="stable")]
+        eligible, draws = _eligible(occupation, sanctioned, other, key, month, 2.0)
+    pick = np.argpartition(draws, take - 1)[:take] if take < len(eligible) else np.arange(len(eligible))
+    chosen = eligible[pick][np.argsort(draws[pick], kind="stable")]
     codes = np.repeat(np.arange(len(quota), dtype=np.uint8), vacancies)[:take]
     occupation[chosen] = codes
     return lost, take
 
 
-@nb.njit(cache=True)
-def _vacate(occupation, sanctioned, is_barred, other, counts):
-    """Sanctioned holders of barred positions become ``other``; counts each code after that.
-    Returns the number of positions lost (one pass: NumPy's isin and bincount took four)."""
-    lost = 0
-    for i in range(occupation.shape[0]):
-        c = occupation[i]
-        if sanctioned[i] and is_barred[c]:
-            occupation[i] = other
-            c = other
-            lost += 1
-        counts[c] += 1
-    return lost
+@nb.njit(cache=True, parallel=True)
+def _vacate(occupation, sanctioned, is_barred, other, part):
+    """Sanctioned holders of barred positions become ``other``; per chunk of citizens: each
+    code's count after that, the positions lost and the eligible (``other``, not sanctioned)."""
+    n = occupation.shape[0]
+    k = part.shape[1] - 2
+    for c in nb.prange(chunks(n)):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            code = occupation[i]
+            if sanctioned[i] and is_barred[code]:
+                occupation[i] = other
+                code = other
+                part[c, k] += 1
+            part[c, code] += 1
+            if code == other and not sanctioned[i]:
+                part[c, k + 1] += 1
+
+
+@nb.njit(cache=True, parallel=True)
+def _eligible(occupation, sanctioned, other, key, month, below):
+    """The eligible citizens whose draw is under ``below``, in id order, and their draws (drawn
+    here: no array of a million draws)."""
+    n = occupation.shape[0]
+    m = chunks(n)
+    found = np.zeros(m + 1, np.int64)
+    for c in nb.prange(m):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            if occupation[i] == other and not sanctioned[i] and uniform(key, month, 0, i) < below:
+                found[c + 1] += 1
+    offsets = np.cumsum(found)
+    who = np.empty(offsets[-1], np.int64)
+    draws = np.empty(offsets[-1])
+    for c in nb.prange(m):
+        w = offsets[c]
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            if occupation[i] == other and not sanctioned[i]:
+                u = uniform(key, month, 0, i)
+                if u < below:
+                    who[w] = i
+                    draws[w] = u
+                    w += 1
+    return who, draws
