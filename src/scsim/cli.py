@@ -342,8 +342,11 @@ def entry() -> None:
     here). Tests call ``main`` in-process and are unaffected."""
     rc = main()
     if rc == 0 and _succeeded and _succeeded[-1] in QUICK_EXIT:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe (`scsim run ... | head -0`) or stream
+                pass
         os._exit(0)
     sys.exit(rc)
 

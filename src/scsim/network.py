@@ -515,8 +515,8 @@ class Network:
             self._regrow(asked)
             tail = _make_room(self.start, self.deg, self.cap, self.nbr, self.kind, u, v, asked, self.tail)
         self.tail = tail
-        _cut_or_make(self.start, self.deg, self.nbr, self.kind, u, v, kind, True, added, kind.copy(),
-                     nb.get_num_threads())
+        _cut_or_make(self.start, self.deg, self.nbr, self.kind, u, v, kind, True, added, np.empty(0, np.uint8),
+                     nb.get_num_threads())  # (kinds_out: written by cuts only)
         return added
 
     def remove_edges(self, u, v) -> tuple[np.ndarray, np.ndarray]:
