@@ -12,12 +12,18 @@ from .conftest import small
 TABLES = ["metrics", "citizens", "edges", "snapshots", "edge_events"]
 
 
-@pytest.mark.parametrize("preset,extra", [
-    ("social-credit-2020", {}),
+@pytest.mark.parametrize("preset,extra,in_place", [
+    ("social-credit-2020", {}, False),
+    # a state over RunWriter.COPY_LIMIT is written at once from the live arrays, not copied
+    ("social-credit-2020", {}, True),
     # arrests, files and a new generation at month 30 all cross the checkpoint at month 28
-    ("provocateur", {"phases.mandatory_start": "2016-01", "generations.every": 30, "provocateurs.share": 0.05}),
+    ("provocateur", {"phases.mandatory_start": "2016-01", "generations.every": 30, "provocateurs.share": 0.05}, False),
 ])
-def test_resumed_run_equals_uninterrupted(tmp_path, monkeypatch, preset, extra):
+def test_resumed_run_equals_uninterrupted(tmp_path, monkeypatch, preset, extra, in_place):
+    from scsim.store import RunWriter
+
+    if in_place:
+        monkeypatch.setattr(RunWriter, "COPY_LIMIT", 0)
     sc = small(preset, citizens=1000, months=40, **{"run.checkpoint_every": 7, "run.snapshot_every": 5, **extra})
     whole = scsim.simulate(sc, out=tmp_path / "whole")
     if preset == "provocateur":  # the phases under test did happen

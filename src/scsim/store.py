@@ -11,9 +11,10 @@ that fails in this process removes its folder altogether.
 
 Inserts (snapshots, batches of edge events, a checkpoint's metrics and publication) run in
 order on one background thread while the next months are computed; ``finish`` waits for them,
-and an insert that fails fails the run. A checkpoint's state is written at once from the live
-arrays under a staged name; the thread renames it to ``checkpoint.npz`` after the database's
-own CHECKPOINT, so the state on disk never runs ahead of the rows.
+and an insert that fails fails the run. A checkpoint's state is copied (or, past
+``RunWriter.COPY_LIMIT``, written at once from the live arrays) under a staged name; the thread
+renames it to ``checkpoint.npz`` after the database's own CHECKPOINT, so the state on disk never
+runs ahead of the rows.
 """
 
 from __future__ import annotations
@@ -212,21 +213,37 @@ class RunWriter:
             self.snapshots_made = True
         every = sim.sc.run.checkpoint_every
         if every and (t + 1) % every == 0 and t + 1 < sim.sc.run.months:
-            # The state is written now, from the live arrays, under a staged name (a copy for
-            # the insert thread cost ~400 bytes a citizen: 4 GB at 10M); it becomes the
-            # checkpoint only once the database holds every row before it. After a failed
-            # insert the thread runs nothing more, so no checkpoint lands past a lost row.
-            self._flush_events()
-            rows, self.pending = self.pending, []
-            staged = self.folder / f"checkpoint-{t}{STAGED}"
-            write_checkpoint(sim.checkpoint_arrays(), staged)
+            self._checkpoint(sim, t)
 
-            def checkpoint():
-                self._insert_metrics(rows)
-                self.con.execute("CHECKPOINT")  # the database first, then the state that follows it
-                os.replace(staged, self.folder / CHECKPOINT)
+    COPY_LIMIT = 1 << 30  # a checkpoint's state up to this size is copied and written on the insert thread
 
-            self.inserts.submit(checkpoint)
+    def _checkpoint(self, sim, t: int) -> None:
+        """The state after month t, under a staged name that becomes the checkpoint only once the
+        database holds every row before it. After a failed insert the thread runs nothing more,
+        so no checkpoint lands past a lost row.
+
+        Up to ``COPY_LIMIT`` bytes (~400 bytes a citizen: 1M citizens) the live arrays are copied
+        (~0.1 s) and written on the insert thread while the next months run (writing them held
+        the month loop ~1 s at 1M); a larger state (4 GB at 10M) is written at once from the
+        live arrays rather than doubled in memory."""
+        self._flush_events()
+        rows, self.pending = self.pending, []
+        staged = self.folder / f"checkpoint-{t}{STAGED}"
+        arrays = sim.checkpoint_arrays()
+        background = sum(a.nbytes for a in arrays.values()) <= self.COPY_LIMIT
+        if background:
+            arrays = {k: np.array(v) for k, v in arrays.items()}
+        else:
+            write_checkpoint(arrays, staged)
+
+        def checkpoint():
+            if background:
+                write_checkpoint(arrays, staged)
+            self._insert_metrics(rows)
+            self.con.execute("CHECKPOINT")  # the database first, then the state that follows it
+            os.replace(staged, self.folder / CHECKPOINT)
+
+        self.inserts.submit(checkpoint)
 
     def finish(self, sim, seconds: float) -> Path:
         self._flush_events()
