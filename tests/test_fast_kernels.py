@@ -15,7 +15,7 @@ def test_degree_stats_equal_numpy_means():
     deg[::7] = 0
     high = rng.random(len(deg)) < 0.1
     rest = ~high
-    want = {"degree_mean": float(deg.mean()), "degree_high_tau": float(deg[high].mean()),
+    want = {"edges": int(deg.sum()) // 2, "degree_mean": float(deg.mean()), "degree_high_tau": float(deg[high].mean()),
             "degree_rest": float(deg[rest].mean()), "isolated_high_tau": float((deg[high] == 0).mean()),
             "isolated_rest": float((deg[rest] == 0).mean())}
     assert mx.degree_stats(deg, high) == want
@@ -34,6 +34,14 @@ def test_score_stats_equal_numpy():
     assert got["score_mean"] == pytest.approx(float(x.mean()), rel=1e-14)
     assert got["score_sd"] == pytest.approx(float(x.std()), rel=1e-12)
     assert np.isnan(mx.score_stats(np.full(3, np.nan), 350.0, 950.0)["score_mean"])
+    assert np.isnan(mx.score_stats(np.zeros(0), 350.0, 950.0)["score_p50"])
+    # over many chunks (counted in blocks of chunks): the same quantiles and moments as NumPy's
+    big = rng.normal(600, 80, 40 * mx.CHUNK + 5)
+    big[::13] = np.nan
+    got = mx.score_stats(big, 350.0, 950.0)
+    x = np.clip(big[~np.isnan(big)], 350.0, 950.0)
+    assert got["score_p90"] == pytest.approx(np.quantile(x, 0.9), abs=0.1)
+    assert got["score_mean"] == mx.mean_sd(big, 650.0)[0] and got["score_sd"] == mx.mean_sd(big, 650.0)[1]
 
 
 def test_sums_over_citizens_do_not_depend_on_threads():
@@ -94,7 +102,9 @@ def test_score_pass_equals_numpy_and_the_metrics_sums():
     raw = sm.base + own.sum(axis=0) + assoc - political  # (sum over 4 rows: ((o0 + o1) + o2) + o3)
     assert np.array_equal(score, np.clip(raw, sm.lo, sm.hi)) and np.array_equal(clamp, score - raw)
     assert (score[:50] == sm.lo).all() and (score[50:100] == sm.hi).all()
-    assert totals.tolist() == [*mx.row_sums(want_own).tolist(), mx.total(assoc), mx.total(political)]
+    band = mx.weighted_stats(score, score, *mx.MID_BAND)
+    assert totals.tolist() == [*mx.row_sums(want_own).tolist(), mx.total(assoc), mx.total(political), band[2], band[3]]
+    assert 0 < band[3] < n
 
 
 def test_network_analysis_unchanged_by_prefetching():

@@ -575,14 +575,13 @@ class Simulation:
         row: dict = {"month": t, "date": month_label(self.sc.run.start, t), "phase": phase,
                      "opted_share": count(self.opted) / n}
         row.update(mx.score_stats(self.s_pub, self.sm.lo, self.sm.hi))
-        _, _, score_sum, mid = mx.weighted_stats(self.score, self.score, 500.0, 600.0)  # (weights unused here)
-        row["score_all_mean"] = score_sum / n  # published or not (what the system computes)
-        row["share_500_600"] = mid / n
+        totals = self._totals  # (the scoring pass's sums: metrics.row_sums' bits)
+        row["score_all_mean"] = float(totals[6]) / n  # published or not (what the system computes)
+        row["share_500_600"] = float(totals[7]) / n
         counts, tau_sums = mx.group_stats(f.holders, pop.tau)
         for k, name in enumerate(rg.names):
             row[f"priv_{name}"] = float(counts[k]) / n
             row[f"priv_{name}_tau"] = float(tau_sums[k]) / counts[k] if counts[k] else np.nan
-        totals = self._totals  # (the scoring pass's sums: metrics.row_sums' bits)
         for c, name in enumerate(COMPONENTS[:4]):
             row[f"points_{name}"] = float(totals[c]) / n
         row["points_association"] = float(totals[4]) / n
@@ -600,7 +599,8 @@ class Simulation:
         row["silenced_by_sanction"] = (would - censored - posts) / would if would else 0.0  # posts imply would
         row["posts_high_tau"] = float(mx.count_flagged(f.posted, high)) / max(n_high, 1)
         ev = f.events
-        row["edges"] = self.net.n_edges
+        degrees = mx.degree_stats(self.net.deg, high)
+        row["edges"] = degrees.pop("edges")
         row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == CUT_DRAG)).sum())
         row["edges_cut_churn"] = int(((~ev.made) & (ev.reason == CUT_CHURN)).sum())
         row["edges_made"] = int(ev.made.sum())
@@ -612,7 +612,7 @@ class Simulation:
         row["on_file"] = count(self.reported)
         row["arrested_share"] = count(self.arrested) / n
         row["arrest_risk"] = self.arrest_risk
-        row.update(mx.degree_stats(self.net.deg, high))
+        row.update(degrees)
         if self.is_network_month(t):
             row.update(mx.network_stats(self.net, pop.tau, self.dissenters(t)))
         else:

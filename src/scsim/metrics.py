@@ -20,6 +20,7 @@ import numpy as np
 HIGH_TAU = 0.6
 DISSENT_WINDOW = 12
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+MID_BAND = (500.0, 600.0)  # share_500_600: scores (published or not) in [500, 600)
 
 
 def histogram_summary(counts: np.ndarray, lo: float, res: float, mean: float, sd: float) -> dict:
@@ -87,14 +88,18 @@ def _moments(x, shift):
     return in_order(part)
 
 
-def mean_sd(x: np.ndarray, shift: float = 0.0) -> tuple[float, float]:
-    """Mean and (population) standard deviation of the non-NaN x. ``shift``, a value near the
-    mean, keeps the variance free of cancellation."""
-    m, s1, s2 = _moments(x, shift)
+def _mean_sd(m: float, s1: float, s2: float, shift: float) -> tuple[float, float]:
+    """Mean and sd from ``_moments``' sums."""
     if m == 0:
         return np.nan, np.nan
     d = s1 / m
     return float(shift + d), float(np.sqrt(max(s2 / m - d * d, 0.0)))
+
+
+def mean_sd(x: np.ndarray, shift: float = 0.0) -> tuple[float, float]:
+    """Mean and (population) standard deviation of the non-NaN x. ``shift``, a value near the
+    mean, keeps the variance free of cancellation."""
+    return _mean_sd(*_moments(x, shift), shift)
 
 
 @nb.njit(cache=True, parallel=True)
@@ -204,24 +209,38 @@ def code_stats(code: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.
     return _code_sums(code, x, k)
 
 
+HISTOGRAM_BLOCKS = 16  # work units of the histogram, each with its own counts (integers: any order)
+
+
 @nb.njit(cache=True, parallel=True)
-def _histogram(s, lo, res, bins):
-    """Counts of round((s - lo) / res) over the non-NaN s, clipped to [0, bins)."""
+def _histogram_moments(s, lo, res, bins, shift):
+    """Counts of round((s - lo) / res) over the non-NaN s, clipped to [0, bins), and
+    ``_moments(s, shift)`` (the same chunks, the same bits), in one pass."""
     n = s.shape[0]
-    part = np.zeros((chunks(n), bins), np.int64)
-    for c in nb.prange(chunks(n)):
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            if s[i] == s[i]:
-                q = int(np.rint((s[i] - lo) / res))
-                part[c, min(max(q, 0), bins - 1)] += 1
-    return in_order(part)
+    m = chunks(n)
+    blocks = min(m, HISTOGRAM_BLOCKS)
+    counts = np.zeros((blocks, bins), np.int64)
+    part = np.zeros((m, 3))
+    for b in nb.prange(blocks):
+        for c in range(b * m // blocks, (b + 1) * m // blocks):
+            k = s1 = s2 = 0.0
+            for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+                d = s[i] - shift
+                if d == d:
+                    k += 1.0
+                    s1 += d
+                    s2 += d * d
+                    q = int(np.rint((s[i] - lo) / res))
+                    counts[b, min(max(q, 0), bins - 1)] += 1
+            part[c, 0], part[c, 1], part[c, 2] = k, s1, s2
+    return in_order(counts), in_order(part)
 
 
 def score_stats(s_pub: np.ndarray, lo: float, hi: float, res: float = 0.1) -> dict:
     """Mean, sd, quantiles and Gini of the published scores (NaN: not published)."""
-    counts = _histogram(s_pub, lo, res, int(round((hi - lo) / res)) + 1)
-    mean, sd = mean_sd(s_pub, 0.5 * (lo + hi))
-    return histogram_summary(counts, lo, res, mean, sd)
+    shift = 0.5 * (lo + hi)
+    counts, moments = _histogram_moments(s_pub, lo, res, int(round((hi - lo) / res)) + 1, shift)
+    return histogram_summary(counts, lo, res, *_mean_sd(*moments, shift))
 
 
 @nb.njit(cache=True, parallel=True)
@@ -246,10 +265,11 @@ def _degree_sums(deg, high):
 
 
 def degree_stats(deg: np.ndarray, high: np.ndarray) -> dict:
-    """Mean degree and share isolated among high-tau citizens and the rest (integer sums:
-    the means equal NumPy's bit for bit)."""
+    """Ties (half the degrees' sum), mean degree and share isolated among high-tau citizens
+    and the rest (integer sums: the means equal NumPy's bit for bit)."""
     h_sum, h_iso, h_n, r_sum, r_iso, r_n = _degree_sums(deg, high).tolist()
     return {
+        "edges": (h_sum + r_sum) // 2,
         "degree_mean": (h_sum + r_sum) / len(deg),
         "degree_high_tau": h_sum / h_n if h_n else np.nan,
         "degree_rest": r_sum / r_n if r_n else np.nan,

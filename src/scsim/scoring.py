@@ -75,13 +75,14 @@ class ScoreModel:
     def score(self, history, capacity, occupation, tertiary, behaviour_x, assoc, political):
         """The month's score in one pass: (own components (4, n), score, clamp, totals), the
         totals being the sums over citizens of the four own components, the association and
-        the political points, as ``metrics.row_sums`` / ``metrics.total`` add them (the same
-        bits; the metrics row reads them instead of passing over 48 bytes a citizen again)."""
+        the political points and the score, as ``metrics.row_sums`` / ``metrics.total`` add
+        them (the same bits), then the number of scores in ``metrics.MID_BAND``: the metrics
+        row reads them instead of passing over 56 bytes a citizen again."""
         n = len(history)
         own, score, clamp = np.empty((4, n)), np.empty(n), np.empty(n)
-        part = np.zeros((mx.chunks(n), 6))
+        part = np.zeros((mx.chunks(n), 8))
         _score(self.w, OCCUPATION_WEIGHT, history, capacity, occupation, tertiary, behaviour_x, self.base, assoc,
-               political, self.lo, self.hi, own, score, clamp, part)
+               political, self.lo, self.hi, *mx.MID_BAND, own, score, clamp, part)
         return own, score, clamp, mx.in_order(part)
 
     def standalone_score(self, own: np.ndarray) -> np.ndarray:
@@ -138,13 +139,13 @@ def friend_view(s_pub, reach_posts, out):
 
 @nb.njit(cache=True, parallel=True)
 def _score(w, occupation_weight, history, capacity, occupation, tertiary, behaviour_x, base, assoc, political,
-           lo, hi, own, score, clamp, part):
+           lo, hi, band_lo, band_hi, own, score, clamp, part):
     """``ScoreModel.score``: own components as ``_own_components``, score = clip(base + own
     components + association - political, lo, hi) and clamp = score - raw in NumPy's order of
     operations, and per-chunk sums (``metrics.CHUNK`` citizens, each in citizen order)."""
     n = history.shape[0]
     for c in nb.prange(mx.chunks(n)):
-        t0 = t1 = t2 = t3 = ta = tp = 0.0
+        t0 = t1 = t2 = t3 = ta = tp = ts = mid = 0.0
         for i in range(c * mx.CHUNK, min(n, (c + 1) * mx.CHUNK)):
             character = 0.5 * occupation_weight[occupation[i]] + 0.5 * (1.0 if tertiary[i] else 0.0)
             o0 = w[0] * history[i]
@@ -163,7 +164,10 @@ def _score(w, occupation_weight, history, capacity, occupation, tertiary, behavi
             t3 += o3
             ta += a
             tp += p
+            ts += x
+            mid += (x >= band_lo) & (x < band_hi)
         part[c, 0], part[c, 1], part[c, 2], part[c, 3], part[c, 4], part[c, 5] = t0, t1, t2, t3, ta, tp
+        part[c, 6], part[c, 7] = ts, mid
 
 
 @nb.njit(cache=True, inline="always")
