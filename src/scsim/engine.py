@@ -337,12 +337,12 @@ class Simulation:
         # 2. economy
         clock.lap("economy")
         keys = self.keys
-        has_loan = rg.holds(0, self.s_pub, self.opted) if len(th) else np.zeros(n, np.bool_)
         due = np.empty(n, np.bool_)
         defaulted = np.empty(n, np.bool_)
         e = sc.economy
-        bh.economy_kernel(pop.reliability, pop.history, has_loan, e.borrow_prob, e.loan_boost, e.history_rate,
-                          keys["economy"], t, due, defaulted)
+        loan_threshold = rg.thresholds[0] if len(th) else np.inf  # the first privilege is the loan
+        bh.economy_kernel(pop.reliability, pop.history, self.s_pub, self.opted, loan_threshold, e.borrow_prob,
+                          e.loan_boost, e.history_rate, keys["economy"], t, due, defaulted)
 
         # 3. opting in
         clock.lap("optin")
@@ -369,10 +369,9 @@ class Simulation:
         would = np.empty((k, n), np.bool_)
         posted = np.empty((k, n), np.bool_)
         censored = np.empty((k, n), np.bool_)
-        reach = np.where(self.sanctioned, rg.reach, 1.0)
         rates = np.array([ep.rate_opinion, ep.rate_history, ep.rate_news])
         pens = sm.pen if political_on else np.zeros(k)
-        bh.expression_kernel(pop.tau, s_ref, scored, reach, self.peer_share, rates, pens, ep.value,
+        bh.expression_kernel(pop.tau, s_ref, scored, self.sanctioned, rg.reach, self.peer_share, rates, pens, ep.value,
                              ep.peer_strength, ep.peer_reference, temp, th, val, line, cost, sd,
                              *self.value_curve(th, val, line, cost, sd),
                              keys["expression"], t, would, posted, censored, int(ep.rule == "daymude"),

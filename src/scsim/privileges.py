@@ -44,11 +44,6 @@ class Regime:
         with np.errstate(invalid="ignore"):
             return (s_pub[None, :] >= self.thresholds[:, None]) & scored[None, :]
 
-    def holds(self, k: int, s_pub: np.ndarray, scored: np.ndarray) -> np.ndarray:
-        """Who holds privilege k (row k of ``holders``, without the other rows)."""
-        with np.errstate(invalid="ignore"):
-            return (s_pub >= self.thresholds[k]) & scored
-
     def publish(self, score: np.ndarray, scored: np.ndarray, month: int):
         """The month's publication in one pass: (published scores, holders (privileges, n) as
         ``holders`` gives them, sanctioned: scored and below the line once sanctions are on);
