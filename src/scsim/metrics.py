@@ -71,25 +71,8 @@ def in_order(per_chunk):
     return out
 
 
-@nb.njit(cache=True, parallel=True)
-def _moments(x, shift):
-    """(count of non-NaN x, sum of x - shift, sum of (x - shift)^2) over non-NaN x."""
-    n = x.shape[0]
-    part = np.zeros((chunks(n), 3))
-    for c in nb.prange(chunks(n)):
-        m = s1 = s2 = 0.0
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            d = x[i] - shift
-            if d == d:
-                m += 1.0
-                s1 += d
-                s2 += d * d
-        part[c, 0], part[c, 1], part[c, 2] = m, s1, s2
-    return in_order(part)
-
-
 def _mean_sd(m: float, s1: float, s2: float, shift: float) -> tuple[float, float]:
-    """Mean and sd from ``_moments``' sums."""
+    """Mean and sd from ``_histogram_moments``' sums (count, sum of x - shift, of its square)."""
     if m == 0:
         return np.nan, np.nan
     d = s1 / m
@@ -99,7 +82,7 @@ def _mean_sd(m: float, s1: float, s2: float, shift: float) -> tuple[float, float
 def mean_sd(x: np.ndarray, shift: float = 0.0) -> tuple[float, float]:
     """Mean and (population) standard deviation of the non-NaN x. ``shift``, a value near the
     mean, keeps the variance free of cancellation."""
-    return _mean_sd(*_moments(x, shift), shift)
+    return _mean_sd(*_histogram_moments(x, 0.0, 1.0, 0, shift)[1], shift)
 
 
 @nb.njit(cache=True, parallel=True)
@@ -214,8 +197,9 @@ HISTOGRAM_BLOCKS = 16  # work units of the histogram, each with its own counts (
 
 @nb.njit(cache=True, parallel=True)
 def _histogram_moments(s, lo, res, bins, shift):
-    """Counts of round((s - lo) / res) over the non-NaN s, clipped to [0, bins), and
-    ``_moments(s, shift)`` (the same chunks, the same bits), in one pass."""
+    """Counts of round((s - lo) / res) over the non-NaN s, clipped to [0, bins) (none if bins
+    is 0), and per chunk of citizens (count, sum of s - shift, sum of (s - shift)^2) over them,
+    in one pass. ``shift``, a value near the mean, keeps the variance free of cancellation."""
     n = s.shape[0]
     m = chunks(n)
     blocks = min(m, HISTOGRAM_BLOCKS)
@@ -230,8 +214,9 @@ def _histogram_moments(s, lo, res, bins, shift):
                     k += 1.0
                     s1 += d
                     s2 += d * d
-                    q = int(np.rint((s[i] - lo) / res))
-                    counts[b, min(max(q, 0), bins - 1)] += 1
+                    if bins > 0:
+                        q = int(np.rint((s[i] - lo) / res))
+                        counts[b, min(max(q, 0), bins - 1)] += 1
             part[c, 0], part[c, 1], part[c, 2] = k, s1, s2
     return in_order(counts), in_order(part)
 
