@@ -30,8 +30,10 @@ CASES = {
     "social-credit-2020": ("social-credit-2020", {}),
     "penalty": ("social-credit-2020", {"scoring.association.mode": "penalty"}),
     "provocateur": ("provocateur", {"provocateurs.invite_rate": 0.3, "provocateurs.arrest_cost": 300.0}),
-    "together": ("provocateur", {"generations.every": 12, "generations.growth": 0.1, "scoring.association.mode": "penalty",
-                                 "scoring.association.family_weight": 2.0, "provocateurs.arrest_cost": 300.0}),
+    "together": ("social-credit-2020", {"provocateurs.enabled": True, "provocateurs.invite_rate": 0.3,
+                                        "provocateurs.arrest_cost": 300.0, "generations.every": 12,
+                                        "generations.growth": 0.1, "scoring.association.mode": "penalty",
+                                        "scoring.association.family_weight": 2.0}),
 }
 
 
