@@ -211,6 +211,26 @@ def test_generations_on_the_torch_backend_equal_the_cpu_engine(growth):
     assert np.array_equal(b.tau.numpy(), a.pop.tau)
 
 
+def test_features_together_on_the_torch_backend_equal_the_cpu_engine():
+    """Generations, the provocateur regime, penalty association and weighted family ties in one
+    run, with generation months that are also provocation months: every metric column (the
+    parents' tau of a generation month included), every event and decision, on both backends."""
+    sc = crossing(1500, **{"provocateurs.enabled": True, "run.seed": 5, "provocateurs.invite_rate": 0.3,
+                                           "provocateurs.arrest_rate": 0.4, "provocateurs.arrest_cost": 300.0,
+                                           "generations.every": 3, "generations.growth": 0.1,
+                                           "generations.privilege_strength": 2.0,
+                                           "scoring.association.mode": "penalty",
+                                           "scoring.association.family_weight": 2.0})
+    a = Simulation(sc)
+    b = TorchSimulation.from_simulation(a, "cpu", attr_dtype=torch.float64)
+    rows = []
+    for _ in range(10):  # from month 3 (the mandatory date) on, a generation is a provocation month
+        rows.append(assert_same_months(a, b, 1))
+    assert [r["generation"] for r in rows] == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3]
+    assert all(np.isfinite(rows[t]["parents_tau"]) for t in (3, 6, 9)) and rows[6]["invited"] > 0
+    assert sum(r["arrests"] for r in rows) > 0 and rows[9]["points_association"] < 0 and b.n == a.n > 1500
+
+
 def test_the_synthetic_world_plants_provocateurs():
     sc = small("provocateur", 5000, 24, **{"phases.optin_start": None, "phases.mandatory_start": "2015-02"})
     sim = TorchSimulation.synthetic(sc, device="cpu")

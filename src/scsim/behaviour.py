@@ -42,7 +42,7 @@ import numba as nb
 import numpy as np
 
 from .network import PREFETCH_AHEAD, _prefetch_index, prefetch
-from .rng import uniform
+from .rng import BRAGGING, ECONOMY, EXPRESSION, OPTIN, TIES, uniform
 from .rules import daymude_action
 from .scenario import EXPRESSION_KINDS
 
@@ -171,7 +171,7 @@ def expression_kernel(tau, s_ref, scored, sanctioned, reach, peer_share, rates, 
     for i in nb.prange(n):
         peer = _peer_factor(peer_share[i], peer_ref, peer_strength)
         for k in range(N_KINDS):  # a constant: the loop unrolls
-            w = uniform(key, month, 3 * k, i) < rates[k] * tau[i] * peer
+            w = uniform(key, month, EXPRESSION.stride * k + EXPRESSION.would, i) < rates[k] * tau[i] * peer
             would[k, i] = w
             posted[k, i] = w
             censored[k, i] = False
@@ -192,14 +192,14 @@ def expression_kernel(tau, s_ref, scored, sanctioned, reach, peer_share, rates, 
                     v0 = value_at(vtab, vt0, s_ref[i], th, val, line, cost, sd)
                 loss = v0 - value_at(vtab, vt0, s_ref[i] - pens[k], th, val, line, cost, sd)
                 if rule == 0:
-                    silent = uniform(key, month, 3 * k + 1, i) < choice(loss, expr_value * tau[i], temp)
+                    silent = uniform(key, month, EXPRESSION.stride * k + EXPRESSION.censor, i) < choice(loss, expr_value * tau[i], temp)
                 else:
                     severity = loss / expr_value if expr_value > 0 else np.inf
                     a = daymude_action(tau[i], 1.0, nu, tolerance, severity, proportional)
-                    silent = uniform(key, month, 3 * k, i) >= rates[k] * a * peer
+                    silent = uniform(key, month, EXPRESSION.stride * k + EXPRESSION.would, i) >= rates[k] * a * peer
             censored[k, i] = silent
             r = reach if sanctioned[i] else 1.0
-            posted[k, i] = not silent and (r >= 1.0 or uniform(key, month, 3 * k + 2, i) < r)
+            posted[k, i] = not silent and (r >= 1.0 or uniform(key, month, EXPRESSION.stride * k + EXPRESSION.reach, i) < r)
 
 
 @nb.njit(cache=True, parallel=True)
@@ -210,13 +210,13 @@ def disconnection_kernel(worst, worst_drag, worst_kind, scored, s_ref, awareness
     for i in nb.prange(n):
         cut[i] = -1
         j = worst[i]
-        if j < 0 or not scored[i] or uniform(key, month, 0, i) >= cut_rate:
+        if j < 0 or not scored[i] or uniform(key, month, TIES.cut_consider, i) >= cut_rate:
             continue
         s = s_ref[i]
         gain = (value_at(vtab, vt0, s + awareness * worst_drag[i], th, val, line, cost, sd)
                 - value_at(vtab, vt0, s, th, val, line, cost, sd))
         keep = family_value if worst_kind[i] == 1 else friend_value
-        if uniform(key, month, 1, i) < choice(gain, keep, temp):
+        if uniform(key, month, TIES.cut, i) < choice(gain, keep, temp):
             cut[i] = j
 
 
@@ -227,7 +227,7 @@ _CHURNS = -2  # marks a citizen who drops a friend, before ``_churn_targets`` sa
 def _churn_draws(deg, churn, key, month, out):
     """Who drops a friend (``_CHURNS``) and who does not (-1): a loop LLVM vectorises."""
     for i in nb.prange(deg.shape[0]):
-        out[i] = _CHURNS if uniform(key, month, 2, i) < churn * deg[i] * 0.5 else -1
+        out[i] = _CHURNS if uniform(key, month, TIES.churn, i) < churn * deg[i] * 0.5 else -1
 
 
 @nb.njit(cache=True, parallel=True)
@@ -238,11 +238,11 @@ def _churn_targets(who, start, deg, nbr, kind, key, month, out):
     for q in nb.prange(m):
         if q + PREFETCH_AHEAD < m:
             a = who[q + PREFETCH_AHEAD]
-            xa = start[a] + int(uniform(key, month, 3, a) * deg[a])
+            xa = start[a] + int(uniform(key, month, TIES.churn_slot, a) * deg[a])
             prefetch(nbr, xa)
             prefetch(kind, xa)
         i = who[q]
-        x = start[i] + int(uniform(key, month, 3, i) * deg[i])
+        x = start[i] + int(uniform(key, month, TIES.churn_slot, i) * deg[i])
         out[i] = nbr[x] if kind[x] == 0 else -1
 
 
@@ -262,8 +262,8 @@ def seeker_kernel(did_cut, replace_prob, form_rate, key, month, replace, seeking
     """Who seeks a new tie: those who just cut a dragger (with probability replace_prob) and
     anyone at the rate that balances churn."""
     for i in nb.prange(did_cut.shape[0]):
-        replace[i] = did_cut[i] and uniform(key, month, 4, i) < replace_prob
-        seeking[i] = replace[i] or uniform(key, month, 5, i) < form_rate
+        replace[i] = did_cut[i] and uniform(key, month, TIES.replace, i) < replace_prob
+        seeking[i] = replace[i] or uniform(key, month, TIES.form, i) < form_rate
 
 
 @nb.njit(cache=True, inline="always")
@@ -336,20 +336,20 @@ def new_tie_kernel(seekers, start, deg, nbr, s_pub, scored, pub_weight, triadic,
             ahead = q + (PREFETCH_AHEAD // 2 if stage == 0 else stage * PREFETCH_AHEAD)
             if ahead < m:
                 a = seekers[ahead]
-                _prefetch_candidate(a, start, deg, nbr, n, s_pub, triadic, uniform(key, month, 6, a),
-                                    uniform(key, month, 7, a), uniform(key, month, 8, a),
-                                    uniform(key, month, 9, a), stage)
-                if mode != 0 and uniform(key, month, 10, a) < score_seeking:
-                    _prefetch_candidate(a, start, deg, nbr, n, s_pub, triadic, uniform(key, month, 11, a),
-                                        uniform(key, month, 12, a), uniform(key, month, 13, a),
-                                        uniform(key, month, 14, a), stage)
+                _prefetch_candidate(a, start, deg, nbr, n, s_pub, triadic, uniform(key, month, TIES.triadic, a),
+                                    uniform(key, month, TIES.friend, a), uniform(key, month, TIES.friend_of_friend, a),
+                                    uniform(key, month, TIES.stranger, a), stage)
+                if mode != 0 and uniform(key, month, TIES.seek_better, a) < score_seeking:
+                    _prefetch_candidate(a, start, deg, nbr, n, s_pub, triadic, uniform(key, month, TIES.triadic_2, a),
+                                        uniform(key, month, TIES.friend_2, a), uniform(key, month, TIES.friend_of_friend_2, a),
+                                        uniform(key, month, TIES.stranger_2, a), stage)
         i = seekers[q]
         target[q] = -1
-        c = _candidate(i, start, deg, nbr, n, triadic, uniform(key, month, 6, i), uniform(key, month, 7, i),
-                       uniform(key, month, 8, i), uniform(key, month, 9, i))
-        if mode != 0 and uniform(key, month, 10, i) < score_seeking:
-            c2 = _candidate(i, start, deg, nbr, n, triadic, uniform(key, month, 11, i), uniform(key, month, 12, i),
-                            uniform(key, month, 13, i), uniform(key, month, 14, i))
+        c = _candidate(i, start, deg, nbr, n, triadic, uniform(key, month, TIES.triadic, i), uniform(key, month, TIES.friend, i),
+                       uniform(key, month, TIES.friend_of_friend, i), uniform(key, month, TIES.stranger, i))
+        if mode != 0 and uniform(key, month, TIES.seek_better, i) < score_seeking:
+            c2 = _candidate(i, start, deg, nbr, n, triadic, uniform(key, month, TIES.triadic_2, i), uniform(key, month, TIES.friend_2, i),
+                            uniform(key, month, TIES.friend_of_friend_2, i), uniform(key, month, TIES.stranger_2, i))
             a, b = s_pub[c], s_pub[c2]
             if b == b and (a != a or b > a):
                 c = c2
@@ -367,7 +367,7 @@ def new_tie_kernel(seekers, start, deg, nbr, s_pub, scored, pub_weight, triadic,
             if drag > 0:
                 loss = (value_at(vtab, vt0, st, th, val, sline, cost, sd)
                         - value_at(vtab, vt0, st - drag, th, val, sline, cost, sd))
-                if uniform(key, month, 15, i) < choice(loss, friend_value, temp):
+                if uniform(key, month, TIES.refuse, i) < choice(loss, friend_value, temp):
                     continue
         target[q] = c
 
@@ -461,9 +461,9 @@ def purchase_kernel(shares, valence, tilt, active, s_ref, shift, rate, points_pe
 def optin_kernel(opted, s_ref, privacy_cost, rate, temp, th, val, sd, key, month):
     n = opted.shape[0]
     for i in nb.prange(n):
-        if opted[i] or uniform(key, month, 0, i) >= rate:
+        if opted[i] or uniform(key, month, OPTIN.consider, i) >= rate:
             continue
-        if uniform(key, month, 1, i) < choice(value(s_ref[i], th, val, 0.0, 0.0, sd), privacy_cost[i], temp):
+        if uniform(key, month, OPTIN.join, i) < choice(value(s_ref[i], th, val, 0.0, 0.0, sd), privacy_cost[i], temp):
             opted[i] = True
 
 
@@ -471,7 +471,7 @@ def optin_kernel(opted, s_ref, privacy_cost, rate, temp, th, val, sd, key, month
 def brag_kernel(scored, s_pub, status, rate, line, sd, key, month, out):
     n = scored.shape[0]
     for i in nb.prange(n):
-        u = uniform(key, month, 0, i)
+        u = uniform(key, month, BRAGGING.brag, i)
         cap = rate * status[i]
         # the logistic (an exp) only where it can decide, u < cap * L needing u < cap: an `if`,
         # since LLVM computes both sides of an `and` (3x slower at a 5% rate)
@@ -490,8 +490,8 @@ def economy_kernel(reliability, history, s_pub, scored, loan_threshold, borrow, 
     n = reliability.shape[0]
     for i in nb.prange(n):
         p = borrow + (boost if scored[i] and s_pub[i] >= loan_threshold else 0.0)
-        d = uniform(key, month, 0, i) < p
-        ok = uniform(key, month, 1, i) < reliability[i]  # drawn for all: selects, not branches
+        d = uniform(key, month, ECONOMY.due, i) < p
+        ok = uniform(key, month, ECONOMY.repaid, i) < reliability[i]  # drawn for all: selects, not branches
         due[i] = d
         defaulted[i] = d and not ok
         h = history[i]

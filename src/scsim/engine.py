@@ -40,6 +40,7 @@ from .network import (Network, barabasi_albert, dedupe, from_networkx, homophilo
                       watts_strogatz)
 from .population import Population, make_population
 from .privileges import Regime, update_positions
+from .rng import MONTHLY as MONTHLY_STREAMS
 from .rng import Streams
 from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
 from .scoring import COMPONENTS, ScoreModel, association_pass, dragger_counts, friend_view, record_posts
@@ -225,8 +226,7 @@ class Simulation:
         reuse_freed_memory()
         self.sc = sc
         self.streams = Streams(sc.run.seed)
-        self.keys = {name: self.streams.key(name) for name in ("economy", "optin", "expression", "ties", "positions", "bragging",
-                                                               "provocation", "generations")}
+        self.keys = {name: self.streams.key(name) for name in MONTHLY_STREAMS}
         self.sm = ScoreModel(sc)
         self.regime = Regime(sc)
         self.optin_step = sc.step_of(sc.phases.optin_start)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import betainc, betaincinv, ndtr, ndtri
 
-from .rng import uniform_array
+from .rng import GENERATIONS, uniform_array
 
 
 @dataclass
@@ -86,12 +86,12 @@ def draw_parents(w: np.ndarray, key, month: int, size: int | None = None) -> Bir
     if not total > 0:  # nobody can have children (everybody arrested): everybody counts equally
         w, total = np.ones(n), float(n)
     cum = np.cumsum(w / total)
-    drawn = np.minimum(np.searchsorted(cum, uniform_array(key, month, 0, size), side="right"), n - 1)
+    drawn = np.minimum(np.searchsorted(cum, uniform_array(key, month, GENERATIONS.parent, size), side="right"), n - 1)
     children = np.bincount(drawn, minlength=n)
     occupant = np.where(children > 0, np.arange(n), -1)  # whose child holds each old place
     extra = np.repeat(np.arange(n), np.maximum(children - 1, 0))  # second and later children
     empty = np.flatnonzero(children == 0)  # places whose citizen left no child
-    empty = empty[np.argsort(uniform_array(key, month, 1, n)[empty], kind="stable")]
+    empty = empty[np.argsort(uniform_array(key, month, GENERATIONS.empty_order, n)[empty], kind="stable")]
     k = min(len(extra), len(empty))  # equal without growth: the draws add up to n
     occupant[empty[:k]] = extra[:k]
     kept = np.flatnonzero(occupant >= 0)  # shrinking: empty[k:] are vacated
@@ -127,7 +127,7 @@ def child_ties(u: np.ndarray, v: np.ndarray, kind: np.ndarray, source: np.ndarra
         rows = np.repeat(np.arange(len(children)), span)
         pos = order[np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span) + np.repeat(first, span)]
         # one coin per (child, parent's tie) pair: siblings meet different halves of the circle
-        ok = (uniform_array(key, month, 3, len(pos)) < 0.5) & (other[pos] >= 0)
+        ok = (uniform_array(key, month, GENERATIONS.child_tie, len(pos)) < 0.5) & (other[pos] >= 0)
         parts_u.append(children[rows[ok]])
         parts_v.append(other[pos[ok]])
         parts_k.append(tie_kind[pos[ok]])
@@ -144,6 +144,6 @@ def inherit_tau(tau: np.ndarray, parent: np.ndarray, h2: float, alpha: float, be
     eps = 1e-12
     z = ndtri(np.clip(betainc(alpha, beta, tau), eps, 1 - eps))
     m = z.mean()
-    u = np.clip(uniform_array(key, month, 2, len(parent)), eps, 1 - eps)
+    u = np.clip(uniform_array(key, month, GENERATIONS.tau, len(parent)), eps, 1 - eps)
     z_child = m + h2 * (z[parent] - m) + np.sqrt(1.0 - h2 * h2) * ndtri(u)
     return betaincinv(alpha, beta, ndtr(z_child))

@@ -17,7 +17,7 @@ import numpy as np
 
 from .metrics import CHUNK, chunks
 from .population import OCC
-from .rng import uniform
+from .rng import POSITIONS, uniform
 from .scenario import Scenario
 
 
@@ -71,7 +71,7 @@ def _publish(score, scored, thresholds, line, sanctions_on, s_pub, holders, sanc
 def update_positions(occupation: np.ndarray, quota: np.ndarray, sanctioned: np.ndarray,
                      barred: np.ndarray, key, month: int) -> tuple[int, int]:
     """Sanctioned holders of barred positions lose them; vacancies are refilled from eligible
-    citizens (no position, not sanctioned) in order of their draw ``uniform(key, month, 0, i)``.
+    citizens (no position, not sanctioned) in order of their draw ``uniform(key, month, POSITIONS.priority, i)``.
     Returns (lost, filled)."""
     other = OCC["other"]
     is_barred = np.zeros(len(quota), np.bool_)
@@ -126,7 +126,7 @@ def _eligible(occupation, sanctioned, other, key, month, below):
     found = np.zeros(m + 1, np.int64)
     for c in nb.prange(m):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            if occupation[i] == other and not sanctioned[i] and uniform(key, month, 0, i) < below:
+            if occupation[i] == other and not sanctioned[i] and uniform(key, month, POSITIONS.priority, i) < below:
                 found[c + 1] += 1
     offsets = np.cumsum(found)
     who = np.empty(offsets[-1], np.int64)
@@ -135,7 +135,7 @@ def _eligible(occupation, sanctioned, other, key, month, below):
         w = offsets[c]
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             if occupation[i] == other and not sanctioned[i]:
-                u = uniform(key, month, 0, i)
+                u = uniform(key, month, POSITIONS.priority, i)
                 if u < below:
                     who[w] = i
                     draws[w] = u

@@ -37,7 +37,7 @@ import numba as nb
 import numpy as np
 
 from .behaviour import choice
-from .rng import uniform
+from .rng import PROVOCATION, uniform
 
 RISK_WEIGHT = 1.0 / 12.0  # the arrest-risk estimate is an EWMA over about a year
 
@@ -79,14 +79,14 @@ def provocation_kernel(start, deg, nbr, provocateur, arrested, reported, last_po
                 friends += 1
                 if month - 1 - last_post[j] < window:
                     dissenting += 1
-        if agents > 0 and uniform(key, month, 0, i) < 1.0 - (1.0 - invite_rate) ** agents:
+        if agents > 0 and uniform(key, month, PROVOCATION.invite, i) < 1.0 - (1.0 - invite_rate) ** agents:
             invited[i] = True
             share = dissenting / friends if friends > 0 else 0.0
-            if uniform(key, month, 1, i) < agreement_probability(tau[i], share, threshold, peer_weight, spread):
+            if uniform(key, month, PROVOCATION.agree, i) < agreement_probability(tau[i], share, threshold, peer_weight, spread):
                 agreed[i] = True
-                if uniform(key, month, 2, i) < detection:
+                if uniform(key, month, PROVOCATION.report, i) < detection:
                     reported[i] = True
-        if reported[i] and uniform(key, month, 3, i) < arrest_rate:
+        if reported[i] and uniform(key, month, PROVOCATION.arrest, i) < arrest_rate:
             arrest[i] = True
 
 
@@ -113,6 +113,6 @@ def fear_kernel(tau, expected_loss, expr_value, temp, key, month, posted, censor
     for i in nb.prange(n):
         p = choice(expected_loss, expr_value * tau[i], temp)
         for q in range(kinds):
-            if posted[q, i] and uniform(key, month, 4 + q, i) < p:
+            if posted[q, i] and uniform(key, month, PROVOCATION.fear + q, i) < p:
                 posted[q, i] = False
                 censored[q, i] = True

@@ -16,14 +16,98 @@ so adding a stream never shifts the others); the global NumPy RNG is never used.
 from __future__ import annotations
 
 import zlib
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
 
-STREAMS = (
-    "population", "network", "economy", "optin", "purchases", "expression",
-    "ties", "positions", "bragging", "generations", "provocateur", "validation",
-)
+
+# ---------------------------------------------------------------- draw slots
+#
+# Within a stream, a month's draws for one citizen are told apart by their *slot*. Each stream's
+# slots are declared here once, by name, and read by the Numba kernels (a global NamedTuple is a
+# compile-time constant there), the torch backend and the Triton kernels alike; no rule writes a
+# bare slot number. Changing a number changes every result drawn from it.
+
+
+class EconomySlots(NamedTuple):
+    due: int = 0  # a repayment falls due this month
+    repaid: int = 1  # it is repaid (else defaulted)
+
+
+class OptinSlots(NamedTuple):
+    consider: int = 0  # the citizen considers joining this month
+    join: int = 1  # and joins
+
+
+class ExpressionSlots(NamedTuple):
+    """Three slots per kind of post (opinion, history, news): slot ``stride * kind + field``."""
+
+    would: int = 0  # would post (the Daymude rule also reads it for how much is posted)
+    censor: int = 1  # self-censors under the logit rule
+    reach: int = 2  # a sanctioned citizen's post gets through limited Internet
+    stride: int = 3
+
+
+class TiesSlots(NamedTuple):
+    cut_consider: int = 0  # considers cutting its worst dragger
+    cut: int = 1  # and cuts it
+    churn: int = 2  # drops a random tie (churn)
+    churn_slot: int = 3  # which of its ties
+    replace: int = 4  # one who cut seeks a replacement
+    form: int = 5  # seeks a new tie anyway
+    triadic: int = 6  # first candidate: a friend of a friend (else a random citizen)
+    friend: int = 7  # which friend
+    friend_of_friend: int = 8  # which of that friend's friends
+    stranger: int = 9  # which random citizen
+    seek_better: int = 10  # under score seeking, draws a second candidate
+    triadic_2: int = 11  # the second candidate's four draws, as the first's
+    friend_2: int = 12
+    friend_of_friend_2: int = 13
+    stranger_2: int = 14
+    refuse: int = 15  # the candidate refuses a newcomer who would drag its score
+
+
+class PositionsSlots(NamedTuple):
+    priority: int = 0  # place in the queue for a vacant position
+
+
+class BraggingSlots(NamedTuple):
+    brag: int = 0  # posts its score
+
+
+class ProvocationSlots(NamedTuple):
+    invite: int = 0  # a planted agent sounds the citizen out
+    agree: int = 1  # the citizen agrees
+    report: int = 2  # the agreement is reported (on file)
+    arrest: int = 3  # a citizen on file is arrested
+    fear: int = 4  # fear of arrest silences a post: slot fear + kind
+
+
+class GenerationsSlots(NamedTuple):
+    parent: int = 0  # each child's parent (by fertility weight)
+    empty_order: int = 1  # order in which places left empty are refilled
+    tau: int = 2  # the child's tau (inherited with heritability h2)
+    child_tie: int = 3  # which of its parent's ties a child keeps
+
+
+class WattsStrogatzSlots(NamedTuple):
+    """The torch backend's synthetic Watts-Strogatz builder (stream "network"): the counter's
+    month field picks the draw, its slot field the ring offset."""
+
+    rewire: int = 0  # the tie to the a-th neighbour is rewired
+    target: int = 1  # to this citizen
+
+
+ECONOMY, OPTIN, EXPRESSION, TIES = EconomySlots(), OptinSlots(), ExpressionSlots(), TiesSlots()
+POSITIONS, BRAGGING, PROVOCATION, GENERATIONS = PositionsSlots(), BraggingSlots(), ProvocationSlots(), GenerationsSlots()
+WATTS_STROGATZ = WattsStrogatzSlots()
+
+# the monthly counter-based streams and their slots (the keys the month's phases draw with)
+MONTHLY = {"economy": ECONOMY, "optin": OPTIN, "expression": EXPRESSION, "ties": TIES, "positions": POSITIONS,
+           "bragging": BRAGGING, "provocation": PROVOCATION, "generations": GENERATIONS}
+# every stream, by name: the Generators used once to build the world, then the monthly keys
+STREAMS = ("population", "network", "provocateurs", *MONTHLY, "validation")
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

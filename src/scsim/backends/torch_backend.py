@@ -35,6 +35,7 @@ from .. import metrics as mx
 from ..errors import InputError
 from ..engine import CUT_ARREST, CUT_CHURN, CUT_DRAG, MADE_FORM, MADE_REPLACE, Flows, MonthEvents, Simulation
 from ..population import OCC, Population
+from ..rng import BRAGGING, ECONOMY, EXPRESSION, OPTIN, POSITIONS, PROVOCATION, TIES
 from ..scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
 from ..scoring import COMPONENTS, OCCUPATION_WEIGHT, dragger_counts
 
@@ -493,10 +494,10 @@ class TorchSimulation:
         else:
             has_loan = torch.zeros(n, dtype=BOOL, device=dev)
         p_due = _where(has_loan, e.borrow_prob + e.loan_boost, e.borrow_prob + 0.0)
-        due = uniform(keys["economy"], t, 0, ids) < p_due
+        due = uniform(keys["economy"], t, ECONOMY.due, ids) < p_due
         del p_due, has_loan
         d_idx = torch.nonzero(due).squeeze(1)
-        ok = uniform(keys["economy"], t, 1, d_idx) < self.reliability[d_idx].to(F64)
+        ok = uniform(keys["economy"], t, ECONOMY.repaid, d_idx) < self.reliability[d_idx].to(F64)
         defaulted = torch.zeros(n, dtype=BOOL, device=dev)
         defaulted[d_idx] = ~ok
         h = self.history[d_idx]
@@ -509,9 +510,9 @@ class TorchSimulation:
             self.opted[:] = True
         elif phase == "opt-in":
             c = torch.nonzero(~self.opted).squeeze(1)
-            c = c[uniform(keys["optin"], t, 0, c) < bp.optin.rate]
+            c = c[uniform(keys["optin"], t, OPTIN.consider, c) < bp.optin.rate]
             p = _choice(_value(self.score[c], th, val, 0.0, 0.0, sd), self.privacy_cost[c].to(F64), temp)
-            self.opted[c[uniform(keys["optin"], t, 1, c) < p]] = True
+            self.opted[c[uniform(keys["optin"], t, OPTIN.join, c) < p]] = True
         scored = self.opted
         pub64 = self.s_pub.to(F64)
         s_ref = torch.where(torch.isnan(pub64), self.score, pub64)  # own last score
@@ -541,7 +542,7 @@ class TorchSimulation:
             raise InputError(f"torch backend: expression rule '{rule}' is not ported")
         v0 = None
         for q in range(k):
-            u_would = uniform(keys["expression"], t, 3 * q, ids)
+            u_would = uniform(keys["expression"], t, EXPRESSION.stride * q + EXPRESSION.would, ids)
             would[q] = u_would < rates[q] * tau64 * peer
             speak = would[q].clone()
             if pens[q] > 0:
@@ -552,7 +553,7 @@ class TorchSimulation:
                 v0[miss] = self._value_at(s_ref[miss], th, val, line, cost, sd)
                 loss = v0[c] - self._value_at(s_ref[c] - pens[q], th, val, line, cost, sd)
                 if rule == "logit":
-                    silent = uniform(keys["expression"], t, 3 * q + 1, c) < _choice(loss, ep.value * tau64[c], temp)
+                    silent = uniform(keys["expression"], t, EXPRESSION.stride * q + EXPRESSION.censor, c) < _choice(loss, ep.value * tau64[c], temp)
                 else:  # daymude: post only the optimal share a* of the desired dissent (same draw as would)
                     severity = loss / ep.value if ep.value > 0 else torch.full_like(loss, float("inf"))
                     a = _daymude_action(tau64[c], 1.0, ep.surveillance, ep.tolerance, severity,
@@ -562,7 +563,7 @@ class TorchSimulation:
                 speak[c[silent]] = False
             if reach < 1.0:  # a sanctioned citizen's post gets through with probability reach
                 c = torch.nonzero(speak & self.sanctioned).squeeze(1)
-                speak[c] = uniform(keys["expression"], t, 3 * q + 2, c) < reach
+                speak[c] = uniform(keys["expression"], t, EXPRESSION.stride * q + EXPRESSION.reach, c) < reach
             posted[q] = speak
         del peer, v0, u_would
         quiet = self.provocateur | self.arrested
@@ -575,18 +576,18 @@ class TorchSimulation:
             p = _choice(self.arrest_risk * sc.provocateurs.arrest_cost, ep.value * tau64, temp)
             for q in range(k):
                 c = torch.nonzero(posted[q]).squeeze(1)
-                c = c[uniform(keys["provocation"], t, 4 + q, c) < p[c]]
+                c = c[uniform(keys["provocation"], t, PROVOCATION.fear + q, c) < p[c]]
                 posted[q, c] = False
                 censored[q, c] = True
 
         self._lap("expression")
         # 6a. provocation
         arrests, extra = None, {}
-        if births is not None:
-            extra["parents_tau"] = births.parents_tau
         if self.provocation_step is not None and t >= self.provocation_step:
             arrests, extra = self._provocation(t, tau64)
             self._lap("provocation")
+        if births is not None:  # (after the provocation's extras: both reach the row)
+            extra["parents_tau"] = births.parents_tau
         # 6. ties
         events = self._ties(t, scored, s_ref, register_on, th, val, line, cost, sd)
         if arrests is not None:
@@ -627,7 +628,7 @@ class TorchSimulation:
             self.sanctioned = torch.zeros(n, dtype=BOOL, device=dev)
         positions = (0, 0)
         if sanctions_on:
-            positions = self._positions(uniform(keys["positions"], t, 0, ids))
+            positions = self._positions(uniform(keys["positions"], t, POSITIONS.priority, ids))
 
         self._lap("publication")
         # 9. bragging
@@ -635,7 +636,7 @@ class TorchSimulation:
         c = torch.nonzero(scored).squeeze(1)
         brag_p = b.rate * self.status_seeking[c].to(F64) * torch.sigmoid((pub64[c] - b.line) / sd)
         bragged = torch.zeros(n, dtype=BOOL, device=dev)
-        bragged[c] = uniform(keys["bragging"], t, 0, c) < brag_p
+        bragged[c] = uniform(keys["bragging"], t, BRAGGING.brag, c) < brag_p
         del pub64, c, brag_p
 
         self.flows = Flows(would, posted, censored, bragged, defaulted, due, approved, holders, events, positions, extra)
@@ -679,16 +680,16 @@ class TorchSimulation:
         invited = torch.zeros(n, dtype=BOOL, device=dev)
         agreed = torch.zeros(n, dtype=BOOL, device=dev)
         c = torch.nonzero(free & (agents > 0)).squeeze(1)
-        c = c[uniform(key, t, 0, c) < 1.0 - (1.0 - pp.invite_rate) ** agents[c].to(F64)]
+        c = c[uniform(key, t, PROVOCATION.invite, c) < 1.0 - (1.0 - pp.invite_rate) ** agents[c].to(F64)]
         invited[c] = True
         fr = friends[c]
         share = torch.where(fr > 0, dissenting[c].to(F64) / fr.clamp_min(1).to(F64), 0.0)
         p = 1.0 / (1.0 + torch.exp(-(tau64[c] - pp.agree_threshold + pp.peer_weight * share) / pp.spread))
-        c = c[uniform(key, t, 1, c) < p]
+        c = c[uniform(key, t, PROVOCATION.agree, c) < p]
         agreed[c] = True
-        self.reported[c[uniform(key, t, 2, c) < pp.detection]] = True
+        self.reported[c[uniform(key, t, PROVOCATION.report, c) < pp.detection]] = True
         c = torch.nonzero(free & self.reported).squeeze(1)
-        who = c[uniform(key, t, 3, c) < pp.arrest_rate]
+        who = c[uniform(key, t, PROVOCATION.arrest, c) < pp.arrest_rate]
         from ..provocation import RISK_WEIGHT
 
         dissenters = int(self.dissenters(t - 1).sum().item())
@@ -733,19 +734,19 @@ class TorchSimulation:
 
         # disconnection: each citizen may cut its worst dragger
         c = torch.nonzero((self.worst >= 0) & scored).squeeze(1)
-        c = c[uniform(key, t, 0, c) < tp.cut_rate]
+        c = c[uniform(key, t, TIES.cut_consider, c) < tp.cut_rate]
         s = s_ref[c]
         gain = (self._value_at(s + awareness * self.worst_drag[c], th, val, line, cost, sd)
                 - self._value_at(s, th, val, line, cost, sd))
         keep = _where(self.worst_kind[c] == 1, tp.family_value, tp.friend_value)
-        cutters = c[uniform(key, t, 1, c) < _choice(gain, keep, temp)]  # ascending, as np.flatnonzero
+        cutters = c[uniform(key, t, TIES.cut, c) < _choice(gain, keep, temp)]  # ascending, as np.flatnonzero
         cut_to = self.worst[cutters].to(I64)
         del c, s, gain, keep
 
         # churn: a random friend dropped with probability churn * degree / 2
         deg = net.deg.to(I64)
-        c = torch.nonzero((deg > 0) & (uniform(key, t, 2, ids) < tp.churn * deg.to(F64) * 0.5)).squeeze(1)
-        x = net.start[c] + (uniform(key, t, 3, c) * deg[c].to(F64)).to(I64)
+        c = torch.nonzero((deg > 0) & (uniform(key, t, TIES.churn, ids) < tp.churn * deg.to(F64) * 0.5)).squeeze(1)
+        x = net.start[c] + (uniform(key, t, TIES.churn_slot, c) * deg[c].to(F64)).to(I64)
         friend = net.kind[x] == 0
         churners = c[friend]
         churn_to = net.nbr[x[friend]].to(I64)
@@ -760,8 +761,8 @@ class TorchSimulation:
         did_cut[cutters[removed[: cutters.shape[0]]]] = True
         c = torch.nonzero(did_cut).squeeze(1)
         replace = torch.zeros(n, dtype=BOOL, device=dev)
-        replace[c] = uniform(key, t, 4, c) < tp.replace
-        seekers = torch.nonzero(replace | (uniform(key, t, 5, ids) < self.form_rate)).squeeze(1)
+        replace[c] = uniform(key, t, TIES.replace, c) < tp.replace
+        seekers = torch.nonzero(replace | (uniform(key, t, TIES.form, ids) < self.form_rate)).squeeze(1)
         seekers = seekers[~self.arrested[seekers]]  # prisoners seek no ties
         del did_cut, c
 
@@ -770,11 +771,12 @@ class TorchSimulation:
         public = register_on and sc.register.public
         points = sm.assoc_points * (1.0 if public else awareness)
         penalty = sm.penalty * (1.0 if public else awareness)
-        cand = self._candidate(seekers, t, (6, 7, 8, 9), tp.triadic)
+        cand = self._candidate(seekers, t, (TIES.triadic, TIES.friend, TIES.friend_of_friend, TIES.stranger), tp.triadic)
         if sm.assoc_mode != 0:
-            two = uniform(key, t, 10, seekers) < tp.score_seeking
+            two = uniform(key, t, TIES.seek_better, seekers) < tp.score_seeking
             sel = torch.nonzero(two).squeeze(1)
-            c2 = self._candidate(seekers[sel], t, (11, 12, 13, 14), tp.triadic)
+            c2 = self._candidate(seekers[sel], t, (TIES.triadic_2, TIES.friend_2, TIES.friend_of_friend_2,
+                                                   TIES.stranger_2), tp.triadic)
             a, b = self.s_pub[cand[sel]], self.s_pub[c2]
             better = ~torch.isnan(b) & (torch.isnan(a) | (b > a))
             cand[sel[better]] = c2[better]
@@ -792,7 +794,7 @@ class TorchSimulation:
             loss = (self._value_at(st[j], th, val, line, cost, sd)
                     - self._value_at(st[j] - drag[j], th, val, line, cost, sd))
             refuse = torch.zeros(seekers.shape[0], dtype=BOOL, device=dev)
-            refuse[j] = uniform(key, t, 15, seekers[j]) < _choice(loss, tp.friend_value, temp)
+            refuse[j] = uniform(key, t, TIES.refuse, seekers[j]) < _choice(loss, tp.friend_value, temp)
             seekers, cand = seekers[~refuse], cand[~refuse]
         free = ~self.arrested[cand]  # nobody befriends a prisoner
         seekers, cand = seekers[free], cand[free]

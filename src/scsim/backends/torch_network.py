@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ..network import Network
+from ..rng import WATTS_STROGATZ
 from .torch_draws import uniform
 
 F64, I64, I32, U8, BOOL = torch.float64, torch.int64, torch.int32, torch.uint8, torch.bool
@@ -302,7 +303,8 @@ class TorchNetwork:
 def watts_strogatz(n: int, k: float, p: float, key: int, device, chunk: int = 1 << 22) -> TorchNetwork:
     """Ring lattice of even degree k, each tie's far end rewired with probability p, built on
     the device from counter-based draws (so it does not depend on the chunking): tie (i, a)
-    for a = 1..k/2 is rewired when uniform(key, 0, a, i) < p, to int(uniform(key, 1, a, i) * n).
+    for a = 1..k/2 is rewired when uniform(key, WATTS_STROGATZ.rewire, a, i) < p, to
+    int(uniform(key, WATTS_STROGATZ.target, a, i) * n).
     Self-loops and repeated pairs are dropped, as scsim.network.watts_strogatz does."""
     half = max(1, int(round(k / 2)))
     if 2 * half >= n:
@@ -310,8 +312,8 @@ def watts_strogatz(n: int, k: float, p: float, key: int, device, chunk: int = 1 
     dev = torch.device(device)
 
     def far_ends(i, a):
-        rew = uniform(key, 0, a, i) < p
-        far = torch.where(rew, (uniform(key, 1, a, i) * n).to(I64) % n, (i + a) % n)
+        rew = uniform(key, WATTS_STROGATZ.rewire, a, i) < p
+        far = torch.where(rew, (uniform(key, WATTS_STROGATZ.target, a, i) * n).to(I64) % n, (i + a) % n)
         return rew, far
 
     # rewired ties, by far end: the in-ties a citizen gets from anywhere on the ring
@@ -335,7 +337,7 @@ def watts_strogatz(n: int, k: float, p: float, key: int, device, chunk: int = 1 
             rew, far = far_ends(i, a)
             counts[c0 : c0 + i.shape[0]] += (far != i).to(I64)  # out-tie
             back = (i - a) % n
-            counts[c0 : c0 + i.shape[0]] += (uniform(key, 0, a, back) >= p).to(I64)  # un-rewired in-tie
+            counts[c0 : c0 + i.shape[0]] += (uniform(key, WATTS_STROGATZ.rewire, a, back) >= p).to(I64)  # un-rewired in-tie
     counts += torch.bincount(dst.to(I64), minlength=n)
     start, deg, cap, nbr, kind, tail = TorchNetwork._layout(counts, 0.25, 4, dev)
     del counts
@@ -349,7 +351,7 @@ def watts_strogatz(n: int, k: float, p: float, key: int, device, chunk: int = 1 
             owner.append(i[out])
             other.append(far[out])
             back = (i - a) % n
-            unrew = uniform(key, 0, a, back) >= p
+            unrew = uniform(key, WATTS_STROGATZ.rewire, a, back) >= p
             owner.append(i[unrew])
             other.append(back[unrew])
         lo, hi = int(bounds[ci]), int(bounds[ci + 1])
