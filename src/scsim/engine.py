@@ -1,26 +1,6 @@
-"""The monthly loop (MODEL.md sections 1-9) in a fixed, documented order of phases.
-
-Each month t, everybody reads the state at the start of the month (last month's published
-scores, last month's posts, last month's register) and the phases run in this order:
-
- 0. generations  every generations.every months the population turns over: privileges buy
-                 children, children inherit tau (section 7; off by default)
- 1. calendar     which phases are on: opt-in, mandatory, political, sanctions, register
- 2. economy      repayments fall due and are paid or defaulted (repayment record)
- 3. opting in    citizens join the score when it pays (opt-in phase); all are in once mandatory
- 4. purchases    spending tilts towards approved categories as far as the score rewards it
- 5. expression   who would post, who self-censors, whose post gets through limited Internet
- 6a. provocation provocateurs sound out their friends; agreements are reported; citizens on
-                 file are arrested and lose every tie (the provocateur regime; off by default)
- 6. ties         register-driven cuts of draggers, random churn, new ties (triadic or random,
-                 aimed at high scorers under association; targets may refuse)
- 7. scoring      six components on the current network and last month's published scores
- 8. publication  scores published; privileges, sanctions, positions, the register
- 9. bragging     high scorers post their scores
-10. metrics      one row of monthly metrics; snapshots and edge events to the store
-
-Every phase draws from its own named stream, the same number of variates each month whatever
-the regime, so scenarios on one seed share every unrelated draw (common random numbers).
+"""The NumPy/Numba engine: the world built from a scenario, the state the months carry, and the
+kernels of each phase of the month. The order of the phases, and how they hand over to each
+other, is ``scsim.month`` (one table for every backend); this module supplies the phases.
 """
 
 from __future__ import annotations
@@ -28,13 +8,14 @@ from __future__ import annotations
 import functools
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 
 import numpy as np
 
 from . import behaviour as bh
 from . import generations as gen
 from . import metrics as mx
+from . import month
 from . import provocation as pv
 from .network import (Network, barabasi_albert, dedupe, from_networkx, homophilous_blocks, households, load_edgelist,
                       watts_strogatz)
@@ -44,10 +25,6 @@ from .rng import MONTHLY as MONTHLY_STREAMS
 from .rng import Streams
 from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
 from .scoring import COMPONENTS, ScoreModel, association_pass, dragger_counts, friend_view, record_posts
-
-CUT_DRAG, CUT_CHURN, MADE_REPLACE, MADE_FORM, CUT_ARREST = 0, 1, 2, 3, 4
-REASONS = ("drag", "churn", "replace", "form", "arrest")
-
 
 def build_world(sc: Scenario, streams: Streams, graph=None) -> tuple[Population, Network]:
     """Population and network. An edge list or a given graph (NetworkX, or a Network) sets the
@@ -139,38 +116,6 @@ class PhaseClock:
         self._phase, self._t = phase, now
 
 
-@dataclass
-class MonthEvents:
-    """Ties cut and made in one month: parallel arrays."""
-
-    u: np.ndarray
-    v: np.ndarray
-    kind: np.ndarray
-    made: np.ndarray  # bool: made (True) or cut (False)
-    reason: np.ndarray  # index into REASONS
-
-    @staticmethod
-    def concat(*parts: "MonthEvents") -> "MonthEvents":
-        return MonthEvents(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("u", "v", "kind", "made", "reason")))
-
-
-@dataclass
-class Flows:
-    """Per-citizen results of the current month (not carried over)."""
-
-    would: np.ndarray
-    posted: np.ndarray
-    censored: np.ndarray
-    bragged: np.ndarray
-    defaulted: np.ndarray
-    due: np.ndarray
-    approved_share: np.ndarray
-    holders: np.ndarray
-    events: MonthEvents | None = None
-    positions: tuple[int, int] = (0, 0)
-    extra: dict = field(default_factory=dict)
-
-
 class Simulation:
     """One scenario on one seed. ``step()`` advances a month and returns its metrics."""
 
@@ -180,7 +125,7 @@ class Simulation:
         self.pop, self.net = build_world(sc, self.streams, graph)
         self.n = n = self.pop.n
         self.month = 0
-        self.flows: Flows | None = None
+        self.flows: month.Flows | None = None
         self.timings: list[float] = []  # wall seconds per month
         self.clock = PhaseClock()
         friend_edges = int(((self.net.kind[: len(self.net.nbr)] == 0) & (self.net.nbr >= 0)).sum()) // 2
@@ -207,7 +152,6 @@ class Simulation:
         self.s_pub_prev = np.full(n, np.nan)
         self.own_ref = self.score.copy()
         self.sanctioned = np.zeros(n, np.bool_)
-        self.reach_posts = np.zeros(n, np.float32)
         self.last_post = np.full(n, -(10**6), np.int32)
         self.worst = np.full(n, -1, np.int32)
         self.worst_drag = np.zeros(n)
@@ -240,7 +184,7 @@ class Simulation:
 
     # ------------------------------------------------------------------ checkpoints
     CARRIED = ("month", "n", "form_rate", "quota", "tilt", "behaviour_x", "own", "score", "assoc", "political", "clamp",
-               "opted", "s_pub", "s_pub_prev", "own_ref", "sanctioned", "reach_posts", "last_post", "worst",
+               "opted", "s_pub", "s_pub_prev", "own_ref", "sanctioned", "last_post", "worst",
                "worst_drag", "worst_kind", "drag_unit", "listed", "peer_share", "pub_weight", "arrested", "reported",
                "generation", "arrest_risk")
     NETWORK = ("start", "deg", "cap", "nbr", "kind", "tail", "slack", "min_slack", "n")
@@ -308,136 +252,103 @@ class Simulation:
     SMALL = 50_000  # below this many citizens, thread start-up costs more than it saves
 
     def step(self) -> dict:
-        """Advance one month; returns its metrics."""
+        """Advance one month (``scsim.month.step``); returns its metrics."""
         if self.n >= self.SMALL:
-            return self._step()
+            return month.step(self)
         import numba
 
         threads = numba.get_num_threads()
         numba.set_num_threads(1)
         try:
-            return self._step()
+            return month.step(self)
         finally:
             numba.set_num_threads(threads)
 
-    def _step(self) -> dict:
-        clock = self.__dict__.setdefault("clock", PhaseClock())  # (states restored by hand lack one)
-        # 0. generations (first: with growth, the population and network change size)
-        births = None
-        every = self.sc.generations.every
-        if every and self.month > 0 and self.month % every == 0:
-            clock.lap("generations")
-            births = self._new_generation(self.month)
-        sc, sm, rg, pop, net, n, t = self.sc, self.sm, self.regime, self.pop, self.net, self.n, self.month
-        bp = sc.behaviour
-        # 1. calendar
-        phase, sanctions_on, political_on, register_on, (th, val, line, cost, sd) = self.calendar(t)
-        temp = bp.temperature
+    def lap(self, phase: str | None) -> None:
+        self.__dict__.setdefault("clock", PhaseClock()).lap(phase)  # (states restored by hand lack one)
 
-        # 2. economy
-        clock.lap("economy")
-        keys = self.keys
-        due = np.empty(n, np.bool_)
-        defaulted = np.empty(n, np.bool_)
-        e = sc.economy
-        loan_threshold = rg.thresholds[0] if len(th) else np.inf  # the first privilege is the loan
-        bh.economy_kernel(pop.reliability, pop.history, self.s_pub, self.opted, loan_threshold, e.borrow_prob,
-                          e.loan_boost, e.history_rate, keys["economy"], t, due, defaulted)
+    # ------------------------------------------------------------------ the phases (scsim.month.PHASES)
+    def generations(self, m: month.Month) -> dict:
+        """The population turns over (see ``scsim.generations``)."""
+        births = self.new_generation(m.t)
+        return {"parents_tau": births.parents_tau}
 
-        # 3. opting in
-        clock.lap("optin")
-        if phase == "mandatory":
+    def economy(self, m: month.Month) -> None:
+        n, e, th = self.n, self.sc.economy, m.curve[0]
+        m.due = np.empty(n, np.bool_)
+        m.defaulted = np.empty(n, np.bool_)
+        loan_threshold = self.regime.thresholds[0] if len(th) else np.inf  # the first privilege is the loan
+        bh.economy_kernel(self.pop.reliability, self.pop.history, self.s_pub, self.opted, loan_threshold, e.borrow_prob,
+                          e.loan_boost, e.history_rate, self.keys["economy"], m.t, m.due, m.defaulted)
+
+    def optin(self, m: month.Month) -> None:
+        th, val, line, cost, sd = m.curve
+        if m.phase == "mandatory":
             self.opted[:] = True
-        elif phase == "opt-in":
-            bh.optin_kernel(self.opted, self.score, pop.privacy_cost, bp.optin.rate, temp, th, val, sd, keys["optin"], t)
-        scored = self.opted
-        s_ref = np.where(np.isnan(self.s_pub), self.score, self.s_pub)  # own last score
+        elif m.phase == "opt-in":
+            bp = self.sc.behaviour
+            bh.optin_kernel(self.opted, self.score, self.pop.privacy_cost, bp.optin.rate, bp.temperature, th, val, sd,
+                            self.keys["optin"], m.t)
+        m.scored = self.opted
+        m.s_ref = np.where(np.isnan(self.s_pub), self.score, self.s_pub)  # own last score
 
-        # 4. purchases
-        clock.lap("purchases")
-        pp = sc.purchases
-        approved = np.empty(n)
-        slopes = bh.slope_table(th, val, line, cost, sd, sm.lo, sm.hi)
-        bh.purchase_kernel(*self._purchase_groups(), self.tilt, scored & (sm.w[3] > 0), s_ref,
+    def purchases(self, m: month.Month) -> None:
+        sm, pp = self.sm, self.sc.purchases
+        m.approved = np.empty(self.n)
+        slopes = bh.slope_table(*m.curve, sm.lo, sm.hi)
+        bh.purchase_kernel(*self._purchase_groups(), self.tilt, m.scored & (sm.w[3] > 0), m.s_ref,
                            pp.shift_strength, pp.adjust_rate, 0.5 * sm.w[3], slopes, sm.lo,
-                           self.behaviour_x, approved)
+                           self.behaviour_x, m.approved)
 
-        # 5. expression
-        clock.lap("expression")
+    def expression(self, m: month.Month) -> None:
+        sc, sm, pop, n = self.sc, self.sm, self.pop, self.n
+        th, val, line, cost, sd = m.curve
+        bp = sc.behaviour
+        temp = bp.temperature
         ep = bp.expression
         k = len(EXPRESSION_KINDS)
         would = np.empty((k, n), np.bool_)
         posted = np.empty((k, n), np.bool_)
         censored = np.empty((k, n), np.bool_)
         rates = np.array([ep.rate_opinion, ep.rate_history, ep.rate_news])
-        pens = sm.pen if political_on else np.zeros(k)
-        bh.expression_kernel(pop.tau, s_ref, scored, self.sanctioned, rg.reach, self.peer_share, rates, pens, ep.value,
-                             ep.peer_strength, ep.peer_reference, temp, th, val, line, cost, sd,
+        m.pens = pens = sm.pen if m.political_on else np.zeros(k)
+        bh.expression_kernel(pop.tau, m.s_ref, m.scored, self.sanctioned, self.regime.reach, self.peer_share, rates,
+                             pens, ep.value, ep.peer_strength, ep.peer_reference, temp, th, val, line, cost, sd,
                              *self.value_curve(th, val, line, cost, sd),
-                             keys["expression"], t, would, posted, censored, int(ep.rule == "daymude"),
+                             self.keys["expression"], m.t, would, posted, censored, int(ep.rule == "daymude"),
                              ep.surveillance, ep.tolerance, ep.punishment == "proportional")
         if pop.provocateur.any() or self.arrested.any():  # agents and prisoners do not post
             quiet = pop.provocateur | self.arrested
             would[:, quiet] = posted[:, quiet] = censored[:, quiet] = False
         if self.arrest_risk > 0 and sc.provocateurs.arrest_cost > 0:  # fear of arrest
             pv.fear_kernel(pop.tau, self.arrest_risk * sc.provocateurs.arrest_cost, ep.value, temp,
-                           keys["provocation"], t, posted, censored)
+                           self.keys["provocation"], m.t, posted, censored)
+        m.would, m.posted, m.censored = would, posted, censored
 
-        # 6a. provocation
-        extra = {}
-        arrests = None
-        if self.provocation_step is not None and t >= self.provocation_step:
-            clock.lap("provocation")
-            arrests, extra = self._provocation(t)
+    def provocation(self, m: month.Month) -> dict:
+        """Invitations, agreements, reports, arrests (see ``scsim.provocation``)."""
+        pp, pop, net, n, t = self.sc.provocateurs, self.pop, self.net, self.n, m.t
+        invited, agreed, arrest = (np.empty(n, np.bool_) for _ in range(3))
+        pv.provocation_kernel(net.start, net.deg, net.nbr, pop.provocateur, self.arrested, self.reported,
+                              self.last_post, pop.tau, pp.invite_rate, pp.agree_threshold, pp.peer_weight, pp.spread,
+                              pp.detection, pp.arrest_rate, mx.DISSENT_WINDOW, self.keys["provocation"], t, invited,
+                              agreed, arrest)
+        who = np.flatnonzero(arrest)
+        dissenters = np.count_nonzero(self.dissenters(t - 1))
+        self.arrest_risk += pv.RISK_WEIGHT * (len(who) / max(dissenters, 1) - self.arrest_risk)
+        self.arrested[who] = True
+        self.reported[who] = False
+        u, v = pv.incident_edges(net, who)
+        removed, kinds = net.remove_edges(u, v)
+        u, v, kinds = u[removed], v[removed], kinds[removed]
+        m.events.append(month.MonthEvents(u, v, kinds, np.zeros(len(u), np.bool_),
+                                          np.full(len(u), month.CUT_ARREST, np.uint8)))
+        return {"invited": int(invited.sum()), "agreed": int(agreed.sum()), "arrests": len(who)}
 
-        # 6. ties
-        clock.lap("ties")
-        events = self._ties(t, scored, s_ref, register_on, th, val, line, cost, sd)
-        if arrests is not None:
-            events = MonthEvents.concat(arrests, events)
-        if births is not None:
-            extra["parents_tau"] = births.parents_tau
-
-        # 7. scoring
-        clock.lap("scoring")
-        self.reach_posts = np.empty(n, np.float32)
-        record_posts(posted, pens, sm.decay, t, self.political, self.last_post, self.reach_posts)
-        self.own_ref = s_ref
-        self.listed[:] = False
-        view = np.empty((n, 2), np.float32)
-        friend_view(self.s_pub, self.reach_posts, view)
-        association_pass(net.start, net.deg, net.nbr, net.kind, view, s_ref, sm.assoc_mode, sm.assoc_points,
-                         sm.family_weight, sm.line, sm.penalty, sm.max_penalty, sm.min_drag, self.assoc, self.worst,
-                         self.worst_drag, self.worst_kind, self.peer_share, self.pub_weight, self.drag_unit,
-                         bool(register_on and sm.assoc_mode), self.listed)
-        # own components, score, clamp and their totals (for the metrics row) in one pass
-        self.own, self.score, self.clamp, self._totals = sm.score(pop.history, pop.capacity, pop.occupation,
-                                                                  pop.tertiary, self.behaviour_x, self.assoc,
-                                                                  self.political)
-
-        # 8. publication
-        clock.lap("publication")
-        self.s_pub_prev = self.s_pub
-        self.s_pub, holders, self.sanctioned = rg.publish(self.score, scored, t)
-        positions = (0, 0)
-        if sanctions_on:
-            positions = update_positions(pop.occupation, self.quota, self.sanctioned, rg.barred, keys["positions"], t)
-
-        # 9. bragging
-        clock.lap("bragging")
-        bragged = np.empty(n, np.bool_)
-        b = bp.bragging
-        bh.brag_kernel(scored, self.s_pub, pop.status_seeking, b.rate, b.line, sd, keys["bragging"], t, bragged)
-
-        self.flows = Flows(would, posted, censored, bragged, defaulted, due, approved, holders, events, positions, extra)
-        clock.lap("metrics")
-        row = self.metrics(t, phase)
-        clock.lap(None)
-        self.month += 1
-        return row
-
-    def _ties(self, t, scored, s_ref, register_on, th, val, line, cost, sd) -> MonthEvents:
-        sc, net, n, sm = self.sc, self.net, self.n, self.sm
+    def ties(self, m: month.Month) -> None:
+        sc, net, n, sm, t = self.sc, self.net, self.n, self.sm, m.t
+        th, val, line, cost, sd = m.curve
+        scored, s_ref, register_on = m.scored, m.s_ref, m.register_on
         tp = sc.behaviour.ties
         key = self.keys["ties"]
         awareness = 1.0 if register_on else sc.register.private_awareness
@@ -453,7 +364,7 @@ class Simulation:
         cu = np.r_[cutters, churners].astype(np.int32)
         cv = np.r_[cut[cutters], churn[churners]].astype(np.int32)
         removed, cut_kinds = net.remove_edges(cu, cv)
-        reason = np.r_[np.full(len(cutters), CUT_DRAG), np.full(len(churners), CUT_CHURN)].astype(np.uint8)
+        reason = np.r_[np.full(len(cutters), month.CUT_DRAG), np.full(len(churners), month.CUT_CHURN)].astype(np.uint8)
         did_cut = np.zeros(n, np.bool_)
         did_cut[cutters[removed[: len(cutters)]]] = True
         replace = np.empty(n, np.bool_)
@@ -475,36 +386,47 @@ class Simulation:
         seekers, target = seekers[proposed], target[proposed]
         made = net.add_edges(seekers, target)
         mu, mv = seekers[made], target[made]
-        m_reason = np.where(replace[mu], MADE_REPLACE, MADE_FORM).astype(np.uint8)
-        return MonthEvents(
+        m_reason = np.where(replace[mu], month.MADE_REPLACE, month.MADE_FORM).astype(np.uint8)
+        m.events.append(month.MonthEvents(
             u=np.r_[cu[removed], mu].astype(np.int32),
             v=np.r_[cv[removed], mv].astype(np.int32),
             kind=np.r_[cut_kinds[removed], np.zeros(len(mu), np.uint8)],
             made=np.r_[np.zeros(int(removed.sum()), np.bool_), np.ones(len(mu), np.bool_)],
             reason=np.r_[reason[removed], m_reason],
-        )
+        ))
 
-    def _provocation(self, t: int) -> tuple[MonthEvents, dict]:
-        """Phase 6a (see ``scsim.provocation``): invitations, agreements, reports, arrests."""
-        pp, pop, net, n = self.sc.provocateurs, self.pop, self.net, self.n
-        invited, agreed, arrest = (np.empty(n, np.bool_) for _ in range(3))
-        pv.provocation_kernel(net.start, net.deg, net.nbr, pop.provocateur, self.arrested, self.reported,
-                              self.last_post, pop.tau, pp.invite_rate, pp.agree_threshold, pp.peer_weight, pp.spread,
-                              pp.detection, pp.arrest_rate, mx.DISSENT_WINDOW, self.keys["provocation"], t, invited,
-                              agreed, arrest)
-        who = np.flatnonzero(arrest)
-        dissenters = np.count_nonzero(self.dissenters(t - 1))
-        self.arrest_risk += pv.RISK_WEIGHT * (len(who) / max(dissenters, 1) - self.arrest_risk)
-        self.arrested[who] = True
-        self.reported[who] = False
-        u, v = pv.incident_edges(net, who)
-        removed, kinds = net.remove_edges(u, v)
-        u, v, kinds = u[removed], v[removed], kinds[removed]
-        events = MonthEvents(u, v, kinds, np.zeros(len(u), np.bool_), np.full(len(u), CUT_ARREST, np.uint8))
-        return events, {"invited": int(invited.sum()), "agreed": int(agreed.sum()), "arrests": len(who)}
+    def scoring(self, m: month.Month) -> None:
+        sm, pop, net, n = self.sm, self.pop, self.net, self.n
+        reach_posts = np.empty(n, np.float32)
+        record_posts(m.posted, m.pens, sm.decay, m.t, self.political, self.last_post, reach_posts)
+        self.own_ref = m.s_ref
+        self.listed[:] = False
+        view = np.empty((n, 2), np.float32)
+        friend_view(self.s_pub, reach_posts, view)
+        association_pass(net.start, net.deg, net.nbr, net.kind, view, m.s_ref, sm.assoc_mode, sm.assoc_points,
+                         sm.family_weight, sm.line, sm.penalty, sm.max_penalty, sm.min_drag, self.assoc, self.worst,
+                         self.worst_drag, self.worst_kind, self.peer_share, self.pub_weight, self.drag_unit,
+                         bool(m.register_on and sm.assoc_mode), self.listed)
+        # own components, score, clamp and their totals (for the metrics row) in one pass
+        self.own, self.score, self.clamp, self._totals = sm.score(pop.history, pop.capacity, pop.occupation,
+                                                                  pop.tertiary, self.behaviour_x, self.assoc,
+                                                                  self.political)
 
-    def _new_generation(self, t: int) -> gen.Births:
-        """Phase 0 (see ``scsim.generations``): the population turns over."""
+    def publication(self, m: month.Month) -> None:
+        self.s_pub_prev = self.s_pub
+        self.s_pub, m.holders, self.sanctioned = self.regime.publish(self.score, m.scored, m.t)
+        if m.sanctions_on:
+            m.positions = update_positions(self.pop.occupation, self.quota, self.sanctioned, self.regime.barred,
+                                           self.keys["positions"], m.t)
+
+    def bragging(self, m: month.Month) -> None:
+        m.bragged = np.empty(self.n, np.bool_)
+        b = self.sc.behaviour.bragging
+        bh.brag_kernel(m.scored, self.s_pub, self.pop.status_seeking, b.rate, b.line, m.curve[4], self.keys["bragging"],
+                       m.t, m.bragged)
+
+    def new_generation(self, t: int) -> gen.Births:
+        """The population turns over (see ``scsim.generations``); returns the births."""
         sc, pop, rg = self.sc, self.pop, self.regime
         gp = sc.generations
         held = (rg.values[:, None] * rg.holders(self.s_pub, self.opted)).sum(axis=0)  # no BLAS: thread-independent
@@ -520,7 +442,6 @@ class Simulation:
         pop.privacy_cost = sc.population.privacy_cost + sc.population.privacy_cost_tau * pop.tau
         pop.generation += 1
         self.last_post[:] = -(10**6)
-        self.reach_posts[:] = 0
         self.political[:] = 0
         self.reported[:] = False
         self.arrested[:] = False
@@ -600,10 +521,10 @@ class Simulation:
         ev = f.events
         degrees = mx.degree_stats(self.net.deg, high)
         row["edges"] = degrees.pop("edges")
-        row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == CUT_DRAG)).sum())
-        row["edges_cut_churn"] = int(((~ev.made) & (ev.reason == CUT_CHURN)).sum())
+        row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == month.CUT_DRAG)).sum())
+        row["edges_cut_churn"] = int(((~ev.made) & (ev.reason == month.CUT_CHURN)).sum())
         row["edges_made"] = int(ev.made.sum())
-        row["edges_cut_arrest"] = int(((~ev.made) & (ev.reason == CUT_ARREST)).sum())
+        row["edges_cut_arrest"] = int(((~ev.made) & (ev.reason == month.CUT_ARREST)).sum())
         row["provocateurs"] = count(pop.provocateur)
         row["invited"] = f.extra.get("invited", 0)
         row["agreed"] = f.extra.get("agreed", 0)

@@ -28,7 +28,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from .engine import REASONS, write_checkpoint
+from .engine import write_checkpoint
+from .month import REASONS
 from .errors import InputError
 
 DB_NAME = "results.duckdb"

@@ -1,7 +1,7 @@
 """The monthly step on PyTorch tensors: a CUDA GPU when there is one, else the CPU.
 
-``TorchSimulation`` runs exactly the phases of ``scsim.engine.Simulation.step`` (see that
-module's docstring for their order) with tensor operations instead of Numba loops, and draws
+``TorchSimulation`` supplies the phases of ``scsim.month.PHASES`` (the one table of the month,
+run by ``scsim.month.step`` for both backends) with tensor operations instead of Numba loops, and draws
 the SAME counter-based random numbers: ``torch_draws.uniform(key, month, slot, citizen)``
 reproduces ``scsim.rng.uniform`` bit for bit. So from one state both
 backends take the same decisions, except where a float rounding difference of ~1e-16 (or
@@ -33,7 +33,9 @@ import torch
 from .. import behaviour as bh
 from .. import metrics as mx
 from ..errors import InputError
-from ..engine import CUT_ARREST, CUT_CHURN, CUT_DRAG, MADE_FORM, MADE_REPLACE, Flows, MonthEvents, Simulation
+from .. import month
+from ..engine import PhaseClock, Simulation
+from ..month import CUT_ARREST, CUT_CHURN, CUT_DRAG, MADE_FORM, MADE_REPLACE
 from ..population import OCC, Population
 from ..rng import BRAGGING, ECONOMY, EXPRESSION, OPTIN, POSITIONS, PROVOCATION, TIES
 from ..scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
@@ -137,7 +139,7 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
 
 _STATE_DTYPES = {
     "tilt": F64, "behaviour_x": F64, "own": F64, "score": F64, "assoc": F64, "political": F64, "clamp": F64,
-    "opted": BOOL, "s_pub": F32, "s_pub_prev": F32, "own_ref": F64, "sanctioned": BOOL, "reach_posts": F32,
+    "opted": BOOL, "s_pub": F32, "s_pub_prev": F32, "own_ref": F64, "sanctioned": BOOL,
     "last_post": I32, "worst": I32, "worst_drag": F64, "worst_kind": U8, "drag_unit": F64, "listed": BOOL,
     "peer_share": F64, "pub_weight": F64, "arrested": BOOL, "reported": BOOL,
 }
@@ -194,10 +196,10 @@ class TorchSimulation:
         # column walk in tensor operations. Same results bit for bit (tests/test_triton_kernels.py)
         self.fused = _fused_available(self.device)
         self._configure(scenario)
-        self.flows: Flows | None = None
+        self.flows: month.Flows | None = None
         self.timings: list[float] = []
-        self.profile_phases = False  # time each phase (see _lap)
-        self.phase_seconds: dict[str, float] = {}
+        self.profile_phases = False  # time each phase (see lap)
+        self.clock = PhaseClock()
         self.pop: Population | None = None  # CPU population (columns the device does not hold)
         self._barred = torch.tensor(self.regime.barred.astype(np.int64), device=self.device)
         self._occ_weight = torch.tensor(OCCUPATION_WEIGHT, dtype=F64, device=self.device)
@@ -333,7 +335,6 @@ class TorchSimulation:
         self.s_pub_prev = torch.full((n,), float("nan"), dtype=F32, device=dev)
         self.own_ref = self.score.clone()
         self.sanctioned = z(BOOL)
-        self.reach_posts = z(F32)
         self.last_post = torch.full((n,), -(10**6), dtype=I32, device=dev)
         self.worst = torch.full((n,), -1, dtype=I32, device=dev)
         self.worst_drag = z()
@@ -471,65 +472,75 @@ class TorchSimulation:
 
     # ------------------------------------------------------------------ the month
     def step(self) -> dict:
-        """One month: the phases of Simulation.step, in the same order, on tensors."""
-        # 0. generations: rare (every G months) and resizing, so they run on the CPU engine's
-        # own code, on a copy of the state that then comes back (identical by construction)
-        births = None
-        every = self.sc.generations.every
-        if every and self.month > 0 and self.month % every == 0:
-            births = self._new_generation(self.month)
-        sc, sm, rg, n, t, dev = self.sc, self.sm, self.regime, self.n, self.month, self.device
-        bp = sc.behaviour
-        keys = self.keys
-        # 1. calendar
-        phase, sanctions_on, political_on, register_on, (th, val, line, cost, sd) = self.calendar(t)
-        temp = bp.temperature
-        ids = self.ids
+        """One month: ``scsim.month.step``, with this backend's phases, on tensors."""
+        return month.step(self)
 
-        self._lap(None)
-        # 2. economy
-        e = sc.economy
+    def lap(self, phase: str | None) -> None:
+        """With ``profile_phases`` on, time each phase into ``phase_seconds`` (synchronising the
+        device, so off by default)."""
+        if self.profile_phases:
+            self.synchronize()
+            self.clock.lap(phase)
+
+    @property
+    def phase_seconds(self) -> dict[str, float]:
+        return self.clock.seconds
+
+    def generations(self, m: month.Month) -> dict:
+        """Rare (every G months) and resizing, so it runs the CPU engine's own code on a copy of
+        the state, which then comes back (identical by construction)."""
+        sim = self.to_simulation()
+        births = sim.new_generation(m.t)
+        self._load(sim)
+        return {"parents_tau": births.parents_tau}
+
+    def economy(self, m: month.Month) -> None:
+        e, n, t, th, keys = self.sc.economy, self.n, m.t, m.curve[0], self.keys
         if len(th):
             has_loan = self.opted & (self.s_pub.to(F64) >= float(th[0]))
         else:
-            has_loan = torch.zeros(n, dtype=BOOL, device=dev)
+            has_loan = torch.zeros(n, dtype=BOOL, device=self.device)
         p_due = _where(has_loan, e.borrow_prob + e.loan_boost, e.borrow_prob + 0.0)
-        due = uniform(keys["economy"], t, ECONOMY.due, ids) < p_due
+        due = uniform(keys["economy"], t, ECONOMY.due, self.ids) < p_due
         del p_due, has_loan
         d_idx = torch.nonzero(due).squeeze(1)
         ok = uniform(keys["economy"], t, ECONOMY.repaid, d_idx) < self.reliability[d_idx].to(F64)
-        defaulted = torch.zeros(n, dtype=BOOL, device=dev)
+        defaulted = torch.zeros(n, dtype=BOOL, device=self.device)
         defaulted[d_idx] = ~ok
         h = self.history[d_idx]
         self.history[d_idx] = h + e.history_rate * (ok.to(F64) - h)
-        del d_idx, ok, h
+        m.due, m.defaulted = due, defaulted
 
-        self._lap("economy")
-        # 3. opting in
-        if phase == "mandatory":
+    def optin(self, m: month.Month) -> None:
+        th, val, line, cost, sd = m.curve
+        bp, t = self.sc.behaviour, m.t
+        if m.phase == "mandatory":
             self.opted[:] = True
-        elif phase == "opt-in":
+        elif m.phase == "opt-in":
             c = torch.nonzero(~self.opted).squeeze(1)
-            c = c[uniform(keys["optin"], t, OPTIN.consider, c) < bp.optin.rate]
-            p = _choice(_value(self.score[c], th, val, 0.0, 0.0, sd), self.privacy_cost[c].to(F64), temp)
-            self.opted[c[uniform(keys["optin"], t, OPTIN.join, c) < p]] = True
-        scored = self.opted
+            c = c[uniform(self.keys["optin"], t, OPTIN.consider, c) < bp.optin.rate]
+            p = _choice(_value(self.score[c], th, val, 0.0, 0.0, sd), self.privacy_cost[c].to(F64), bp.temperature)
+            self.opted[c[uniform(self.keys["optin"], t, OPTIN.join, c) < p]] = True
+        m.scored = self.opted
         pub64 = self.s_pub.to(F64)
-        s_ref = torch.where(torch.isnan(pub64), self.score, pub64)  # own last score
-        del pub64
+        m.s_ref = torch.where(torch.isnan(pub64), self.score, pub64)  # own last score
 
-        self._lap("opt-in")
-        # 4. purchases
-        pp = sc.purchases
-        approved = self._purchases(scored & bool(sm.w[3] > 0), s_ref, pp.shift_strength, pp.adjust_rate,
-                                   0.5 * float(sm.w[3]), th, val, line, cost, sd)
+    def purchases(self, m: month.Month) -> None:
+        pp, sm = self.sc.purchases, self.sm
+        m.approved = self._purchases(m.scored & bool(sm.w[3] > 0), m.s_ref, pp.shift_strength, pp.adjust_rate,
+                                     0.5 * float(sm.w[3]), *m.curve)
 
-        self._lap("purchases")
-        # 5. expression
+    def expression(self, m: month.Month) -> None:
+        sc, sm, rg, n, t, dev = self.sc, self.sm, self.regime, self.n, m.t, self.device
+        th, val, line, cost, sd = m.curve
+        scored, s_ref, keys = m.scored, m.s_ref, self.keys
+        bp = sc.behaviour
+        temp = bp.temperature
+        ids = self.ids
         ep = bp.expression
         k = len(EXPRESSION_KINDS)
         rates = (ep.rate_opinion, ep.rate_history, ep.rate_news)
-        pens = [float(x) for x in sm.pen] if political_on else [0.0] * k
+        m.pens = pens = [float(x) for x in sm.pen] if m.political_on else [0.0] * k
         peer = torch.clamp(1.0 + ep.peer_strength * ((self.peer_share - ep.peer_reference) / ep.peer_reference),
                            1.0 - ep.peer_strength, 1.0 + ep.peer_strength)
         tau64 = self.tau.to(F64)
@@ -553,7 +564,8 @@ class TorchSimulation:
                 v0[miss] = self._value_at(s_ref[miss], th, val, line, cost, sd)
                 loss = v0[c] - self._value_at(s_ref[c] - pens[q], th, val, line, cost, sd)
                 if rule == "logit":
-                    silent = uniform(keys["expression"], t, EXPRESSION.stride * q + EXPRESSION.censor, c) < _choice(loss, ep.value * tau64[c], temp)
+                    silent = uniform(keys["expression"], t, EXPRESSION.stride * q + EXPRESSION.censor, c) < _choice(
+                        loss, ep.value * tau64[c], temp)
                 else:  # daymude: post only the optimal share a* of the desired dissent (same draw as would)
                     severity = loss / ep.value if ep.value > 0 else torch.full_like(loss, float("inf"))
                     a = _daymude_action(tau64[c], 1.0, ep.surveillance, ep.tolerance, severity,
@@ -579,95 +591,53 @@ class TorchSimulation:
                 c = c[uniform(keys["provocation"], t, PROVOCATION.fear + q, c) < p[c]]
                 posted[q, c] = False
                 censored[q, c] = True
+        m.would, m.posted, m.censored = would, posted, censored
 
-        self._lap("expression")
-        # 6a. provocation
-        arrests, extra = None, {}
-        if self.provocation_step is not None and t >= self.provocation_step:
-            arrests, extra = self._provocation(t, tau64)
-            self._lap("provocation")
-        if births is not None:  # (after the provocation's extras: both reach the row)
-            extra["parents_tau"] = births.parents_tau
-        # 6. ties
-        events = self._ties(t, scored, s_ref, register_on, th, val, line, cost, sd)
-        if arrests is not None:
-            events = MonthEvents.concat(arrests, events)
-        self._lap("ties")
-
-        # 7. scoring
+    def scoring(self, m: month.Month) -> None:
+        sm, n, t, posted, pens = self.sm, self.n, m.t, m.posted, m.pens
         self.own = self._own_components()
         self.political *= sm.decay
         if any(pens):  # pens @ posted, added at once as the CPU engine does (same rounding)
-            self.political += sum(pens[q] * posted[q].to(F64) for q in range(k))
+            self.political += sum(pens[q] * posted[q].to(F64) for q in range(len(pens)))
         any_post = posted.any(0)
-        self.reach_posts = any_post.to(F32)
+        reach_posts = any_post.to(F32)
         self.last_post[any_post] = t
-        self.own_ref = s_ref
-        self._association(s_ref)
-        self._lap("association")
-        if register_on and sm.assoc_mode:
-            self.listed = self._register(s_ref)
+        self.own_ref = m.s_ref
+        self._association(m.s_ref, reach_posts)
+        if m.register_on and sm.assoc_mode:
+            self.listed = self._register(m.s_ref)
         else:
-            self.listed = torch.zeros(n, dtype=BOOL, device=dev)
+            self.listed = torch.zeros(n, dtype=BOOL, device=self.device)
         raw = ((self.own[0] + self.own[1]) + self.own[2]) + self.own[3]
         raw = sm.base + raw + self.assoc - self.political
         self.score = torch.clamp(raw, sm.lo, sm.hi)
         self.clamp = self.score - raw
-        del raw
 
-        self._lap("scoring")
-        # 8. publication
+    def publication(self, m: month.Month) -> None:
+        n, th, scored = self.n, m.curve[0], m.scored
         self.s_pub_prev = self.s_pub
         self.s_pub = torch.where(scored, self.score, float("nan")).to(F32)
         pub64 = self.s_pub.to(F64)
-        holders = torch.stack([scored & (pub64 >= float(x)) for x in th]) if len(th) else \
-            torch.zeros((0, n), dtype=BOOL, device=dev)
-        if sanctions_on:
-            self.sanctioned = scored & (pub64 < rg.line)
+        m.holders = torch.stack([scored & (pub64 >= float(x)) for x in th]) if len(th) else \
+            torch.zeros((0, n), dtype=BOOL, device=self.device)
+        if m.sanctions_on:
+            self.sanctioned = scored & (pub64 < self.regime.line)
+            m.positions = self._positions(uniform(self.keys["positions"], m.t, POSITIONS.priority, self.ids))
         else:
-            self.sanctioned = torch.zeros(n, dtype=BOOL, device=dev)
-        positions = (0, 0)
-        if sanctions_on:
-            positions = self._positions(uniform(keys["positions"], t, POSITIONS.priority, ids))
+            self.sanctioned = torch.zeros(n, dtype=BOOL, device=self.device)
 
-        self._lap("publication")
-        # 9. bragging
-        b = bp.bragging
-        c = torch.nonzero(scored).squeeze(1)
-        brag_p = b.rate * self.status_seeking[c].to(F64) * torch.sigmoid((pub64[c] - b.line) / sd)
-        bragged = torch.zeros(n, dtype=BOOL, device=dev)
-        bragged[c] = uniform(keys["bragging"], t, BRAGGING.brag, c) < brag_p
-        del pub64, c, brag_p
+    def bragging(self, m: month.Month) -> None:
+        b, sd = self.sc.behaviour.bragging, m.curve[4]
+        c = torch.nonzero(m.scored).squeeze(1)
+        brag_p = b.rate * self.status_seeking[c].to(F64) * torch.sigmoid((self.s_pub[c].to(F64) - b.line) / sd)
+        m.bragged = torch.zeros(self.n, dtype=BOOL, device=self.device)
+        m.bragged[c] = uniform(self.keys["bragging"], m.t, BRAGGING.brag, c) < brag_p
 
-        self.flows = Flows(would, posted, censored, bragged, defaulted, due, approved, holders, events, positions, extra)
-        self._lap("bragging")
-        row = self.metrics(t, phase)
-        self._lap("metrics")
-        self.month += 1
-        return row
-
-    def _lap(self, phase: str | None) -> None:
-        """With ``profile_phases`` on, add the time since the last lap to ``phase_seconds[phase]``
-        (synchronising the device, so off by default)."""
-        if not self.profile_phases:
-            return
-        self.synchronize()
-        now = time.perf_counter()
-        if phase is not None:
-            self.phase_seconds[phase] = self.phase_seconds.get(phase, 0.0) + now - self._lap_t
-        self._lap_t = now
-
-    def _new_generation(self, t: int):
-        """Phase 0 (Simulation._new_generation) on a CPU copy of the state, then back here."""
-        sim = self.to_simulation()
-        births = sim._new_generation(t)
-        self._load(sim)
-        return births
-
-    def _provocation(self, t: int, tau64: torch.Tensor) -> tuple[MonthEvents, dict]:
-        """Phase 6a (Simulation._provocation, scsim.provocation): invitations, agreements,
-        reports, arrests; arrested citizens lose every tie."""
-        pp, net, n, dev = self.sc.provocateurs, self.net, self.n, self.device
+    def provocation(self, m: month.Month) -> dict:
+        """Invitations, agreements, reports, arrests (Simulation.provocation, scsim.provocation);
+        arrested citizens lose every tie."""
+        pp, net, n, dev, t = self.sc.provocateurs, self.net, self.n, self.device, m.t
+        tau64 = self.tau.to(F64)
         key = self.keys["provocation"]
         if self.fused:
             from . import triton_kernels
@@ -703,11 +673,11 @@ class TorchSimulation:
         u, v = u[keep], v[keep]
         removed, kinds = net.remove_edges(u, v)
         cpu = _numpy
-        m = int(removed.sum().item())
-        events = MonthEvents(cpu(u[removed]).astype(np.int32), cpu(v[removed]).astype(np.int32), cpu(kinds[removed]),
-                             np.zeros(m, np.bool_), np.full(m, CUT_ARREST, np.uint8))
-        return events, {"invited": int(invited.sum().item()), "agreed": int(agreed.sum().item()),
-                        "arrests": int(who.shape[0])}
+        cut = int(removed.sum().item())
+        m.events.append(month.MonthEvents(cpu(u[removed]).astype(np.int32), cpu(v[removed]).astype(np.int32),
+                                          cpu(kinds[removed]), np.zeros(cut, np.bool_),
+                                          np.full(cut, month.CUT_ARREST, np.uint8)))
+        return {"invited": int(invited.sum().item()), "agreed": int(agreed.sum().item()), "arrests": int(who.shape[0])}
 
     def _agent_friends_walk(self, t: int):
         """Per citizen: friends who are provocateurs, the other friends, and those of them who
@@ -723,9 +693,11 @@ class TorchSimulation:
             _add(dissenting, cit, active.to(I32))
         return agents, friends, dissenting
 
-    def _ties(self, t, scored, s_ref, register_on, th, val, line, cost, sd) -> MonthEvents:
-        """Cuts of draggers, churn, new ties (Simulation._ties)."""
-        sc, net, n, sm, dev = self.sc, self.net, self.n, self.sm, self.device
+    def ties(self, m: month.Month) -> None:
+        """Cuts of draggers, churn, new ties (Simulation.ties)."""
+        sc, net, n, sm, dev, t = self.sc, self.net, self.n, self.sm, self.device, m.t
+        th, val, line, cost, sd = m.curve
+        scored, s_ref, register_on = m.scored, m.s_ref, m.register_on
         tp = sc.behaviour.ties
         key = self.keys["ties"]
         temp = sc.behaviour.temperature
@@ -803,13 +775,13 @@ class TorchSimulation:
         m_reason = torch.where(replace[mu], MADE_REPLACE, MADE_FORM).to(U8)
         cpu = _numpy
         n_rm = int(removed.sum().item())
-        return MonthEvents(
+        m.events.append(month.MonthEvents(
             u=cpu(torch.cat([cu[removed], mu])).astype(np.int32),
             v=cpu(torch.cat([cv[removed], mv])).astype(np.int32),
             kind=cpu(torch.cat([cut_kinds[removed], torch.zeros(mu.shape[0], dtype=U8, device=dev)])),
             made=np.r_[np.zeros(n_rm, np.bool_), np.ones(mu.shape[0], np.bool_)],
             reason=cpu(torch.cat([reason[removed], m_reason])),
-        )
+        ))
 
     def _candidate(self, i: torch.Tensor, t: int, slots, triadic: float) -> torch.Tensor:
         """behaviour._candidate for each seeker in ``i``: a friend of a friend who is not yet a
@@ -831,7 +803,7 @@ class TorchSimulation:
         out[r[fine]] = g[fine]
         return out
 
-    def _association(self, own_ref: torch.Tensor) -> None:
+    def _association(self, own_ref: torch.Tensor, reach_posts: torch.Tensor) -> None:
         """scoring.association_pass: association points, each citizen's worst dragger (the first
         friend with the largest gap, kept if its drag is listed), drag unit, peer share.
 
@@ -844,9 +816,9 @@ class TorchSimulation:
             from . import triton_kernels
 
             wsum, wsx, below, posted, best_gap, best, best_kind = triton_kernels.association(
-                net, self.s_pub, self.reach_posts, own_ref, sm.assoc_mode, fw1, sm.line)
+                net, self.s_pub, reach_posts, own_ref, sm.assoc_mode, fw1, sm.line)
         else:
-            wsum, wsx, below, posted, best_gap, best, best_kind = self._association_walk(own_ref, fw1)
+            wsum, wsx, below, posted, best_gap, best, best_kind = self._association_walk(own_ref, reach_posts, fw1)
         deg = net.deg.to(F64)
         self.peer_share = torch.where(deg > 0, posted / deg.clamp_min(1.0), 0.0)
         self.pub_weight = wsum
@@ -870,7 +842,7 @@ class TorchSimulation:
         self.worst_drag = torch.where(listed, drag, 0.0)
         self.worst_kind = best_kind
 
-    def _association_walk(self, own_ref: torch.Tensor, fw1: float):
+    def _association_walk(self, own_ref: torch.Tensor, reach_posts: torch.Tensor, fw1: float):
         """The association pass as tensor operations, column by column (see TorchNetwork.walk)."""
         sm, n, dev, net = self.sm, self.n, self.device, self.net
         z = lambda dt=F64: torch.zeros(n, dtype=dt, device=dev)  # noqa: E731
@@ -878,7 +850,7 @@ class TorchSimulation:
         best = torch.full((n,), -1, dtype=I32, device=dev)
         best_kind = z(U8)
         # friend_view: one float32 (n, 2) gather serves both columns (faster than two on CUDA)
-        view = torch.stack([self.s_pub, self.reach_posts], 1)
+        view = torch.stack([self.s_pub, reach_posts], 1)
         for cit, x, unique in net.walk():
             j = net.nbr[x].to(I64)
             kind = net.kind[x]
