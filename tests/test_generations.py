@@ -8,6 +8,7 @@ import pytest
 from scipy.special import betainc, ndtri
 
 import scsim
+from scsim import state
 from scsim.engine import Simulation
 from scsim.generations import child_ties, draw_parents, fertility, inherit_tau
 from scsim.network import Network
@@ -185,9 +186,8 @@ def test_a_growing_or_shrinking_population_in_the_engine(growth):
     assert [r["citizens"] for r in rows if r["month"] in (0, 12, 24, 36)] == sizes
     n = sim.n
     assert n == sizes[-1] and sim.pop.n == n and sim.net.n == n
-    for k in Simulation.CARRIED:
-        if k not in Simulation.NOT_PER_CITIZEN:
-            assert np.shape(getattr(sim, k))[-1] == n, k
+    for a in state.PER_CITIZEN:
+        assert np.shape(getattr(sim, a.name))[-1] == n, a.name
     assert sim.pop.base_shares.shape[0] == n
     # a valid network: each tie at both ends, no self-loop, the worst dragger is a citizen
     u, v, _ = sim.net.edges()

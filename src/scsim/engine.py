@@ -17,8 +17,10 @@ from . import generations as gen
 from . import metrics as mx
 from . import month
 from . import provocation as pv
+from . import state
 from .network import (Network, barabasi_albert, dedupe, from_networkx, homophilous_blocks, households, load_edgelist,
                       watts_strogatz)
+from .errors import InputError
 from .population import Population, make_population
 from .privileges import Regime, update_positions
 from .rng import MONTHLY as MONTHLY_STREAMS
@@ -132,38 +134,21 @@ class Simulation:
         self.form_rate = sc.behaviour.ties.churn * friend_edges / n  # new ties balance churn
         self.quota = np.bincount(self.pop.occupation, minlength=len(OCCUPATIONS))
 
-        # carried state
-        self.tilt = np.zeros(n)
-        self.behaviour_x = np.zeros(n)
+        # carried state (scsim.state): the arrays with a fixed initial value, then the rest
+        self.generation = 0
+        self.arrest_risk = 0.0
+        for name, array in state.initial_arrays(n).items():
+            setattr(self, name, array)
         approved = np.zeros(n)
         bh.purchase_kernel(*self._purchase_groups(), self.tilt, np.zeros(n, np.bool_), np.zeros(n),
                            0.0, 0.0, 0.0, np.zeros(2), 0.0, self.behaviour_x, approved)
         self.own = self.sm.own_components(self.pop.history, self.pop.capacity, self.pop.occupation,
                                           self.pop.tertiary, self.behaviour_x)
         self.score = self.sm.standalone_score(self.own)
-        self.assoc = np.zeros(n)
-        self.political = np.zeros(n)
-        self.clamp = np.zeros(n)
-        self.opted = np.zeros(n, np.bool_)
-        self.s_pub = np.full(n, np.nan)
         if self.mandatory_step is not None and self.mandatory_step <= 0:
             self.opted[:] = True
             self.s_pub = self.score.astype(np.float32).astype(np.float64)
-        self.s_pub_prev = np.full(n, np.nan)
         self.own_ref = self.score.copy()
-        self.sanctioned = np.zeros(n, np.bool_)
-        self.last_post = np.full(n, -(10**6), np.int32)
-        self.worst = np.full(n, -1, np.int32)
-        self.worst_drag = np.zeros(n)
-        self.worst_kind = np.zeros(n, np.uint8)
-        self.drag_unit = np.zeros(n)
-        self.listed = np.zeros(n, np.bool_)
-        self.peer_share = np.zeros(n)
-        self.pub_weight = np.zeros(n)
-        self.arrested = np.zeros(n, np.bool_)  # removed by the provocateur regime
-        self.reported = np.zeros(n, np.bool_)  # on file, not yet arrested
-        self.generation = 0  # generations so far
-        self.arrest_risk = 0.0  # what citizens believe a dissenter's monthly risk of arrest is
 
     def _configure(self, sc: Scenario) -> None:
         """What follows from the scenario alone (no state)."""
@@ -183,10 +168,7 @@ class Simulation:
         self.valence = np.array([c.valence for c in sc.purchases.categories], np.float64)
 
     # ------------------------------------------------------------------ checkpoints
-    CARRIED = ("month", "n", "form_rate", "quota", "tilt", "behaviour_x", "own", "score", "assoc", "political", "clamp",
-               "opted", "s_pub", "s_pub_prev", "own_ref", "sanctioned", "last_post", "worst",
-               "worst_drag", "worst_kind", "drag_unit", "listed", "peer_share", "pub_weight", "arrested", "reported",
-               "generation", "arrest_risk")
+    CARRIED = state.NAMES  # (scsim.state.STATE)
     NETWORK = ("start", "deg", "cap", "nbr", "kind", "tail", "slack", "min_slack", "n")
 
     def checkpoint_arrays(self) -> dict[str, np.ndarray]:
@@ -207,7 +189,12 @@ class Simulation:
         with np.load(path) as data:
             parts = {k: data[k] for k in data.files}
         pick = lambda prefix: {k[len(prefix):]: v for k, v in parts.items() if k.startswith(prefix)}  # noqa: E731
-        for k, v in pick("sim.").items():
+        carried = pick("sim.")
+        missing = [k for k in cls.CARRIED if k not in carried]
+        if missing:
+            raise InputError(f"{path}: checkpoint lacks the state {', '.join(missing)} (written by another version?)")
+        for k in cls.CARRIED:  # (state a checkpoint holds that is no longer carried is left out)
+            v = carried[k]
             setattr(sim, k, v.item() if v.ndim == 0 else v)
         net = object.__new__(Network)
         for k, v in pick("net.").items():
@@ -441,15 +428,10 @@ class Simulation:
         pop.tau = tau
         pop.privacy_cost = sc.population.privacy_cost + sc.population.privacy_cost_tau * pop.tau
         pop.generation += 1
-        self.last_post[:] = -(10**6)
-        self.political[:] = 0
-        self.reported[:] = False
-        self.arrested[:] = False
+        state.new_generation(self)  # the parents' record of speech and arrests
         self.generation += 1
         return births
 
-    # state that is not one value per citizen (everything else in CARRIED is, along its last axis)
-    NOT_PER_CITIZEN = ("month", "n", "form_rate", "quota", "generation", "arrest_risk")
 
     def _resize(self, births: gen.Births, t: int) -> None:
         """A growing or shrinking generation: every per-citizen column is re-indexed by
@@ -460,16 +442,13 @@ class Simulation:
         new_id = np.full(self.n, -1, np.int64)
         n_kept = len(src) - births.new_places
         new_id[src[:n_kept]] = np.arange(n_kept)
-        for k in self.CARRIED:
-            if k not in self.NOT_PER_CITIZEN:
-                setattr(self, k, np.ascontiguousarray(getattr(self, k)[..., src]))
+        state.reindex(self, src, new_id)
         pop = self.pop
         for f in fields(pop):
             col = getattr(pop, f.name)
             if isinstance(col, np.ndarray):
                 setattr(pop, f.name, np.ascontiguousarray(col[src]))
         pop.provocateur[n_kept:] = False  # planted agents are not born
-        self.worst = np.where(self.worst >= 0, new_id[np.maximum(self.worst, 0)], -1).astype(np.int32)
         u, v, kind = self.net.edges()
         u, v, kind = gen.child_ties(u, v, kind, src, n_kept, new_id, self.keys["generations"], t)
         self.net = Network(len(src), u, v, kind, self.net.slack, self.net.min_slack)

@@ -34,6 +34,7 @@ from .. import behaviour as bh
 from .. import metrics as mx
 from ..errors import InputError
 from .. import month
+from .. import state
 from ..engine import PhaseClock, Simulation
 from ..month import CUT_ARREST, CUT_CHURN, CUT_DRAG, MADE_FORM, MADE_REPLACE
 from ..population import OCC, Population
@@ -137,13 +138,20 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
     return a.copy() if t.device.type == "cpu" else a
 
 
-_STATE_DTYPES = {
-    "tilt": F64, "behaviour_x": F64, "own": F64, "score": F64, "assoc": F64, "political": F64, "clamp": F64,
-    "opted": BOOL, "s_pub": F32, "s_pub_prev": F32, "own_ref": F64, "sanctioned": BOOL,
-    "last_post": I32, "worst": I32, "worst_drag": F64, "worst_kind": U8, "drag_unit": F64, "listed": BOOL,
-    "peer_share": F64, "pub_weight": F64, "arrested": BOOL, "reported": BOOL,
-}
-_SCALARS = ("month", "n", "form_rate", "quota", "arrest_risk", "generation")
+# the carried per-citizen arrays (scsim.state) and their dtypes on the device
+_STATE_DTYPES = {a.name: getattr(torch, a.device_dtype) for a in state.PER_CITIZEN}
+
+
+def _scalars(sim) -> dict:
+    """The carried state that is not per citizen (scsim.state), as Python numbers (arrays copied)."""
+    values = {}
+    for a in state.STATE:
+        if not a.per_citizen:
+            v = np.asarray(getattr(sim, a.name))
+            values[a.name] = v.copy() if v.ndim else v.item()
+    return values
+
+
 # Population columns the step reads; the static ones take attr_dtype.
 _ATTRS = ("tau", "reliability", "capacity", "status_seeking", "privacy_cost", "income")
 
@@ -212,19 +220,12 @@ class TorchSimulation:
         """Copy a numpy simulation's population, network and carried state to the device.
         The CPU population is kept (columns the device does not hold); ``copy_population``
         copies it first, so that the source simulation and this one never share an array."""
-        missing = set(Simulation.CARRIED) - set(_STATE_DTYPES) - set(_SCALARS)
-        if missing:  # the CPU engine grew state this port does not know: fail loudly, not silently
-            raise InputError(f"torch backend: carried state {sorted(missing)} is not ported")
         pop = sim.pop
         if copy_population:
             pop = Population(**{k: v.copy() if isinstance(v, np.ndarray) else v for k, v in vars(pop).items()})
         self.pop = pop
-        self.n = int(sim.n)
-        self.month = int(sim.month)
-        self.form_rate = float(sim.form_rate)
-        self.quota = np.asarray(sim.quota).copy()
-        self.arrest_risk = float(sim.arrest_risk)
-        self.generation = int(sim.generation)
+        for name, value in _scalars(sim).items():
+            setattr(self, name, value)
         self.provocateur = self._t(pop.provocateur, BOOL)
         for name in _ATTRS:
             setattr(self, name, self._t(getattr(pop, name), self.attr_dtype))
@@ -319,33 +320,19 @@ class TorchSimulation:
         friend_slots = int(((self.net.kind == 0) & (self.net.nbr >= 0)).sum().item())
         self.form_rate = self.sc.behaviour.ties.churn * (friend_slots // 2) / n
         self.quota = torch.bincount(self.occupation.to(I64), minlength=len(OCCUPATIONS)).cpu().numpy()
-        z = lambda dt=F64: torch.zeros(n, dtype=dt, device=dev)  # noqa: E731
-        self.tilt = z()
-        self.behaviour_x = z()
-        self._purchases(torch.zeros(n, dtype=BOOL, device=dev), z(), 0.0, 0.0, 0.0, self.regime.thresholds,
-                        self.regime.values, 0.0, 0.0, 1.0)
+        self.arrest_risk = 0.0
+        self.generation = 0
+        for a in state.PER_CITIZEN:  # the arrays with a fixed initial value (scsim.state), then the rest
+            if a.fill is not None:
+                setattr(self, a.name, torch.full(a.shape(n), a.fill, dtype=_STATE_DTYPES[a.name], device=dev))
+        self._purchases(torch.zeros(n, dtype=BOOL, device=dev), torch.zeros(n, dtype=F64, device=dev), 0.0, 0.0, 0.0,
+                        self.regime.thresholds, self.regime.values, 0.0, 0.0, 1.0)
         self.own = self._own_components()
         self.score = self._standalone_score(self.own)
-        self.assoc, self.political, self.clamp = z(), z(), z()
-        self.opted = z(BOOL)
-        self.s_pub = torch.full((n,), float("nan"), dtype=F32, device=dev)
         if self.mandatory_step is not None and self.mandatory_step <= 0:
             self.opted[:] = True
             self.s_pub = self.score.to(F32)
-        self.s_pub_prev = torch.full((n,), float("nan"), dtype=F32, device=dev)
         self.own_ref = self.score.clone()
-        self.sanctioned = z(BOOL)
-        self.last_post = torch.full((n,), -(10**6), dtype=I32, device=dev)
-        self.worst = torch.full((n,), -1, dtype=I32, device=dev)
-        self.worst_drag = z()
-        self.worst_kind = z(U8)
-        self.drag_unit = z()
-        self.listed = z(BOOL)
-        self.peer_share = z()
-        self.pub_weight = z()
-        self.arrested, self.reported = z(BOOL), z(BOOL)
-        self.arrest_risk = 0.0
-        self.generation = 0
 
     # ------------------------------------------------------------------ back to numpy
     def population(self) -> Population:
@@ -371,13 +358,10 @@ class TorchSimulation:
         """A numpy Simulation in this state (for checkpoints, or to carry on on the CPU)."""
         sim = object.__new__(Simulation)
         sim._configure(self.sc)
-        sim.month, sim.n, sim.form_rate, sim.quota = self.month, self.n, self.form_rate, self.quota.copy()
-        f64 = {"s_pub", "s_pub_prev"}  # float32 values in float64 arrays, as the CPU engine keeps them
-        for name in _STATE_DTYPES:
-            a = _numpy(getattr(self, name))
-            setattr(sim, name, a.astype(np.float64) if name in f64 else a)
-        sim.generation = self.generation
-        sim.arrest_risk = self.arrest_risk
+        for name, value in _scalars(self).items():
+            setattr(sim, name, value)
+        for a in state.PER_CITIZEN:  # (published scores: float32 values in float64 arrays, as the CPU keeps them)
+            setattr(sim, a.name, _numpy(getattr(self, a.name)).astype(a.dtype, copy=False))
         sim.net = self.net.to_numpy()
         sim.pop = self.population()
         sim.flows = None

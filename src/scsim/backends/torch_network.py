@@ -294,10 +294,7 @@ class TorchNetwork:
         self.regrowths += 1
 
 
-# ------------------------------------------------------------------ the simulation
-
-
-# Simulation.CARRIED arrays and their dtypes on the device ("own" is (4, n), the rest (n,)).
+# ------------------------------------------------------------------ builders
 
 
 def watts_strogatz(n: int, k: float, p: float, key: int, device, chunk: int = 1 << 22) -> TorchNetwork:
