@@ -123,22 +123,6 @@ def choice(benefit, cost, temp):
     return p if p > 0 else 0.0
 
 
-@nb.njit(cache=True)
-def value_array(s, th, val, line, cost, sd):
-    out = np.empty(s.shape[0])
-    for i in range(s.shape[0]):
-        out[i] = value(s[i], th, val, line, cost, sd)
-    return out
-
-
-@nb.njit(cache=True)
-def choice_array(benefit, cost, temp):
-    out = np.empty(benefit.shape[0])
-    for i in range(benefit.shape[0]):
-        out[i] = choice(benefit[i], cost[i], temp)
-    return out
-
-
 @nb.njit(cache=True, inline="always")
 def _peer_factor(share, reference, strength):
     """clip(1 + strength * (share - reference) / reference, 1 - strength, 1 + strength)."""
