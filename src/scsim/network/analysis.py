@@ -36,7 +36,7 @@ def _union(parent, a, b):
 
 
 @nb.njit(cache=True, nogil=True)  # nogil: two subgraphs' components can run side by side
-def _components(start, deg, nbr, member):
+def component_labels(start, deg, nbr, member):
     """Union-find over ties whose two ends are both members; non-members get label -1.
 
     Afforest's shortcut (Sutton, Ben-Nun and Barak, 2018): join each member to its first two
@@ -98,7 +98,7 @@ def _friend_sums(start, deg, nbr, x, out):
         out[a] = acc
 
 
-def _assortativity(start, deg, nbr, x):
+def tie_assortativity(start, deg, nbr, x):
     """Pearson correlation of x across the two ends of every tie (Newman's r for a scalar):
     one pass over ties (friends' sums), then NumPy's sums over citizens (deterministic)."""
     m = int(deg.sum())

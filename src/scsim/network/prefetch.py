@@ -54,15 +54,15 @@ def prefetch_friends(start, deg, nbr, rows, i):
 
 
 @nb.njit(cache=True, inline="always")
-def _prefetch_index(start, deg, a):
+def prefetch_index(start, deg, a):
     """First stage of prefetching a random citizen's ties: its index entries."""
     prefetch(start, a)
     prefetch(deg, a)
 
 
 @nb.njit(cache=True, inline="always")
-def _prefetch_slots(start, deg, nbr, kind, a):
-    """Second stage (once ``_prefetch_index`` has brought start[a] and deg[a] in): its slots."""
+def prefetch_slots(start, deg, nbr, kind, a):
+    """Second stage (once ``prefetch_index`` has brought start[a] and deg[a] in): its slots."""
     s = start[a]
     prefetch(nbr, s)
     prefetch(nbr, s + deg[a])  # a citizen's slots may span two cache lines

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .analysis import _assortativity, _components
-from .prefetch import PREFETCH_AHEAD, _prefetch_index, _prefetch_slots
+from .analysis import component_labels, tie_assortativity
+from .prefetch import PREFETCH_AHEAD, prefetch_index, prefetch_slots
 
 FRIEND, FAMILY = np.uint8(0), np.uint8(1)
 KIND_NAMES = ("friend", "family")
@@ -26,11 +26,11 @@ KIND_NAMES = ("friend", "family")
 
 
 @nb.njit(cache=True, parallel=True)
-def _fill(start, deg, nbr, kind, u, v, k, parts):
+def fill_slots(start, deg, nbr, kind, u, v, k, parts):
     """Each citizen's ties in the order of the edge list. The citizens are split into ``parts``
     id ranges, one per thread; every thread reads the whole list and writes only its own
     citizens' slots, so the slot order is the sequential one whatever the threads (with
-    ``_count_ends``, a network of 1M citizens is laid out in 0.35 s instead of 0.56)."""
+    ``count_ends``, a network of 1M citizens is laid out in 0.35 s instead of 0.56)."""
     n = start.shape[0]
     for p in nb.prange(parts):
         lo, hi = n * p // parts, n * (p + 1) // parts
@@ -47,8 +47,8 @@ def _fill(start, deg, nbr, kind, u, v, k, parts):
 
 
 @nb.njit(cache=True, parallel=True)
-def _count_ends(u, v, counts, parts):
-    """counts[a] += the ties a is an end of (two bincounts, split by id range as ``_fill``)."""
+def count_ends(u, v, counts, parts):
+    """counts[a] += the ties a is an end of (two bincounts, split by id range as ``fill_slots``)."""
     n = counts.shape[0]
     for p in nb.prange(parts):
         lo, hi = n * p // parts, n * (p + 1) // parts
@@ -129,7 +129,7 @@ def remove_slot(start, deg, nbr, kind, a, x):
 
 
 @nb.njit(cache=True)
-def _asked(n, u, v):
+def ties_asked(n, u, v):
     """Number of ties asked of each citizen in a batch of makes (an upper bound of those made)."""
     asked = np.zeros(n, np.int32)
     for e in range(u.shape[0]):
@@ -139,7 +139,7 @@ def _asked(n, u, v):
 
 
 @nb.njit(cache=True)
-def _make_room(start, deg, cap, nbr, kind, u, v, asked, tail):
+def make_room(start, deg, cap, nbr, kind, u, v, asked, tail):
     """Before a batch of makes: every citizen that might not have a slot for each tie asked of
     it moves to the free tail, with twice its capacity or more. Returns the new tail, or -1
     when the tail is full (regrow with room for ``asked``; the moves already made are kept)."""
@@ -153,12 +153,12 @@ def _make_room(start, deg, cap, nbr, kind, u, v, asked, tail):
 
 
 @nb.njit(cache=True, parallel=True)
-def _cut_or_make(start, deg, nbr, kind, u, v, k, make, done, kinds_out, parts):
+def cut_or_make(start, deg, nbr, kind, u, v, k, make, done, kinds_out, parts):
     """Make (``make``) or cut ties u[e]-v[e] in order, keeping each citizen's ties sorted;
     ``done[e]``: the tie was made (it did not exist; not a self-loop) or cut (it existed, of
-    kind ``kinds_out[e]``). Makes need a free slot at each end (``_make_room``).
+    kind ``kinds_out[e]``). Makes need a free slot at each end (``make_room``).
 
-    The citizens are split into ``parts`` id ranges, one per thread, as in ``_fill``: each
+    The citizens are split into ``parts`` id ranges, one per thread, as in ``fill_slots``: each
     thread reads the whole list and changes only its own citizens' slots, each citizen's in
     list order, so the result is the sequential one whatever the threads. Both ends hold the
     same ties (every change is applied to both), so they agree on whether a tie exists."""
@@ -192,15 +192,15 @@ def _prefetch_owned(start, deg, nbr, kind, u, v, e, m, lo, hi):
     f = e + 2 * PREFETCH_AHEAD
     if f < m:
         if lo <= u[f] < hi:
-            _prefetch_index(start, deg, u[f])
+            prefetch_index(start, deg, u[f])
         if lo <= v[f] < hi:
-            _prefetch_index(start, deg, v[f])
+            prefetch_index(start, deg, v[f])
     f = e + PREFETCH_AHEAD
     if f < m:
         if lo <= u[f] < hi:
-            _prefetch_slots(start, deg, nbr, kind, u[f])
+            prefetch_slots(start, deg, nbr, kind, u[f])
         if lo <= v[f] < hi:
-            _prefetch_slots(start, deg, nbr, kind, v[f])
+            prefetch_slots(start, deg, nbr, kind, v[f])
 
 
 @nb.njit(cache=True, parallel=True)
@@ -211,9 +211,9 @@ def _sort_slots(start, deg, nbr, kind, who):
     m = who.shape[0]
     for q in nb.prange(m):
         if q + 2 * PREFETCH_AHEAD < m:
-            _prefetch_index(start, deg, who[q + 2 * PREFETCH_AHEAD])
+            prefetch_index(start, deg, who[q + 2 * PREFETCH_AHEAD])
         if q + PREFETCH_AHEAD < m:
-            _prefetch_slots(start, deg, nbr, kind, who[q + PREFETCH_AHEAD])
+            prefetch_slots(start, deg, nbr, kind, who[q + PREFETCH_AHEAD])
         a = who[q]
         s = start[a]
         for x in range(s + 1, s + deg[a]):
@@ -269,9 +269,9 @@ class Network:
             raise ValueError(f"Network: citizen ids must lie in 0..{self.n - 1}")
         parts = nb.get_num_threads()
         counts = np.zeros(self.n, np.int32)
-        _count_ends(u, v, counts, parts)
+        count_ends(u, v, counts, parts)
         self._allocate(counts)
-        _fill(self.start, self.deg, self.nbr, self.kind, u, v, kind, parts)
+        fill_slots(self.start, self.deg, self.nbr, self.kind, u, v, kind, parts)
         # (an edge list in order of (u, v), u < v, as dedupe gives, fills every row sorted;
         # the sort then only checks)
         _sort_slots(self.start, self.deg, self.nbr, self.kind, np.arange(self.n))
@@ -339,16 +339,16 @@ class Network:
         added = np.zeros(len(u), np.bool_)
         if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= self.n):  # the kernels index by id
             raise ValueError(f"add_edges: citizen ids must lie in 0..{self.n - 1}")
-        asked = _asked(self.n, u, v)
+        asked = ties_asked(self.n, u, v)
         # room first: a citizen without it moves to the free tail; when that is full, a fresh
         # layout with room for every tie asked (then nobody needs to move)
-        tail = _make_room(self.start, self.deg, self.cap, self.nbr, self.kind, u, v, asked, self.tail)
+        tail = make_room(self.start, self.deg, self.cap, self.nbr, self.kind, u, v, asked, self.tail)
         if tail < 0:
             self._regrow(asked)
-            tail = _make_room(self.start, self.deg, self.cap, self.nbr, self.kind, u, v, asked, self.tail)
+            tail = make_room(self.start, self.deg, self.cap, self.nbr, self.kind, u, v, asked, self.tail)
         self.tail = tail
-        _cut_or_make(self.start, self.deg, self.nbr, self.kind, u, v, kind, True, added, np.empty(0, np.uint8),
-                     nb.get_num_threads())  # (kinds_out: written by cuts only)
+        cut_or_make(self.start, self.deg, self.nbr, self.kind, u, v, kind, True, added, np.empty(0, np.uint8),
+                    nb.get_num_threads())  # (kinds_out: written by cuts only)
         return added
 
     def remove_edges(self, u, v) -> tuple[np.ndarray, np.ndarray]:
@@ -360,8 +360,8 @@ class Network:
         kinds = np.zeros(len(u), np.uint8)
         if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= self.n):
             raise ValueError(f"remove_edges: citizen ids must lie in 0..{self.n - 1}")
-        _cut_or_make(self.start, self.deg, self.nbr, self.kind, u, v, kinds, False, removed, kinds,
-                     nb.get_num_threads())
+        cut_or_make(self.start, self.deg, self.nbr, self.kind, u, v, kinds, False, removed, kinds,
+                    nb.get_num_threads())
         return removed, kinds
 
     def sort_slots(self, who: np.ndarray | None = None) -> None:
@@ -379,10 +379,10 @@ class Network:
     def components(self, member: np.ndarray | None = None) -> np.ndarray:
         """Component label (its smallest member) per citizen; -1 outside ``member``."""
         member = np.ones(self.n, np.bool_) if member is None else np.asarray(member, np.bool_)
-        return _components(self.start, self.deg, self.nbr, member)
+        return component_labels(self.start, self.deg, self.nbr, member)
 
     def assortativity(self, x: np.ndarray) -> float:
-        return float(_assortativity(self.start, self.deg, self.nbr, np.asarray(x, np.float64)))
+        return float(tie_assortativity(self.start, self.deg, self.nbr, np.asarray(x, np.float64)))
 
     def to_csr(self):
         import scipy.sparse as sp
