@@ -41,7 +41,7 @@ import math
 import numba as nb
 import numpy as np
 
-from .network import PREFETCH_AHEAD, _prefetch_index, prefetch
+from .network import PREFETCH_AHEAD, prefetch, prefetch_index
 from .rng import uniform
 from .rules import daymude_action
 from .scenario import EXPRESSION_KINDS
@@ -278,7 +278,7 @@ def _prefetch_candidate(i, start, deg, nbr, n, s_pub, triadic, u_tri, u_a, u_b, 
     stage reads only what an earlier stage brought in."""
     if u_tri < triadic:
         if stage == 4:
-            _prefetch_index(start, deg, i)
+            prefetch_index(start, deg, i)
             return
         if deg[i] == 0:
             return
@@ -289,7 +289,7 @@ def _prefetch_candidate(i, start, deg, nbr, n, s_pub, triadic, u_tri, u_a, u_b, 
             return
         f = nbr[x]
         if stage == 2:
-            _prefetch_index(start, deg, f)
+            prefetch_index(start, deg, f)
             return
         if deg[f] == 0:
             return

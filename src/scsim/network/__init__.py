@@ -18,7 +18,6 @@ names below are the package's interface (``from scsim.network import ...``).
 from .generators import barabasi_albert, dedupe, homophilous_blocks, households, watts_strogatz
 from .io import from_networkx, load_edgelist
 from .prefetch import PREFETCH_AHEAD, prefetch, prefetch_friends, prefetch_index
-from .prefetch import prefetch_index as _prefetch_index  # for behaviour.py until it imports the public name
 from .structure import FAMILY, FRIEND, KIND_NAMES, Network, find_slot, insert_sorted, remove_slot, slot_position
 
 __all__ = ["FAMILY", "FRIEND", "KIND_NAMES", "Network", "PREFETCH_AHEAD", "barabasi_albert", "dedupe", "find_slot",
