@@ -98,10 +98,10 @@ def test_incremental_changes_equal_a_rebuild():
 
 
 def test_cuts_and_makes_split_by_citizen_range_equal_the_sequential_ones():
-    """_cut_or_make gives each thread an id range of citizens; any number of parts gives
+    """cut_or_make gives each thread an id range of citizens; any number of parts gives
     the same ties in the same slots and the same answers (repeated and reversed pairs, pairs
     that do not exist, self-loops)."""
-    from scsim.network import _asked, _cut_or_make, _make_room
+    from scsim.network.structure import cut_or_make, make_room, ties_asked
 
     n = 400
     u, v, _ = watts_strogatz(n, 8, 0.3, rng())
@@ -118,14 +118,14 @@ def test_cuts_and_makes_split_by_citizen_range_equal_the_sequential_ones():
         out = {}
         for p, net in nets.items():
             removed, kinds = np.zeros(len(cu), np.bool_), np.zeros(len(cu), np.uint8)
-            _cut_or_make(net.start, net.deg, net.nbr, net.kind, cu, cv, kinds, False, removed, kinds, p)
-            asked = _asked(n, au, av)
-            net.tail = _make_room(net.start, net.deg, net.cap, net.nbr, net.kind, au, av, asked, net.tail)
+            cut_or_make(net.start, net.deg, net.nbr, net.kind, cu, cv, kinds, False, removed, kinds, p)
+            asked = ties_asked(n, au, av)
+            net.tail = make_room(net.start, net.deg, net.cap, net.nbr, net.kind, au, av, asked, net.tail)
             if net.tail < 0:
                 net._regrow(asked)
-                net.tail = _make_room(net.start, net.deg, net.cap, net.nbr, net.kind, au, av, asked, net.tail)
+                net.tail = make_room(net.start, net.deg, net.cap, net.nbr, net.kind, au, av, asked, net.tail)
             added = np.zeros(len(au), np.bool_)
-            _cut_or_make(net.start, net.deg, net.nbr, net.kind, au, av, k, True, added, k.copy(), p)
+            cut_or_make(net.start, net.deg, net.nbr, net.kind, au, av, k, True, added, k.copy(), p)
             out[p] = (removed.tolist(), kinds[removed].tolist(), added.tolist(),
                       [(net.neighbours(i).tolist(), net.neighbour_kinds(i).tolist()) for i in range(n)])
         assert out[1][0].count(True) > 50 and not all(out[1][2])
@@ -135,7 +135,7 @@ def test_cuts_and_makes_split_by_citizen_range_equal_the_sequential_ones():
 @pytest.mark.parametrize("parts", [1, 3])
 def test_ties_fill_each_citizens_slots_in_edge_list_order(parts):
     """The parallel fill (one id range per thread) gives the order of a sequential fill."""
-    from scsim.network import _count_ends, _fill
+    from scsim.network.structure import count_ends, fill_slots
 
     n = 50
     g = rng("fill")
@@ -149,10 +149,10 @@ def test_ties_fill_each_citizens_slots_in_edge_list_order(parts):
         expected[b].append((a, kk))
     net = Network(n)
     counts = np.zeros(n, np.int32)
-    _count_ends(u, v, counts, parts)
+    count_ends(u, v, counts, parts)
     assert counts.tolist() == [len(expected[i]) for i in range(n)]
     net._allocate(counts)
-    _fill(net.start, net.deg, net.nbr, net.kind, u, v, k, parts)
+    fill_slots(net.start, net.deg, net.nbr, net.kind, u, v, k, parts)
     for i in range(n):
         assert list(zip(net.neighbours(i).tolist(), net.neighbour_kinds(i).tolist())) == expected[i]
 

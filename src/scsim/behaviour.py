@@ -41,7 +41,7 @@ import math
 import numba as nb
 import numpy as np
 
-from .network import PREFETCH_AHEAD, _prefetch_index, prefetch
+from .network import PREFETCH_AHEAD, prefetch, prefetch_index
 from .rng import BRAGGING, ECONOMY, EXPRESSION, OPTIN, TIES, uniform
 from .rules import daymude_action
 from .scenario import EXPRESSION_KINDS
@@ -121,22 +121,6 @@ def choice(benefit, cost, temp):
     base = _logistic(-cost / temp)
     p = (_logistic((benefit - cost) / temp) - base) / (1.0 - base)
     return p if p > 0 else 0.0
-
-
-@nb.njit(cache=True)
-def value_array(s, th, val, line, cost, sd):
-    out = np.empty(s.shape[0])
-    for i in range(s.shape[0]):
-        out[i] = value(s[i], th, val, line, cost, sd)
-    return out
-
-
-@nb.njit(cache=True)
-def choice_array(benefit, cost, temp):
-    out = np.empty(benefit.shape[0])
-    for i in range(benefit.shape[0]):
-        out[i] = choice(benefit[i], cost[i], temp)
-    return out
 
 
 @nb.njit(cache=True, inline="always")
@@ -294,7 +278,7 @@ def _prefetch_candidate(i, start, deg, nbr, n, s_pub, triadic, u_tri, u_a, u_b, 
     stage reads only what an earlier stage brought in."""
     if u_tri < triadic:
         if stage == 4:
-            _prefetch_index(start, deg, i)
+            prefetch_index(start, deg, i)
             return
         if deg[i] == 0:
             return
@@ -305,7 +289,7 @@ def _prefetch_candidate(i, start, deg, nbr, n, s_pub, triadic, u_tri, u_a, u_b, 
             return
         f = nbr[x]
         if stage == 2:
-            _prefetch_index(start, deg, f)
+            prefetch_index(start, deg, f)
             return
         if deg[f] == 0:
             return
