@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError
 from .scenario import Scenario, load_preset, load_scenario
+from .summary import KEY_METRICS, run_summary
 
 RUNS_DIR = "runs"
 DB_NAME = "sweep.duckdb"
@@ -693,8 +694,6 @@ def combine(folder: Path, spec: SweepSpec, points: pd.DataFrame,
 
 def summarise_runs(done: list[RunTask], window: int, runs: pd.DataFrame) -> pd.DataFrame:
     """Per run, the mean of each key metric over the final ``window`` months (one file at a time)."""
-    from .experiments import KEY_METRICS, run_summary  # (not at the top: workers need not import SciPy's stats)
-
     import pyarrow.parquet as pq
 
     rows = []
@@ -710,8 +709,6 @@ def sobol_indices(spec: SweepSpec, summary: pd.DataFrame) -> pd.DataFrame:
     """S1 and ST (with 95% bootstrap half-widths) of each key metric's per-point mean over
     seeds, for each parameter. A metric that is constant or undefined has no indices."""
     from SALib.analyze import sobol
-
-    from .experiments import KEY_METRICS
 
     means = summary.groupby("point")[list(KEY_METRICS)].mean().sort_index()
     rows = []
