@@ -242,8 +242,8 @@ def cmd_compare(args) -> int:
     from rich.table import Table
 
     from .experiments import compare, write
+    from .parallel import cluster
     from .scenario import preset_names
-    from .sweep import cluster
 
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     for p in presets:

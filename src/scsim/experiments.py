@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import InputError
+from .parallel import map_runs
 from .summary import KEY_METRICS, run_summary
 
 
@@ -75,9 +76,8 @@ def compare(presets: list[str], seeds: int, citizens: int | None = None, months:
             workers: int | None = None, client=None) -> Comparison:
     """Run every preset on seeds 1..``seeds`` and summarise (see the module docstring). The runs
     go on ``client``'s Dask cluster if given, else on a local one of ``workers`` processes if
-    more than one, else here (scsim.sweep.map_runs): the same results either way."""
+    more than one, else here (scsim.parallel.map_runs): the same results either way."""
     from .scenario import load_preset
-    from .sweep import map_runs
 
     if seeds < 2:
         raise InputError("scsim compare: --seeds must be at least 2 (intervals need two runs)")
