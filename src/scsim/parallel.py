@@ -49,11 +49,16 @@ def cluster(workers: int | None, scheduler: str | None, connect_timeout: float =
     return contextlib.nullcontext(None)
 
 
-def _with_threads(threads: int, fn, *args):
-    """fn(*args) with ``threads`` Numba threads (on a worker: the cores shared out)."""
+def set_numba_threads(threads: int) -> None:
+    """``threads`` Numba threads in this process from now on (at least one, at most as many as Numba has)."""
     import numba
 
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+
+
+def _with_threads(threads: int, fn, *args):
+    """fn(*args) with ``threads`` Numba threads (on a worker: the cores shared out)."""
+    set_numba_threads(threads)
     return fn(*args)
 
 

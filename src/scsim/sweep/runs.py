@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from ..parallel import set_numba_threads
 from ..scenario import Scenario
 from .spec import SweepSpec
 
@@ -79,11 +80,9 @@ def _get(sc: Scenario, key: str) -> Any:
 
 def execute_run(task: RunTask) -> str:
     """Run one simulation (no store) and write its monthly metrics to its parquet file."""
-    import numba
-
     from ..engine import Simulation
 
-    numba.set_num_threads(max(1, min(task.threads, numba.config.NUMBA_NUM_THREADS)))
+    set_numba_threads(task.threads)
     metrics = pd.DataFrame(Simulation(task.scenario).run())
     front = {"run_id": task.run_id, "point": task.point, "seed": task.seed, **task.params}
     for pos, (col, value) in enumerate(front.items()):
