@@ -156,7 +156,7 @@ def cmd_run(args) -> int:
     if not args.quiet:
         console = Console()
         summary = run.summary()
-        table = Table(title=f"{sc.name}: {run._sim.n:,} citizens, {sc.run.months} months, seed {sc.run.seed}")
+        table = Table(title=f"{sc.name}: {run.simulation.n:,} citizens, {sc.run.months} months, seed {sc.run.seed}")
         console.width = max(console.width, 100)
         for col in summary.columns:
             table.add_column(col, justify="left" if col == "metric" else "right")

@@ -120,6 +120,12 @@ class Run:
     def seed(self) -> int:
         return self.scenario.run.seed
 
+    @property
+    def simulation(self):
+        """The simulation behind this run (``sim``: the one ``scsim.simulate`` or ``scsim.resume``
+        ran, or one still running); None for a run read back with ``Run.open``."""
+        return self._sim
+
     @classmethod
     def open(cls, folder: str | Path) -> "Run":
         import tomllib
