@@ -39,7 +39,7 @@ REASONS_SQL = "ENUM (" + ", ".join(f"'{r}'" for r in REASONS) + ")"
 
 
 def _version() -> str:
-    from . import __version__
+    from .version import __version__
 
     return __version__
 
