@@ -2,7 +2,7 @@
 
 The issue's target: on the 2-core machine, 64 runs of 100,000 citizens over 180 months with two
 workers take less than 0.6 of the time one worker takes. One worker gets both cores as Numba
-threads; two workers get one thread each (scsim.sweep.numba_threads), so the comparison is
+threads; two workers get one thread each (scsim.parallel.numba_threads), so the comparison is
 "two runs side by side" against "one run on two threads".
 
 Each worker count runs the whole sweep into a fresh folder (nothing skipped), timed from

@@ -23,4 +23,4 @@ def test_example_runs(path):
     assert len(run.metrics) == 62
     assert run.metrics["self_censorship_rate"].iloc[-1] > 0  # the 2020 rules are on
     if sc.network.model == "edgelist":
-        assert run._sim.n == 4039
+        assert run.simulation.n == 4039

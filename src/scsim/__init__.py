@@ -11,11 +11,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-__version__ = "0.1.0"
-
 from .errors import InputError
 from .results import Explanation, Run
 from .scenario import Scenario, load_preset, load_scenario, preset_names
+from .version import __version__
 
 
 def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: bool = False, graph=None,

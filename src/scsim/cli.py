@@ -156,7 +156,7 @@ def cmd_run(args) -> int:
     if not args.quiet:
         console = Console()
         summary = run.summary()
-        table = Table(title=f"{sc.name}: {run._sim.n:,} citizens, {sc.run.months} months, seed {sc.run.seed}")
+        table = Table(title=f"{sc.name}: {run.simulation.n:,} citizens, {sc.run.months} months, seed {sc.run.seed}")
         console.width = max(console.width, 100)
         for col in summary.columns:
             table.add_column(col, justify="left" if col == "metric" else "right")
@@ -242,8 +242,8 @@ def cmd_compare(args) -> int:
     from rich.table import Table
 
     from .experiments import compare, write
+    from .parallel import cluster
     from .scenario import preset_names
-    from .sweep import cluster
 
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     for p in presets:

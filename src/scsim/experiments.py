@@ -21,12 +21,8 @@ import pandas as pd
 from scipy import stats
 
 from .errors import InputError
-
-KEY_METRICS = (
-    "score_mean", "posts_per_capita", "self_censorship_rate", "register_listed", "sanctioned_share",
-    "degree_high_tau", "degree_rest", "isolated_high_tau", "dissenter_cluster_share", "giant_share",
-    "tau_assortativity", "approved_spending_share", "arrested_share", "tau_mean",
-)
+from .parallel import map_runs
+from .summary import KEY_METRICS, run_summary
 
 
 def interval(values, level: float = 0.95) -> tuple[float, float, float]:
@@ -40,13 +36,6 @@ def interval(values, level: float = 0.95) -> tuple[float, float, float]:
         return m, math.nan, math.nan
     half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
     return m, m - half, m + half
-
-
-def run_summary(metrics: pd.DataFrame, window: int) -> dict[str, float]:
-    """One number per key metric for one run: its mean over the final ``window`` months."""
-    tail = metrics.iloc[-window:]
-    return {m: float(np.nanmean(tail[m].to_numpy(float))) if tail[m].notna().any() else math.nan
-            for m in KEY_METRICS if m in tail}
 
 
 @dataclass
@@ -87,9 +76,8 @@ def compare(presets: list[str], seeds: int, citizens: int | None = None, months:
             workers: int | None = None, client=None) -> Comparison:
     """Run every preset on seeds 1..``seeds`` and summarise (see the module docstring). The runs
     go on ``client``'s Dask cluster if given, else on a local one of ``workers`` processes if
-    more than one, else here (scsim.sweep.map_runs): the same results either way."""
+    more than one, else here (scsim.parallel.map_runs): the same results either way."""
     from .scenario import load_preset
-    from .sweep import map_runs
 
     if seeds < 2:
         raise InputError("scsim compare: --seeds must be at least 2 (intervals need two runs)")

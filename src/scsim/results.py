@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .scenario import OCCUPATIONS, Scenario, _validate
+from .scenario import OCCUPATIONS, Scenario, scenario_from_dict
 from .scoring import COMPONENTS, ScoreModel, friend_terms
 from .errors import InputError
 
@@ -120,6 +120,12 @@ class Run:
     def seed(self) -> int:
         return self.scenario.run.seed
 
+    @property
+    def simulation(self):
+        """The simulation behind this run (``sim``: the one ``scsim.simulate`` or ``scsim.resume``
+        ran, or one still running); None for a run read back with ``Run.open``."""
+        return self._sim
+
     @classmethod
     def open(cls, folder: str | Path) -> "Run":
         import tomllib
@@ -128,7 +134,7 @@ class Run:
 
         con = open_run_db(folder)
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-        scenario = _validate(tomllib.loads(meta["scenario"]), f"{folder}")
+        scenario = scenario_from_dict(tomllib.loads(meta["scenario"]), f"{folder}")
         con.close()
         return cls(scenario, None, Path(folder))
 

@@ -357,7 +357,7 @@ class Scenario(Section):
         data = self.model_dump()
         for key, value in dotted.items():
             _set_dotted(data, key, value)
-        return _validate(data, source="overrides")
+        return scenario_from_dict(data, source="overrides")
 
     def to_toml(self) -> str:
         import tomli_w
@@ -467,7 +467,9 @@ def _format_error(err: dict, source: str) -> str:
     return f"{source}: {where}: {msg}"
 
 
-def _validate(data: dict, source: str) -> Scenario:
+def scenario_from_dict(data: dict, source: str) -> Scenario:
+    """A scenario from its parsed TOML (e.g. a run database's ``meta.scenario``); a schema error is
+    one ``InputError`` line that starts with ``source`` and names the key."""
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
@@ -475,7 +477,7 @@ def _validate(data: dict, source: str) -> Scenario:
 
 
 def load_preset(name: str) -> Scenario:
-    return _validate(_resolve(_parse(_preset_text(name), f"preset {name}"), f"preset {name}", (name,)), f"preset {name}")
+    return scenario_from_dict(_resolve(_parse(_preset_text(name), f"preset {name}"), f"preset {name}", (name,)), f"preset {name}")
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -488,7 +490,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot read: {e}") from None
     data = _resolve(_parse(text, str(path)), str(path))
-    scenario = _validate(data, str(path))
+    scenario = scenario_from_dict(data, str(path))
     if scenario.network.path and not Path(scenario.network.path).is_absolute():
         scenario.network.path = str((path.parent / scenario.network.path).resolve())
     return scenario

@@ -40,7 +40,7 @@ REASONS_SQL = "ENUM (" + ", ".join(f"'{r}'" for r in REASONS) + ")"
 
 
 def _version() -> str:
-    from . import __version__
+    from .version import __version__
 
     return __version__
 
@@ -294,7 +294,7 @@ class RunWriter:
         import tomllib
 
         from .engine import Simulation
-        from .scenario import _validate
+        from .scenario import scenario_from_dict
 
         folder = Path(folder)
         if (folder / DB_NAME).exists():
@@ -306,7 +306,7 @@ class RunWriter:
         self.folder, self.partial, self.created = folder, partial, False
         self.con = duckdb.connect(str(partial))
         meta = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
-        scenario = _validate(tomllib.loads(meta["scenario"]), str(folder))
+        scenario = scenario_from_dict(tomllib.loads(meta["scenario"]), str(folder))
         sim = Simulation.from_checkpoint(scenario, folder / CHECKPOINT)
         tables = {r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         for table in ("metrics", "edge_events", "snapshots"):

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
+from ..parallel import cluster
 from . import chilling, exile, selection, stasi
 from .common import Setting, load_spec
 
@@ -23,8 +24,6 @@ def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | Non
     """Run the study in ``folder``; returns its headline numbers (also in ``out/results.json``).
     ``workers`` > 1 runs the simulations side by side on a local Dask cluster, ``scheduler`` on
     an existing one (same results either way)."""
-    from ..sweep import cluster
-
     folder = Path(folder)
     spec = load_spec(folder)
     if spec.study not in STUDIES:

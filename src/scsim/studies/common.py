@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..errors import InputError
 from ..experiments import interval
+from ..parallel import map_runs
 from ..scenario import Scenario, load_preset, preset_names
 
 
@@ -117,7 +118,7 @@ class Setting:
     citizens: int
     months: int
     edgelist: Path | None = None
-    workers: int = 1  # > 1: runs side by side on a local Dask cluster (scsim.sweep.local_client)
+    workers: int = 1  # > 1: runs side by side on a local Dask cluster (scsim.parallel.local_client)
     client: Any = None  # a Dask client: runs on that cluster instead (scsim study --scheduler)
 
     def scenario(self, regime: str, seed: int, overrides: dict[str, Any]) -> Scenario:
@@ -142,9 +143,7 @@ def run_one(labels: dict, sc: Scenario, columns: list[str] | None) -> pd.DataFra
 def run_all(jobs: list[tuple[dict, Scenario]], progress: bool, columns: list[str] | None = None,
             workers: int = 1, client=None) -> pd.DataFrame:
     """Run every (labels, scenario) job; one row per run and month, in the jobs' order whatever
-    the number of workers or the cluster (scsim.sweep.map_runs)."""
-    from ..sweep import map_runs
-
+    the number of workers or the cluster (scsim.parallel.map_runs)."""
     frames = map_runs(run_one, [(labels, sc, columns) for labels, sc in jobs], progress, workers, client)
     return pd.concat(frames, ignore_index=True)
 
