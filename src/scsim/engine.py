@@ -14,6 +14,7 @@ import numpy as np
 
 from . import behaviour as bh
 from . import generations as gen
+from . import metric_columns
 from . import metrics as mx
 from . import month
 from . import provocation as pv
@@ -530,7 +531,7 @@ class Simulation:
         row["generation"] = self.generation
         row["parents_tau"] = f.extra.get("parents_tau", np.nan)  # mean tau of the parents, weighted by children
         row["citizens"] = n
-        return row
+        return metric_columns.ordered_row(row, rg.names)
 
     def _purchase_groups(self) -> tuple[np.ndarray, np.ndarray]:
         """Base shares summed by valence group, and the groups' valences (the purchase kernel's

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from . import metric_columns
+
 
 HIGH_TAU = 0.6
 DISSENT_WINDOW = 12
@@ -295,4 +297,4 @@ def network_stats(net, tau: np.ndarray, dissenter: np.ndarray) -> dict:
     }
 
 
-NETWORK_COLUMNS = ("components", "giant_share", "giant_high_tau", "giant_rest", "dissenters", "dissenter_cluster", "dissenter_cluster_share", "tau_assortativity")
+NETWORK_COLUMNS = tuple(c.name for c in metric_columns.NETWORK_COLUMNS)  # (NaN in the months between)

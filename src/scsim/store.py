@@ -28,6 +28,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from . import metric_columns
 from .engine import write_checkpoint
 from .month import REASONS
 from .errors import InputError
@@ -49,19 +50,28 @@ def _codes(codes: np.ndarray, names: tuple[str, ...]) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes).astype(np.int8)), pa.array(names))
 
 
-def metrics_table(rows: list[dict]) -> pa.Table:
-    """Monthly rows as a table: ``month`` an integer, text as text, every other number a
-    double (one type per column whatever the month); NaN (a metric off that month) is NULL."""
+SQL_TYPES = {metric_columns.INTEGER: "BIGINT", metric_columns.TEXT: "VARCHAR", metric_columns.NUMBER: "DOUBLE"}
+
+
+def metrics_table(rows: list[dict], columns: tuple[metric_columns.Column, ...]) -> pa.Table:
+    """Monthly rows as a table with the declared columns: ``month`` an integer, text as text,
+    every other number a double (one type per column whatever the month); NaN (a metric off
+    that month) is NULL."""
     cols = {}
-    for key in rows[0]:
-        values = [row[key] for row in rows]
-        if key == "month":
-            cols[key] = pa.array(values, pa.int64())
-        elif isinstance(values[0], str):
-            cols[key] = pa.array(values, pa.string())
+    for c in columns:
+        values = [row[c.name] for row in rows]
+        if c.type == metric_columns.INTEGER:
+            cols[c.name] = pa.array(values, pa.int64())
+        elif c.type == metric_columns.TEXT:
+            cols[c.name] = pa.array(values, pa.string())
         else:
-            cols[key] = pa.array(np.asarray(values, np.float64), from_pandas=True)  # NaN -> NULL
+            cols[c.name] = pa.array(np.asarray(values, np.float64), from_pandas=True)  # NaN -> NULL
     return pa.table(cols)
+
+
+def create_metrics_table(con, columns: tuple[metric_columns.Column, ...]) -> None:
+    """The ``metrics`` table, from the declared columns (before any month is written)."""
+    con.execute("CREATE TABLE metrics (" + ", ".join(f'"{c.name}" {SQL_TYPES[c.type]}' for c in columns) + ")")
 
 
 def default_run_dir(name: str, seed: int, root: str | Path = "runs") -> Path:
@@ -137,7 +147,8 @@ class RunWriter:
         self.con = duckdb.connect(str(self.partial))
         self.scenario = scenario
         self.snapshot_every = snapshot_every
-        self.metrics_made = False
+        self.columns = metric_columns.columns(tuple(p.name for p in scenario.privileges))
+        create_metrics_table(self.con, self.columns)
         self.pending: list[dict] = []
         self.pending_events: list[dict] = []
         self.pending_event_rows = 0
@@ -171,8 +182,7 @@ class RunWriter:
     def _insert_metrics(self, rows: list[dict]) -> None:
         if not rows:
             return
-        self._insert("metrics", metrics_table(rows), create=not self.metrics_made)
-        self.metrics_made = True
+        self._insert("metrics", metrics_table(rows, self.columns), create=False)
 
     EVENTS_BATCH = 1 << 21  # edge events buffered before an insert (one insert a month cost ~30 ms)
 
@@ -313,7 +323,8 @@ class RunWriter:
             if table in tables:  # rows written after the checkpoint are written again
                 self.con.execute(f"DELETE FROM {table} WHERE month >= ?", [sim.month])
         self.scenario, self.snapshot_every = scenario, scenario.run.snapshot_every
-        self.metrics_made, self.snapshots_made = "metrics" in tables, "snapshots" in tables
+        self.columns = metric_columns.columns(tuple(p.name for p in scenario.privileges))
+        self.snapshots_made = "snapshots" in tables
         self.pending, self.pending_events, self.pending_event_rows = [], [], 0
         self.inserts = _Inserts()
         return self, sim

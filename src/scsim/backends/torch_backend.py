@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from .. import behaviour as bh
+from .. import metric_columns
 from .. import metrics as mx
 from ..errors import InputError
 from .. import month
@@ -978,31 +979,13 @@ class TorchSimulation:
         vals["tau_sd"] = tau64.std(correction=0)
         vals["tau_high_share"] = self.high.to(F64).mean()
         names = list(vals)
-        got = dict(zip(names, torch.stack([v.to(F64) for v in vals.values()]).tolist()))
-        got.update(hist)
+        row.update(zip(names, torch.stack([v.to(F64) for v in vals.values()]).tolist()))
+        row.update(hist)
+        for name in ("register_listed", "edges", "brag_posts"):
+            row[name] = int(row[name])
         occ_counts = occ_counts.tolist()
         occ_tau = occ_tau.tolist()
-        # the CPU engine's column order (the store creates its table from the first row)
-        row["opted_share"] = got["opted_share"]
-        row.update({k: hist[k] for k in _HIST_KEYS})
-        for name in ("score_all_mean", "share_500_600"):
-            row[name] = got[name]
-        for name in rg.names:
-            row[f"priv_{name}"] = got[f"priv_{name}"]
-            row[f"priv_{name}_tau"] = got[f"priv_{name}_tau"]
-        for name in COMPONENTS[:4]:
-            row[f"points_{name}"] = got[f"points_{name}"]
-        row["points_association"] = got["points_association"]
-        row["points_political"] = got["points_political"]
-        row["register_listed"] = int(got["register_listed"])
-        row["sanctioned_share"] = got["sanctioned_share"]
-        for name in EXPRESSION_KINDS:
-            row[f"posts_{name}"] = got[f"posts_{name}"]
-        for name in ("posts_per_capita", "would_post_per_capita", "self_censorship_rate", "silenced_by_sanction",
-                     "posts_high_tau"):
-            row[name] = got[name]
         ev = f.events
-        row["edges"] = int(got["edges"])
         row["edges_cut_drag"] = int(((~ev.made) & (ev.reason == CUT_DRAG)).sum())
         row["edges_cut_churn"] = int(((~ev.made) & (ev.reason == CUT_CHURN)).sum())
         row["edges_made"] = int(ev.made.sum())
@@ -1013,8 +996,6 @@ class TorchSimulation:
         row["on_file"] = int(self.reported.sum().item())
         row["arrested_share"] = int(self.arrested.sum().item()) / n
         row["arrest_risk"] = self.arrest_risk
-        for name in ("degree_mean", "degree_high_tau", "degree_rest", "isolated_high_tau", "isolated_rest"):
-            row[name] = got[name]
         if self.is_network_month(t) and n <= self.net_metrics_limit:
             tau = self.pop.tau if self.pop is not None else tau64.cpu().numpy()
             row.update(mx.network_stats(self.net.to_numpy(), tau, self.dissenters(t).cpu().numpy()))
@@ -1024,15 +1005,10 @@ class TorchSimulation:
             row[f"pos_{name}"] = int(occ_counts[code])
             row[f"pos_{name}_tau"] = float(occ_tau[code] / occ_counts[code]) if occ_counts[code] else np.nan
         row["positions_lost"], row["positions_filled"] = f.positions
-        for name in ("approved_spending_share",):
-            row[name] = got[name]
-        row["brag_posts"] = int(got["brag_posts"])
-        for name in ("defaults_per_capita", "tau_mean", "tau_sd", "tau_high_share"):
-            row[name] = got[name]
         row["generation"] = self.generation
         row["parents_tau"] = f.extra.get("parents_tau", np.nan)
         row["citizens"] = self.n
-        return row
+        return metric_columns.ordered_row(row, rg.names)  # (the declared order, as the CPU engine's row)
 
     # ------------------------------------------------------------------ citizens
     def citizen_columns(self) -> dict[str, np.ndarray]:
