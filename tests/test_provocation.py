@@ -9,7 +9,7 @@ import scsim
 from scsim.backends import torch_available
 from scsim.engine import Simulation
 from scsim.network import Network
-from scsim.provocation import agreement_probability, incident_edges, provocation_kernel
+from scsim.provocation import ProvocationRule, agreement_probability, incident_edges, provocation_kernel
 
 from .conftest import small
 
@@ -36,8 +36,8 @@ def run_kernel(net, agent, tau, last_post, arrested=None, reported=None, month=1
     arrested = np.zeros(n, np.bool_) if arrested is None else arrested
     reported = np.zeros(n, np.bool_) if reported is None else reported
     out = [np.empty(n, np.bool_) for _ in range(3)]
-    provocation_kernel(net.start, net.deg, net.nbr, agent, arrested, reported, last_post, tau, invite, threshold,
-                       peer, spread, detection, arrest_rate, 12, key, month, *out)
+    rule = ProvocationRule(invite, threshold, peer, spread, detection, arrest_rate, 12)
+    provocation_kernel(net.start, net.deg, net.nbr, agent, arrested, reported, last_post, tau, rule, key, month, *out)
     return (*out, reported)
 
 

@@ -8,7 +8,7 @@ import pytest
 from scsim.behaviour import choice, value, value_slope
 from scsim.network import Network
 from scsim.scenario import load_preset
-from scsim.scoring import ScoreModel, association_pass, dragger_counts, friend_terms
+from scsim.scoring import AssociationRule, ScoreModel, association_pass, dragger_counts, friend_terms
 
 
 def sm_for(preset="sesame-2015", **over):
@@ -38,8 +38,8 @@ def run_pass(net, pub, own, mode, posted=None, **kw):
                peer=np.zeros(n), w=np.zeros(n), unit=np.zeros(n), register=True, listed=np.zeros(n, np.bool_))
     p = dict(points=120.0, family_weight=1.0, line=550.0, penalty=8.0, max_penalty=20.0, min_drag=1e-9) | kw
     own = own.astype(float)
-    association_pass(net.start, net.deg, net.nbr, net.kind, view, own, mode, p["points"], p["family_weight"],
-                     p["line"], p["penalty"], p["max_penalty"], p["min_drag"], *out.values())
+    rule = AssociationRule(mode, p["points"], p["family_weight"], p["line"], p["penalty"], p["max_penalty"], p["min_drag"])
+    association_pass(net.start, net.deg, net.nbr, net.kind, view, own, rule, *out.values())
     s_pub = np.asarray(pub, float)
     out["nd"] = np.zeros(n, np.int32)
     dragger_counts(net.start, net.deg, net.nbr, net.kind, s_pub, own, out["unit"], mode, p["family_weight"], p["line"],

@@ -37,6 +37,7 @@ Rules (each month, from last month's published scores):
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -100,6 +101,62 @@ def value_at(table, t0, s, th, val, line, cost, sd):
     return value(s, th, val, line, cost, sd)  # (NaN too)
 
 
+class ValueCurve(NamedTuple):
+    """V(s) as this month's decisions read it: the formula's arguments (privilege thresholds and
+    values, sanction line and cost, perception sd) and its table (``value_table``, from t0)."""
+
+    thresholds: np.ndarray
+    values: np.ndarray
+    line: float
+    cost: float
+    sd: float
+    table: np.ndarray
+    t0: float
+
+
+@nb.njit(cache=True, inline="always")
+def curve_value(curve, s):
+    """V(s) read from a ``ValueCurve`` (``value_at``)."""
+    return value_at(curve.table, curve.t0, s, curve.thresholds, curve.values, curve.line, curve.cost, curve.sd)
+
+
+class ExpressionRule(NamedTuple):
+    """The expression phase's parameters (section 6: behaviour.expression)."""
+
+    rates: np.ndarray  # base posting rate of each kind of post (opinion, history, news)
+    value: float  # value of speaking, per unit of tau
+    peer_strength: float
+    peer_reference: float
+    temperature: float
+    rule: int  # 0 logit, 1 daymude
+    surveillance: float  # daymude's nu
+    tolerance: float  # daymude's t
+    proportional: bool  # daymude's punishment: proportional (True) or uniform
+
+
+class CutRule(NamedTuple):
+    """Whether to cut the worst dragger (section 6: behaviour.ties)."""
+
+    awareness: float  # share of a dragger's drag the citizen perceives (1 with the register on)
+    cut_rate: float
+    friend_value: float
+    family_value: float
+    temperature: float
+
+
+class TieRule(NamedTuple):
+    """Whom a seeker proposes a tie to, and whether the target accepts (section 6)."""
+
+    triadic: float
+    score_seeking: float
+    mode: int  # association mode: 0 off, 1 friends' scores, 2 penalty
+    points: float  # association points as the target perceives them
+    line: float  # the association's line (penalty mode)
+    penalty: float  # a penalty as the target perceives it
+    friend_value: float
+    temperature: float
+
+
 @nb.njit(cache=True, inline="always")
 def value_slope(s, th, val, line, cost, sd):
     """dV/ds."""
@@ -135,9 +192,8 @@ def _peer_factor(share, reference, strength):
 
 
 @nb.njit(cache=True, parallel=True)
-def expression_kernel(tau, s_ref, scored, sanctioned, reach, peer_share, rates, pens, expr_value, peer_strength,
-                      peer_ref, temp, th, val, line, cost, sd, vtab, vt0, key, month, would, posted, censored,
-                      rule, nu, tolerance, proportional):
+def expression_kernel(tau, s_ref, scored, sanctioned, reach, peer_share, pens, rule, curve, key, month, would, posted,
+                      censored):
     """Who would post each kind of content, who self-censors, whose post gets through.
 
     rule 0 (logit): a would-be poster stays silent with probability choice(loss, value * tau).
@@ -151,6 +207,8 @@ def expression_kernel(tau, s_ref, scored, sanctioned, reach, peer_share, rates, 
 
     Two passes: who would post (every citizen, a loop LLVM vectorises), then the decisions of
     the few who would (a few percent): one loop doing both was 1.4x slower at 1M citizens."""
+    rates, expr_value, temp = rule.rates, rule.value, rule.temperature
+    peer_ref, peer_strength = rule.peer_reference, rule.peer_strength
     n = tau.shape[0]
     for i in nb.prange(n):
         peer = _peer_factor(peer_share[i], peer_ref, peer_strength)
@@ -173,13 +231,13 @@ def expression_kernel(tau, s_ref, scored, sanctioned, reach, peer_share, rates, 
             silent = False
             if scored[i] and pens[k] > 0:
                 if v0 != v0:
-                    v0 = value_at(vtab, vt0, s_ref[i], th, val, line, cost, sd)
-                loss = v0 - value_at(vtab, vt0, s_ref[i] - pens[k], th, val, line, cost, sd)
-                if rule == 0:
+                    v0 = curve_value(curve, s_ref[i])
+                loss = v0 - curve_value(curve, s_ref[i] - pens[k])
+                if rule.rule == 0:
                     silent = uniform(key, month, EXPRESSION.stride * k + EXPRESSION.censor, i) < choice(loss, expr_value * tau[i], temp)
                 else:
                     severity = loss / expr_value if expr_value > 0 else np.inf
-                    a = daymude_action(tau[i], 1.0, nu, tolerance, severity, proportional)
+                    a = daymude_action(tau[i], 1.0, rule.surveillance, rule.tolerance, severity, rule.proportional)
                     silent = uniform(key, month, EXPRESSION.stride * k + EXPRESSION.would, i) >= rates[k] * a * peer
             censored[k, i] = silent
             r = reach if sanctioned[i] else 1.0
@@ -187,20 +245,18 @@ def expression_kernel(tau, s_ref, scored, sanctioned, reach, peer_share, rates, 
 
 
 @nb.njit(cache=True, parallel=True)
-def disconnection_kernel(worst, worst_drag, worst_kind, scored, s_ref, awareness, cut_rate,
-                         friend_value, family_value, temp, th, val, line, cost, sd, vtab, vt0, key, month, cut):
+def disconnection_kernel(worst, worst_drag, worst_kind, scored, s_ref, rule, curve, key, month, cut):
     """Each citizen's decision to cut its worst dragger (target index, or -1)."""
     n = worst.shape[0]
     for i in nb.prange(n):
         cut[i] = -1
         j = worst[i]
-        if j < 0 or not scored[i] or uniform(key, month, TIES.cut_consider, i) >= cut_rate:
+        if j < 0 or not scored[i] or uniform(key, month, TIES.cut_consider, i) >= rule.cut_rate:
             continue
         s = s_ref[i]
-        gain = (value_at(vtab, vt0, s + awareness * worst_drag[i], th, val, line, cost, sd)
-                - value_at(vtab, vt0, s, th, val, line, cost, sd))
-        keep = family_value if worst_kind[i] == 1 else friend_value
-        if uniform(key, month, TIES.cut, i) < choice(gain, keep, temp):
+        gain = curve_value(curve, s + rule.awareness * worst_drag[i]) - curve_value(curve, s)
+        keep = rule.family_value if worst_kind[i] == 1 else rule.friend_value
+        if uniform(key, month, TIES.cut, i) < choice(gain, keep, rule.temperature):
             cut[i] = j
 
 
@@ -303,9 +359,7 @@ def _prefetch_candidate(i, start, deg, nbr, n, s_pub, triadic, u_tri, u_a, u_b, 
 
 
 @nb.njit(cache=True, parallel=True)
-def new_tie_kernel(seekers, start, deg, nbr, s_pub, scored, pub_weight, triadic, score_seeking,
-                   mode, points, line, penalty, friend_value, temp, th, val, sline, cost, sd, vtab, vt0,
-                   key, month, target):
+def new_tie_kernel(seekers, start, deg, nbr, s_pub, scored, pub_weight, rule, curve, key, month, target):
     """For each seeker (ascending ids), the citizen it proposes a tie to, if that citizen
     accepts (else -1), in ``target`` (one entry per seeker).
 
@@ -313,6 +367,7 @@ def new_tie_kernel(seekers, start, deg, nbr, s_pub, scored, pub_weight, triadic,
     a friend's index entries, that friend's slots, the candidate's score): while seeker q is
     decided, the chains of the seekers up to 4 * PREFETCH_AHEAD places ahead are prefetched one
     link a stage (13 -> 8 ms at 1M citizens). Prefetching changes no result."""
+    triadic, score_seeking, mode = rule.triadic, rule.score_seeking, rule.mode
     n = start.shape[0]
     m = seekers.shape[0]
     for q in nb.prange(m):
@@ -345,13 +400,12 @@ def new_tie_kernel(seekers, start, deg, nbr, s_pub, scored, pub_weight, triadic,
         if mode != 0 and scored[c] and si == si and st == st:
             drag = 0.0
             if mode == 1 and si < st:
-                drag = points * (st - si) / (600.0 * (pub_weight[c] + 1.0))
-            elif mode == 2 and si < line:
-                drag = penalty
+                drag = rule.points * (st - si) / (600.0 * (pub_weight[c] + 1.0))
+            elif mode == 2 and si < rule.line:
+                drag = rule.penalty
             if drag > 0:
-                loss = (value_at(vtab, vt0, st, th, val, sline, cost, sd)
-                        - value_at(vtab, vt0, st - drag, th, val, sline, cost, sd))
-                if uniform(key, month, TIES.refuse, i) < choice(loss, friend_value, temp):
+                loss = curve_value(curve, st) - curve_value(curve, st - drag)
+                if uniform(key, month, TIES.refuse, i) < choice(loss, rule.friend_value, rule.temperature):
                     continue
         target[q] = c
 

@@ -226,6 +226,11 @@ class Simulation:
         r = self.regime
         return r.thresholds, r.values, r.line, (r.sanction_cost if sanctions_on else 0.0), self.sc.behaviour.perception_sd
 
+    def decision_curve(self, m: month.Month) -> bh.ValueCurve:
+        """This month's value curve with its table, as the decision kernels read it."""
+        th, val, line, cost, sd = m.curve
+        return bh.ValueCurve(th, val, float(line), float(cost), float(sd), *self.value_curve(th, val, line, cost, sd))
+
     def value_curve(self, th, val, line, cost, sd) -> tuple[np.ndarray, float]:
         """The V(s) table of these value-curve arguments (``behaviour.value_table``) and its
         first score; kept until the arguments change (when sanctions start)."""
@@ -290,7 +295,6 @@ class Simulation:
 
     def expression(self, m: month.Month) -> None:
         sc, sm, pop, n = self.sc, self.sm, self.pop, self.n
-        th, val, line, cost, sd = m.curve
         bp = sc.behaviour
         temp = bp.temperature
         ep = bp.expression
@@ -298,13 +302,13 @@ class Simulation:
         would = np.empty((k, n), np.bool_)
         posted = np.empty((k, n), np.bool_)
         censored = np.empty((k, n), np.bool_)
-        rates = np.array([ep.rate_opinion, ep.rate_history, ep.rate_news])
+        rule = bh.ExpressionRule(np.array([ep.rate_opinion, ep.rate_history, ep.rate_news]), float(ep.value),
+                                 float(ep.peer_strength), float(ep.peer_reference), float(temp),
+                                 int(ep.rule == "daymude"), float(ep.surveillance), float(ep.tolerance),
+                                 ep.punishment == "proportional")
         m.pens = pens = sm.pen if m.political_on else np.zeros(k)
-        bh.expression_kernel(pop.tau, m.s_ref, m.scored, self.sanctioned, self.regime.reach, self.peer_share, rates,
-                             pens, ep.value, ep.peer_strength, ep.peer_reference, temp, th, val, line, cost, sd,
-                             *self.value_curve(th, val, line, cost, sd),
-                             self.keys["expression"], m.t, would, posted, censored, int(ep.rule == "daymude"),
-                             ep.surveillance, ep.tolerance, ep.punishment == "proportional")
+        bh.expression_kernel(pop.tau, m.s_ref, m.scored, self.sanctioned, self.regime.reach, self.peer_share, pens, rule,
+                             self.decision_curve(m), self.keys["expression"], m.t, would, posted, censored)
         if pop.provocateur.any() or self.arrested.any():  # agents and prisoners do not post
             quiet = pop.provocateur | self.arrested
             would[:, quiet] = posted[:, quiet] = censored[:, quiet] = False
@@ -317,10 +321,10 @@ class Simulation:
         """Invitations, agreements, reports, arrests (see ``scsim.provocation``)."""
         pp, pop, net, n, t = self.sc.provocateurs, self.pop, self.net, self.n, m.t
         invited, agreed, arrest = (np.empty(n, np.bool_) for _ in range(3))
+        rule = pv.ProvocationRule(float(pp.invite_rate), float(pp.agree_threshold), float(pp.peer_weight),
+                                  float(pp.spread), float(pp.detection), float(pp.arrest_rate), mx.DISSENT_WINDOW)
         pv.provocation_kernel(net.start, net.deg, net.nbr, pop.provocateur, self.arrested, self.reported,
-                              self.last_post, pop.tau, pp.invite_rate, pp.agree_threshold, pp.peer_weight, pp.spread,
-                              pp.detection, pp.arrest_rate, mx.DISSENT_WINDOW, self.keys["provocation"], t, invited,
-                              agreed, arrest)
+                              self.last_post, pop.tau, rule, self.keys["provocation"], t, invited, agreed, arrest)
         who = np.flatnonzero(arrest)
         dissenters = np.count_nonzero(self.dissenters(t - 1))
         self.arrest_risk += pv.RISK_WEIGHT * (len(who) / max(dissenters, 1) - self.arrest_risk)
@@ -335,16 +339,15 @@ class Simulation:
 
     def ties(self, m: month.Month) -> None:
         sc, net, n, sm, t = self.sc, self.net, self.n, self.sm, m.t
-        th, val, line, cost, sd = m.curve
         scored, s_ref, register_on = m.scored, m.s_ref, m.register_on
         tp = sc.behaviour.ties
         key = self.keys["ties"]
         awareness = 1.0 if register_on else sc.register.private_awareness
-        vcurve = self.value_curve(th, val, line, cost, sd)
+        curve = self.decision_curve(m)
+        temp = float(sc.behaviour.temperature)
         cut = np.empty(n, np.int32)
-        bh.disconnection_kernel(self.worst, self.worst_drag, self.worst_kind, scored, s_ref, awareness, tp.cut_rate,
-                                tp.friend_value, tp.family_value, sc.behaviour.temperature, th, val, line, cost, sd,
-                                *vcurve, key, t, cut)
+        cutting = bh.CutRule(float(awareness), float(tp.cut_rate), float(tp.friend_value), float(tp.family_value), temp)
+        bh.disconnection_kernel(self.worst, self.worst_drag, self.worst_kind, scored, s_ref, cutting, curve, key, t, cut)
         churn = np.empty(n, np.int32)
         bh.churn_kernel(net.start, net.deg, net.nbr, net.kind, tp.churn, key, t, churn)
         cutters = np.flatnonzero(cut >= 0)
@@ -364,10 +367,11 @@ class Simulation:
         # a public register; otherwise it perceives a share of the drag
         seekers = np.flatnonzero(seeking).astype(np.int32)
         target = np.empty(len(seekers), np.int32)
-        bh.new_tie_kernel(seekers, net.start, net.deg, net.nbr, self.s_pub, scored, self.pub_weight, tp.triadic,
-                          tp.score_seeking, sm.assoc_mode, sm.assoc_points * (1.0 if register_on and sc.register.public else awareness),
-                          sm.line, sm.penalty * (1.0 if register_on and sc.register.public else awareness),
-                          tp.friend_value, sc.behaviour.temperature, th, val, line, cost, sd, *vcurve, key, t, target)
+        seen = 1.0 if register_on and sc.register.public else awareness
+        tying = bh.TieRule(float(tp.triadic), float(tp.score_seeking), int(sm.assoc_mode), float(sm.assoc_points * seen),
+                           float(sm.line), float(sm.penalty * seen), float(tp.friend_value), temp)
+        bh.new_tie_kernel(seekers, net.start, net.deg, net.nbr, self.s_pub, scored, self.pub_weight, tying, curve, key, t,
+                          target)
         if self.arrested.any():  # nobody befriends a prisoner
             target[(target >= 0) & self.arrested[np.maximum(target, 0)]] = -1
         proposed = target >= 0
@@ -391,9 +395,8 @@ class Simulation:
         self.listed[:] = False
         view = np.empty((n, 2), np.float32)
         friend_view(self.s_pub, reach_posts, view)
-        association_pass(net.start, net.deg, net.nbr, net.kind, view, m.s_ref, sm.assoc_mode, sm.assoc_points,
-                         sm.family_weight, sm.line, sm.penalty, sm.max_penalty, sm.min_drag, self.assoc, self.worst,
-                         self.worst_drag, self.worst_kind, self.peer_share, self.pub_weight, self.drag_unit,
+        association_pass(net.start, net.deg, net.nbr, net.kind, view, m.s_ref, sm.association_rule, self.assoc,
+                         self.worst, self.worst_drag, self.worst_kind, self.peer_share, self.pub_weight, self.drag_unit,
                          bool(m.register_on and sm.assoc_mode), self.listed)
         # own components, score, clamp and their totals (for the metrics row) in one pass
         self.own, self.score, self.clamp, self._totals = sm.score(pop.history, pop.capacity, pop.occupation,

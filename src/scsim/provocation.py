@@ -31,6 +31,8 @@ only removes dissenters; the Stasi study sweeps it. Every draw is counter-based 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import math
 
 import numba as nb
@@ -57,10 +59,23 @@ def agreement_probability(tau, dissent_share, threshold, peer_weight, spread):
     return 1.0 / (1.0 + math.exp(-(tau - threshold + peer_weight * dissent_share) / spread))
 
 
+class ProvocationRule(NamedTuple):
+    """The provocateurs' parameters (section 8: provocateurs), and the dissent window."""
+
+    invite_rate: float
+    threshold: float  # agree_threshold
+    peer_weight: float
+    spread: float
+    detection: float
+    arrest_rate: float
+    window: int  # months a post keeps its author an active dissenter
+
+
 @nb.njit(cache=True, parallel=True)
-def provocation_kernel(start, deg, nbr, provocateur, arrested, reported, last_post, tau, invite_rate, threshold,
-                       peer_weight, spread, detection, arrest_rate, window, key, month, invited, agreed, arrest):
+def provocation_kernel(start, deg, nbr, provocateur, arrested, reported, last_post, tau, rule, key, month, invited,
+                       agreed, arrest):
     """Steps 1-4 of the module docstring for every citizen; ``reported`` is updated in place."""
+    invite_rate, threshold, peer_weight, spread, detection, arrest_rate, window = rule
     n = tau.shape[0]
     for i in nb.prange(n):
         invited[i] = False

@@ -25,6 +25,8 @@ and adds up to the published score.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import math
 
 import numba as nb
@@ -61,6 +63,9 @@ class ScoreModel:
         self.family_weight = a.family_weight
         self.line, self.penalty, self.max_penalty = a.line, a.penalty, a.max_penalty
         self.min_drag = sc.register.min_drag
+        self.association_rule = AssociationRule(int(self.assoc_mode), float(self.assoc_points), float(self.family_weight),
+                                                float(self.line), float(self.penalty), float(self.max_penalty),
+                                                float(self.min_drag))
         p = s.political
         self.political = p.enabled
         self.pen = np.array([p.penalty_opinion, p.penalty_history, p.penalty_news]) * float(p.enabled)
@@ -183,9 +188,20 @@ _TWO, _ONE = np.uint64(2), np.uint64(1)
 ASSOCIATION_CHUNK = 2048  # citizens per work unit of the association pass (one scratch buffer each)
 
 
+class AssociationRule(NamedTuple):
+    """The association component's parameters (section 4: scoring.association)."""
+
+    mode: int  # 0 off, 1 friends' mean score, 2 penalty per friend below the line
+    points: float
+    family_weight: float
+    line: float
+    penalty: float
+    max_penalty: float
+    min_drag: float  # a drag that lists the dragger on the register
+
+
 @nb.njit(cache=True, parallel=True)
-def association_pass(start, deg, nbr, kind, friend_view, own_ref,
-                     mode, points, family_weight, line, penalty, max_penalty, min_drag,
+def association_pass(start, deg, nbr, kind, friend_view, own_ref, rule,
                      assoc, worst, worst_drag, worst_kind, peer_share, pub_weight, drag_unit, register, listed):
     """One pass over every tie (the hottest loop of the month): association points, each
     citizen's worst dragger (if it drags by at least ``min_drag``, i.e. is listed) and its drag,
@@ -207,6 +223,7 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref,
     testing both at run time. Far friends are cache misses, hidden by prefetching (see
     ``network.prefetch``); the bare gather is ~40% of the pass, the rest its arithmetic and
     the seven per-citizen stores."""
+    mode, points, family_weight, line, penalty, max_penalty, min_drag = rule
     n = start.shape[0]
     weighted = family_weight != 1.0
     for c in nb.prange((n + ASSOCIATION_CHUNK - 1) // ASSOCIATION_CHUNK):
