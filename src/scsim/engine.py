@@ -6,7 +6,6 @@ other, is ``scsim.month`` (one table for every backend); this module supplies th
 from __future__ import annotations
 
 import functools
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 
@@ -21,6 +20,7 @@ from . import state
 from .network import (Network, barabasi_albert, dedupe, from_networkx, homophilous_blocks, households, load_edgelist,
                       watts_strogatz)
 from .errors import InputError
+from .loop import PhaseClock, run_months
 from .population import Population, make_population
 from .privileges import Regime, update_positions
 from .rng import MONTHLY as MONTHLY_STREAMS
@@ -101,21 +101,6 @@ def write_checkpoint(arrays: dict[str, np.ndarray], path) -> None:
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez(tmp, **arrays)
     os.replace(tmp, path)
-
-
-class PhaseClock:
-    """Wall seconds spent in each phase of the month, summed over months (for profiling)."""
-
-    def __init__(self):
-        self.seconds: dict[str, float] = {}
-        self._phase: str | None = None
-        self._t = 0.0
-
-    def lap(self, phase: str | None) -> None:
-        now = time.perf_counter()
-        if self._phase is not None:
-            self.seconds[self._phase] = self.seconds.get(self._phase, 0.0) + now - self._t
-        self._phase, self._t = phase, now
 
 
 class Simulation:
@@ -590,22 +575,3 @@ class Simulation:
     def run(self, store=None, progress: bool = False, months: int | None = None) -> list[dict]:
         """Run the remaining months (or ``months`` of them), writing to ``store`` if given."""
         return run_months(self, store, progress, months)
-
-
-def run_months(sim, store=None, progress: bool = False, months: int | None = None) -> list[dict]:
-    """The month loop shared by every backend: step, time, store, progress."""
-    from .progress import month_progress
-
-    end = sim.sc.run.months if months is None else min(sim.sc.run.months, sim.month + months)
-    rows = []
-    with month_progress(progress, end - sim.month, sim.n) as advance:
-        while sim.month < end:
-            t = sim.month
-            t0 = time.perf_counter()
-            row = sim.step()  # a backend's step ends with its results on the host: the month's time
-            sim.timings.append(time.perf_counter() - t0)  # kept out of the results: they must be reproducible
-            rows.append(row)
-            if store is not None:
-                store.month(sim, t, row)
-            advance()
-    return rows
