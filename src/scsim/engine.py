@@ -5,7 +5,6 @@ other, is ``scsim.month`` (one table for every backend); this module supplies th
 
 from __future__ import annotations
 
-import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 
@@ -21,6 +20,7 @@ from .network import (Network, barabasi_albert, dedupe, from_networkx, homophilo
                       watts_strogatz)
 from .errors import InputError
 from .loop import PhaseClock, run_months
+from .memory import reuse_freed_memory
 from .population import Population, make_population
 from .privileges import Regime, update_positions
 from .rng import MONTHLY as MONTHLY_STREAMS
@@ -63,33 +63,6 @@ def build_world(sc: Scenario, streams: Streams, graph=None) -> tuple[Population,
     kinds = np.r_[gk if graph is not None else np.zeros(len(u), np.uint8), np.ones(len(fu), np.uint8)]
     uu, vv, kk = dedupe(n, np.r_[u, fu], np.r_[v, fv], kinds)
     return pop, Network(n, uu, vv, kk)
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
-
-
-@functools.cache
-def reuse_freed_memory() -> bool:
-    """Ask glibc to serve large arrays from the heap and keep freed memory for reuse; True if
-    it agreed (Linux with glibc; elsewhere nothing changes).
-
-    Why: each month allocates its temporaries afresh (dozens of arrays of n values). glibc
-    maps every block over 32 MB straight from the kernel and hands it back when freed, so at
-    10M citizens the kernel zeroed and faulted in the same gigabytes every month: with the
-    heap kept, a month under the 2020 rules went 3.8 -> 3.0 s (system time halved) and the
-    build 35 -> 30 s (benchmarks/profile_step.py). The price: the process keeps the memory it
-    freed until it exits (peak RSS +6% at 10M). Below ~1M citizens no array is that large and
-    nothing changes measurably."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    # no mmap for large blocks, and free memory at the heap's top trimmed only past 2 GB
-    return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
 
 
 def write_checkpoint(arrays: dict[str, np.ndarray], path) -> None:
