@@ -10,32 +10,21 @@ from dataclasses import fields
 import numpy as np
 
 from . import behaviour as bh
+from . import checkpoint
 from . import generations as gen
 from . import metrics as mx
 from . import month
 from . import provocation as pv
 from . import state
 from .network import Network
-from .errors import InputError
 from .loop import PhaseClock, run_months
 from .memory import reuse_freed_memory
-from .population import Population
 from .privileges import Regime, update_positions
 from .rng import MONTHLY as MONTHLY_STREAMS
 from .rng import Streams
 from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
 from .scoring import COMPONENTS, ScoreModel, association_pass, dragger_counts, friend_view, record_posts
 from .world import build_world
-
-def write_checkpoint(arrays: dict[str, np.ndarray], path) -> None:
-    """Write ``Simulation.checkpoint_arrays()`` atomically (write, then rename)."""
-    import os
-    from pathlib import Path
-
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
 
 
 class Simulation:
@@ -87,44 +76,18 @@ class Simulation:
         self.register_step = sc.switch_on(sc.register.start)
         self.valence = np.array([c.valence for c in sc.purchases.categories], np.float64)
 
-    # ------------------------------------------------------------------ checkpoints
+    # ------------------------------------------------------------------ checkpoints (scsim.checkpoint)
     CARRIED = state.NAMES  # (scsim.state.STATE)
-    NETWORK = ("start", "deg", "cap", "nbr", "kind", "tail", "slack", "min_slack", "n")
 
     def checkpoint_arrays(self) -> dict[str, np.ndarray]:
-        """Everything the months to come depend on: the live arrays, not copies (write them
-        before the next step). Monthly draws are counter-based, so no generator state is needed."""
-        arrays = {f"sim.{k}": np.asarray(getattr(self, k)) for k in self.CARRIED}
-        arrays.update({f"net.{k}": np.asarray(getattr(self.net, k)) for k in self.NETWORK})
-        arrays.update({f"pop.{k}": v for k, v in vars(self.pop).items() if isinstance(v, np.ndarray)})
-        return arrays
+        return checkpoint.checkpoint_arrays(self)
 
     def save_checkpoint(self, path) -> None:
-        write_checkpoint(self.checkpoint_arrays(), path)
+        checkpoint.save_checkpoint(self, path)
 
     @classmethod
     def from_checkpoint(cls, scenario: Scenario, path) -> "Simulation":
-        sim = object.__new__(cls)
-        sim._configure(scenario)
-        with np.load(path) as data:
-            parts = {k: data[k] for k in data.files}
-        pick = lambda prefix: {k[len(prefix):]: v for k, v in parts.items() if k.startswith(prefix)}  # noqa: E731
-        carried = pick("sim.")
-        missing = [k for k in cls.CARRIED if k not in carried]
-        if missing:
-            raise InputError(f"{path}: checkpoint lacks the state {', '.join(missing)} (written by another version?)")
-        for k in cls.CARRIED:  # (state a checkpoint holds that is no longer carried is left out)
-            v = carried[k]
-            setattr(sim, k, v.item() if v.ndim == 0 else v)
-        net = object.__new__(Network)
-        for k, v in pick("net.").items():
-            setattr(net, k, v.item() if v.ndim == 0 else v)
-        sim.net = net
-        sim.pop = Population(**pick("pop."))
-        sim.flows = None
-        sim.timings = []
-        sim.clock = PhaseClock()
-        return sim
+        return checkpoint.from_checkpoint(cls, scenario, path)
 
     # ------------------------------------------------------------------ phase switches
     def phase_name(self, t: int) -> str:

@@ -28,7 +28,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from .engine import write_checkpoint
+from .checkpoint import write_checkpoint
 from .month import REASONS
 from .errors import InputError
 
