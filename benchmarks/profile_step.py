@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--skip", type=int, default=1, help="months left out of the per-phase means (warm-up)")
     a = ap.parse_args()
 
-    from scsim import engine
+    from scsim import world
     from scsim.engine import Simulation
     from scsim.scenario import load_preset
 
@@ -48,14 +48,14 @@ def main() -> None:
             return out
         return wrapper
 
-    saved = {k: getattr(engine, k) for k in ("households", "make_population", "watts_strogatz", "dedupe", "Network")}
+    saved = {k: getattr(world, k) for k in ("households", "make_population", "watts_strogatz", "dedupe", "Network")}
     for k, fn in saved.items():
-        setattr(engine, k, timed(k, fn))
+        setattr(world, k, timed(k, fn))
     t0 = time.perf_counter()
     sim = Simulation(sc)
     build = time.perf_counter() - t0
     for k, fn in saved.items():
-        setattr(engine, k, fn)
+        setattr(world, k, fn)
     print(f"build {build:.2f} s: " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items())
           + f"; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 

@@ -212,11 +212,11 @@ def test_daymude_expression_rule_is_selectable_and_follows_its_regimes():
 
 
 def test_large_arrays_come_from_a_heap_that_keeps_freed_memory():
-    """glibc agrees to serve big arrays from the heap (see engine.reuse_freed_memory); the
+    """glibc agrees to serve big arrays from the heap (see memory.reuse_freed_memory); the
     call is idempotent and any Simulation makes it."""
     import platform
 
-    from scsim.engine import reuse_freed_memory
+    from scsim.memory import reuse_freed_memory
 
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         pytest.skip("glibc's mallopt only")

@@ -5,118 +5,27 @@ other, is ``scsim.month`` (one table for every backend); this module supplies th
 
 from __future__ import annotations
 
-import functools
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 
 import numpy as np
 
 from . import behaviour as bh
+from . import checkpoint
 from . import generations as gen
 from . import metric_columns
 from . import metrics as mx
 from . import month
 from . import provocation as pv
 from . import state
-from .network import (Network, barabasi_albert, dedupe, from_networkx, homophilous_blocks, households, load_edgelist,
-                      watts_strogatz)
-from .errors import InputError
-from .population import Population, make_population
+from .network import Network
+from .loop import PhaseClock, run_months
+from .memory import reuse_freed_memory
 from .privileges import Regime, update_positions
 from .rng import MONTHLY as MONTHLY_STREAMS
 from .rng import Streams
 from .scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
 from .scoring import COMPONENTS, ScoreModel, association_pass, dragger_counts, friend_view, record_posts
-
-def build_world(sc: Scenario, streams: Streams, graph=None) -> tuple[Population, Network]:
-    """Population and network. An edge list or a given graph (NetworkX, or a Network) sets the
-    number of citizens; its ties are friendships, plus the households' family ties."""
-    net_rng = streams["network"]
-    if graph is not None:
-        given = graph if isinstance(graph, Network) else from_networkx(graph)
-        n, u, v, gk = given.n, *given.edges()
-    elif sc.network.model == "edgelist":
-        n, u, v = load_edgelist(sc.network.path)
-    else:
-        n, u, v = sc.population.citizens, None, None
-    hid, fu, fv = households(n, sc.network.household_size, net_rng)
-    k = sc.network.mean_degree
-    generate = None
-    if graph is not None or sc.network.model == "edgelist":
-        pass
-    elif sc.network.model == "watts-strogatz":
-        # (raw: the dedupe below, with the family ties, is the ring's own; ~0.2 s less at 1M)
-        generate = lambda: watts_strogatz(n, k, sc.network.rewire, net_rng, raw=True)  # noqa: E731
-    elif sc.network.model == "barabasi-albert":
-        generate = lambda: barabasi_albert(n, k, net_rng)  # noqa: E731
-    # the network's stream and the population's are independent: drawn side by side, one on
-    # each core (NumPy's generators and the Numba kernels release the GIL)
-    with ThreadPoolExecutor(1) as pool:
-        ties = pool.submit(generate) if generate else None
-        pop = make_population(sc, n, streams["population"], household=hid)
-        if sc.provocateurs.enabled:
-            pop.provocateur = pv.plant(n, sc.provocateurs.share, streams["provocateurs"])
-        if ties is not None:
-            u, v, _ = ties.result()
-    if sc.network.model == "block" and graph is None:  # homophilous in tau: after the population
-        u, v, _ = homophilous_blocks(pop.tau, k, sc.network.blocks, sc.network.homophily, net_rng)
-    kinds = np.r_[gk if graph is not None else np.zeros(len(u), np.uint8), np.ones(len(fu), np.uint8)]
-    uu, vv, kk = dedupe(n, np.r_[u, fu], np.r_[v, fv], kinds)
-    return pop, Network(n, uu, vv, kk)
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
-
-
-@functools.cache
-def reuse_freed_memory() -> bool:
-    """Ask glibc to serve large arrays from the heap and keep freed memory for reuse; True if
-    it agreed (Linux with glibc; elsewhere nothing changes).
-
-    Why: each month allocates its temporaries afresh (dozens of arrays of n values). glibc
-    maps every block over 32 MB straight from the kernel and hands it back when freed, so at
-    10M citizens the kernel zeroed and faulted in the same gigabytes every month: with the
-    heap kept, a month under the 2020 rules went 3.8 -> 3.0 s (system time halved) and the
-    build 35 -> 30 s (benchmarks/profile_step.py). The price: the process keeps the memory it
-    freed until it exits (peak RSS +6% at 10M). Below ~1M citizens no array is that large and
-    nothing changes measurably."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    # no mmap for large blocks, and free memory at the heap's top trimmed only past 2 GB
-    return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
-
-
-def write_checkpoint(arrays: dict[str, np.ndarray], path) -> None:
-    """Write ``Simulation.checkpoint_arrays()`` atomically (write, then rename)."""
-    import os
-    from pathlib import Path
-
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
-class PhaseClock:
-    """Wall seconds spent in each phase of the month, summed over months (for profiling)."""
-
-    def __init__(self):
-        self.seconds: dict[str, float] = {}
-        self._phase: str | None = None
-        self._t = 0.0
-
-    def lap(self, phase: str | None) -> None:
-        now = time.perf_counter()
-        if self._phase is not None:
-            self.seconds[self._phase] = self.seconds.get(self._phase, 0.0) + now - self._t
-        self._phase, self._t = phase, now
+from .world import build_world
 
 
 class Simulation:
@@ -168,44 +77,18 @@ class Simulation:
         self.register_step = sc.switch_on(sc.register.start)
         self.valence = np.array([c.valence for c in sc.purchases.categories], np.float64)
 
-    # ------------------------------------------------------------------ checkpoints
+    # ------------------------------------------------------------------ checkpoints (scsim.checkpoint)
     CARRIED = state.NAMES  # (scsim.state.STATE)
-    NETWORK = ("start", "deg", "cap", "nbr", "kind", "tail", "slack", "min_slack", "n")
 
     def checkpoint_arrays(self) -> dict[str, np.ndarray]:
-        """Everything the months to come depend on: the live arrays, not copies (write them
-        before the next step). Monthly draws are counter-based, so no generator state is needed."""
-        arrays = {f"sim.{k}": np.asarray(getattr(self, k)) for k in self.CARRIED}
-        arrays.update({f"net.{k}": np.asarray(getattr(self.net, k)) for k in self.NETWORK})
-        arrays.update({f"pop.{k}": v for k, v in vars(self.pop).items() if isinstance(v, np.ndarray)})
-        return arrays
+        return checkpoint.checkpoint_arrays(self)
 
     def save_checkpoint(self, path) -> None:
-        write_checkpoint(self.checkpoint_arrays(), path)
+        checkpoint.save_checkpoint(self, path)
 
     @classmethod
     def from_checkpoint(cls, scenario: Scenario, path) -> "Simulation":
-        sim = object.__new__(cls)
-        sim._configure(scenario)
-        with np.load(path) as data:
-            parts = {k: data[k] for k in data.files}
-        pick = lambda prefix: {k[len(prefix):]: v for k, v in parts.items() if k.startswith(prefix)}  # noqa: E731
-        carried = pick("sim.")
-        missing = [k for k in cls.CARRIED if k not in carried]
-        if missing:
-            raise InputError(f"{path}: checkpoint lacks the state {', '.join(missing)} (written by another version?)")
-        for k in cls.CARRIED:  # (state a checkpoint holds that is no longer carried is left out)
-            v = carried[k]
-            setattr(sim, k, v.item() if v.ndim == 0 else v)
-        net = object.__new__(Network)
-        for k, v in pick("net.").items():
-            setattr(net, k, v.item() if v.ndim == 0 else v)
-        sim.net = net
-        sim.pop = Population(**pick("pop."))
-        sim.flows = None
-        sim.timings = []
-        sim.clock = PhaseClock()
-        return sim
+        return checkpoint.from_checkpoint(cls, scenario, path)
 
     # ------------------------------------------------------------------ phase switches
     def phase_name(self, t: int) -> str:
@@ -594,22 +477,3 @@ class Simulation:
     def run(self, store=None, progress: bool = False, months: int | None = None) -> list[dict]:
         """Run the remaining months (or ``months`` of them), writing to ``store`` if given."""
         return run_months(self, store, progress, months)
-
-
-def run_months(sim, store=None, progress: bool = False, months: int | None = None) -> list[dict]:
-    """The month loop shared by every backend: step, time, store, progress."""
-    from .progress import month_progress
-
-    end = sim.sc.run.months if months is None else min(sim.sc.run.months, sim.month + months)
-    rows = []
-    with month_progress(progress, end - sim.month, sim.n) as advance:
-        while sim.month < end:
-            t = sim.month
-            t0 = time.perf_counter()
-            row = sim.step()  # a backend's step ends with its results on the host: the month's time
-            sim.timings.append(time.perf_counter() - t0)  # kept out of the results: they must be reproducible
-            rows.append(row)
-            if store is not None:
-                store.month(sim, t, row)
-            advance()
-    return rows

@@ -29,9 +29,9 @@ import numpy as np
 import pyarrow as pa
 
 from . import metric_columns
-from .engine import write_checkpoint
-from .month import REASONS
+from .checkpoint import write_checkpoint
 from .errors import InputError
+from .month import REASONS
 
 DB_NAME = "results.duckdb"
 CHECKPOINT = "checkpoint.npz"

@@ -36,7 +36,8 @@ from .. import metrics as mx
 from ..errors import InputError
 from .. import month
 from .. import state
-from ..engine import PhaseClock, Simulation
+from ..engine import Simulation
+from ..loop import PhaseClock
 from ..month import CUT_ARREST, CUT_CHURN, CUT_DRAG, MADE_FORM, MADE_REPLACE
 from ..population import OCC, Population
 from ..rng import BRAGGING, ECONOMY, EXPRESSION, OPTIN, POSITIONS, PROVOCATION, TIES
@@ -1071,7 +1072,7 @@ class TorchSimulation:
 
     def run(self, store=None, progress: bool = False, months: int | None = None) -> list[dict]:
         """Run the remaining months (or ``months`` of them), writing to ``store`` if given."""
-        from ..engine import run_months
+        from ..loop import run_months
 
         return run_months(self, store, progress, months)
 

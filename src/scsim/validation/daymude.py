@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import rules
 from ..rng import Streams
-from . import Check, Result
+from .common import Check, Result
 
 # the paper's Fig. 1-2 settings: beta = 1, nu = 0.2, t = 0.25; psi = 0.6 / 2 (uniform), 1 (proportional)
 FIG = dict(beta=1.0, nu=0.2, t=0.25)

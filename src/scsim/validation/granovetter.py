@@ -21,7 +21,7 @@ from scipy.special import ndtr, ndtri
 from .. import rules
 from ..network import Network
 from ..rng import Streams
-from . import Check, Result
+from .common import Check, Result
 
 MEAN = 25.0
 PAPER_CRITICAL_SD = 12.2  # Granovetter's critical standard deviation for mean 25

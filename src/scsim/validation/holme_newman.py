@@ -20,7 +20,7 @@ import numpy as np
 from .. import rules
 from ..network import Network, dedupe
 from ..rng import Streams
-from . import Check, Result, parallel_map
+from .common import Check, Result, parallel_map
 
 PAPER_PHI_C = 0.458  # Holme & Newman's estimate for k = 4, gamma = 10
 UNIFORM_CHUNK = 1 << 20

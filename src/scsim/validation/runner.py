@@ -16,7 +16,8 @@ import traceback
 from pathlib import Path
 
 from ..errors import InputError
-from . import Result, daymude, granovetter, holme_newman, wei
+from . import daymude, granovetter, holme_newman, wei
+from .common import Result
 
 MODELS = {"granovetter": granovetter, "holme-newman": holme_newman, "daymude": daymude, "wei": wei}
 

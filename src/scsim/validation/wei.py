@@ -17,7 +17,7 @@ import time
 import numpy as np
 from scipy import stats
 
-from . import Check, Result, parallel_map
+from .common import Check, Result, parallel_map
 
 PRESET = "sesame-2015"
 # The preset's association is worth 22 points, private drag is only guessed (no register until
