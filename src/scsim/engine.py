@@ -1,6 +1,7 @@
-"""The NumPy/Numba engine: the world built from a scenario, the state the months carry, and the
-kernels of each phase of the month. The order of the phases, and how they hand over to each
-other, is ``scsim.month`` (one table for every backend); this module supplies the phases.
+"""The NumPy/Numba engine: ``Simulation``, one scenario on one seed, with the kernels of each
+phase of the month. The order of the phases and their hand-offs is ``scsim.month`` (one table
+for every backend); the carried state is declared in ``scsim.state``; the world is built by
+``scsim.world``, checkpoints are ``scsim.checkpoint``, the run loop is ``scsim.loop``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from . import metrics as mx
 from . import month
 from . import provocation as pv
 from . import state
-from .network import Network
 from .loop import PhaseClock, run_months
 from .memory import reuse_freed_memory
+from .network import Network
 from .privileges import Regime, update_positions
 from .rng import MONTHLY as MONTHLY_STREAMS
 from .rng import Streams
