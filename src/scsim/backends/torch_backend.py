@@ -171,10 +171,10 @@ class TorchSimulation:
     ``flows.events``, numpy arrays as the store reads them. ``to_simulation()`` goes back."""
 
     # what only depends on the scenario, and the calendar: the CPU engine's own code
-    _configure = Simulation._configure
+    configure = Simulation.configure
     phase_name = Simulation.phase_name
     is_network_month = Simulation.is_network_month
-    _value_args = Simulation._value_args
+    value_args = Simulation.value_args
     value_curve = Simulation.value_curve
     calendar = Simulation.calendar
 
@@ -203,7 +203,7 @@ class TorchSimulation:
         # the two passes over every tie as one Triton kernel each (CUDA with Triton); False: the
         # column walk in tensor operations. Same results bit for bit (tests/test_triton_kernels.py)
         self.fused = _fused_available(self.device)
-        self._configure(scenario)
+        self.configure(scenario)
         self.flows: month.Flows | None = None
         self.timings: list[float] = []
         self.profile_phases = False  # time each phase (see lap)
@@ -357,7 +357,7 @@ class TorchSimulation:
     def to_simulation(self) -> Simulation:
         """A numpy Simulation in this state (for checkpoints, or to carry on on the CPU)."""
         sim = object.__new__(Simulation)
-        sim._configure(self.sc)
+        sim.configure(self.sc)
         for name, value in _scalars(self).items():
             setattr(sim, name, value)
         for a in state.PER_CITIZEN:  # (published scores: float32 values in float64 arrays, as the CPU keeps them)
