@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 
 import numpy as np
 import torch
@@ -42,12 +41,14 @@ from ..rng import BRAGGING, ECONOMY, EXPRESSION, OPTIN, POSITIONS, PROVOCATION, 
 from ..scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
 from ..scoring import COMPONENTS, OCCUPATION_WEIGHT, dragger_counts
 
+from . import torch_ops as ops
 from .torch_draws import fused_available as _fused_available
 from .torch_draws import signed as _signed
 from .torch_draws import uniform
 from .torch_network import TorchNetwork, watts_strogatz
+from .torch_ops import BOOL, F32, F64, I32, I64, U8
+from .torch_ops import numpy_copy as _numpy  # (the name metrics and the citizen tables read it by)
 
-F64, F32, I64, I32, U8, BOOL = torch.float64, torch.float32, torch.int64, torch.int32, torch.uint8, torch.bool
 NO_CUDA_NOTE = "no CUDA GPU found: the torch backend runs on the CPU"
 
 
@@ -61,81 +62,6 @@ def select_device(prefer: str = "cuda") -> tuple[torch.device, str | None]:
             return torch.device("cuda" if prefer == "auto" else prefer), None
         return torch.device("cpu"), (None if prefer == "auto" else NO_CUDA_NOTE)
     return torch.device(prefer), None
-
-
-# ------------------------------------------------------------------ behaviour primitives
-
-
-def _logistic(x: float) -> float:
-    """scsim.behaviour._logistic for a Python float (same formula, same libm)."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def _value(s, th, val, line, cost, sd):
-    """V(s): perceived value of holding score s (scsim.behaviour.value), float64."""
-    v = torch.zeros_like(s)
-    for k in range(len(th)):
-        v += float(val[k]) * torch.sigmoid((s - float(th[k])) / sd)
-    if cost > 0:
-        v -= cost * torch.sigmoid((line - s) / sd)
-    return v
-
-
-def _choice(benefit, cost, temp):
-    """scsim.behaviour.choice: probability of acting for ``benefit`` at ``cost`` (tensor or float)."""
-    if isinstance(cost, torch.Tensor):
-        base = torch.sigmoid(-cost / temp)
-    else:
-        base = _logistic(-cost / temp)
-    p = (torch.sigmoid((benefit - cost) / temp) - base) / (1.0 - base)
-    return torch.where((benefit > 0) & (p > 0), p, 0.0)  # NaN -> 0, as the scalar version
-
-
-def _daymude_action(delta, beta, nu, t, psi, proportional):
-    """rules.daymude_action for tensors delta (desire) and psi (severity): the optimal
-    expressed dissent, branch for branch (NaN and inf behave as in the scalar version)."""
-    if not proportional:
-        slope = beta - (1.0 - nu) * psi
-        a = torch.where((slope > 0.0) & (delta > (beta * t + nu * psi) / slope), delta, t)
-    elif nu >= 1.0:
-        a = torch.where(beta >= psi, delta, t)
-    else:
-        d = 0.5 * (t + (beta - nu * psi) / ((1.0 - nu) * psi))
-        a = torch.where(d <= t, t, torch.where(d >= delta, delta, d))
-    return torch.where((delta <= t) | (psi <= 0.0), delta, a)
-
-
-# ------------------------------------------------------------------ small tensor helpers
-
-
-def _where(cond: torch.Tensor, a, b) -> torch.Tensor:
-    """torch.where that stays float64 when both branches are Python numbers (torch would
-    give float32 and round the parameters)."""
-    if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor):
-        return torch.full(cond.shape, float(b), dtype=F64, device=cond.device).masked_fill_(cond, float(a))
-    return torch.where(cond, a, b)
-
-
-def _take(a: torch.Tensor, cit: torch.Tensor | None) -> torch.Tensor:
-    """a[cit], or a itself for a walk batch over every citizen (cit None)."""
-    return a if cit is None else a[cit]
-
-
-def _add(acc: torch.Tensor, cit: torch.Tensor | None, v: torch.Tensor) -> None:
-    """acc[cit] += v (repeats in cit accumulate), or acc += v for a batch over every citizen."""
-    if cit is None:
-        acc.add_(v)
-    else:
-        acc.index_add_(0, cit, v)
-
-
-def _numpy(t: torch.Tensor) -> np.ndarray:
-    """A numpy copy (on the CPU, .numpy() would share memory with the live state)."""
-    a = t.detach().cpu().numpy()
-    return a.copy() if t.device.type == "cpu" else a
 
 
 # the carried per-citizen arrays (scsim.state) and their dtypes on the device
@@ -405,7 +331,7 @@ class TorchSimulation:
         q = torch.where(inside, x, 0.0).to(I64)  # int(x) where it is used
         f = x - q
         out = tab[q] * (1.0 - f) + tab[q + 1] * f
-        return torch.where(inside, out, _value(s, th, val, line, cost, sd))
+        return torch.where(inside, out, ops.value(s, th, val, line, cost, sd))
 
     def _slope(self, s, th, val, line, cost, sd) -> torch.Tensor:
         """V'(s) as the CPU purchase kernel reads it: from the month's table (the engine's own
@@ -484,7 +410,7 @@ class TorchSimulation:
             has_loan = self.opted & (self.s_pub.to(F64) >= float(th[0]))
         else:
             has_loan = torch.zeros(n, dtype=BOOL, device=self.device)
-        p_due = _where(has_loan, e.borrow_prob + e.loan_boost, e.borrow_prob + 0.0)
+        p_due = ops.where(has_loan, e.borrow_prob + e.loan_boost, e.borrow_prob + 0.0)
         due = uniform(keys["economy"], t, ECONOMY.due, self.ids) < p_due
         del p_due, has_loan
         d_idx = torch.nonzero(due).squeeze(1)
@@ -503,7 +429,8 @@ class TorchSimulation:
         elif m.phase == "opt-in":
             c = torch.nonzero(~self.opted).squeeze(1)
             c = c[uniform(self.keys["optin"], t, OPTIN.consider, c) < bp.optin.rate]
-            p = _choice(_value(self.score[c], th, val, 0.0, 0.0, sd), self.privacy_cost[c].to(F64), bp.temperature)
+            p = ops.choice(ops.value(self.score[c], th, val, 0.0, 0.0, sd), self.privacy_cost[c].to(F64),
+                           bp.temperature)
             self.opted[c[uniform(self.keys["optin"], t, OPTIN.join, c) < p]] = True
         m.scored = self.opted
         pub64 = self.s_pub.to(F64)
@@ -548,11 +475,11 @@ class TorchSimulation:
                 v0[miss] = self._value_at(s_ref[miss], th, val, line, cost, sd)
                 loss = v0[c] - self._value_at(s_ref[c] - pens[q], th, val, line, cost, sd)
                 if rule == "logit":
-                    silent = uniform(keys["expression"], t, EXPRESSION.stride * q + EXPRESSION.censor, c) < _choice(
+                    silent = uniform(keys["expression"], t, EXPRESSION.stride * q + EXPRESSION.censor, c) < ops.choice(
                         loss, ep.value * tau64[c], temp)
                 else:  # daymude: post only the optimal share a* of the desired dissent (same draw as would)
                     severity = loss / ep.value if ep.value > 0 else torch.full_like(loss, float("inf"))
-                    a = _daymude_action(tau64[c], 1.0, ep.surveillance, ep.tolerance, severity,
+                    a = ops.daymude_action(tau64[c], 1.0, ep.surveillance, ep.tolerance, severity,
                                         ep.punishment == "proportional")
                     silent = u_would[c] >= rates[q] * a * peer[c]
                 censored[q, c] = silent
@@ -569,7 +496,7 @@ class TorchSimulation:
             censored[:, quiet] = False
         del quiet
         if self.arrest_risk > 0 and sc.provocateurs.arrest_cost > 0:  # fear of arrest (provocation.fear_kernel)
-            p = _choice(self.arrest_risk * sc.provocateurs.arrest_cost, ep.value * tau64, temp)
+            p = ops.choice(self.arrest_risk * sc.provocateurs.arrest_cost, ep.value * tau64, temp)
             for q in range(k):
                 c = torch.nonzero(posted[q]).squeeze(1)
                 c = c[uniform(keys["provocation"], t, PROVOCATION.fear + q, c) < p[c]]
@@ -672,9 +599,9 @@ class TorchSimulation:
             j = net.nbr[x].to(I64)
             agent = self.provocateur[j]
             active = ~agent & ((t - 1 - self.last_post[j]) < mx.DISSENT_WINDOW)
-            _add(agents, cit, agent.to(I32))
-            _add(friends, cit, (~agent).to(I32))
-            _add(dissenting, cit, active.to(I32))
+            ops.add(agents, cit, agent.to(I32))
+            ops.add(friends, cit, (~agent).to(I32))
+            ops.add(dissenting, cit, active.to(I32))
         return agents, friends, dissenting
 
     def ties(self, m: month.Month) -> None:
@@ -694,8 +621,8 @@ class TorchSimulation:
         s = s_ref[c]
         gain = (self._value_at(s + awareness * self.worst_drag[c], th, val, line, cost, sd)
                 - self._value_at(s, th, val, line, cost, sd))
-        keep = _where(self.worst_kind[c] == 1, tp.family_value, tp.friend_value)
-        cutters = c[uniform(key, t, TIES.cut, c) < _choice(gain, keep, temp)]  # ascending, as np.flatnonzero
+        keep = ops.where(self.worst_kind[c] == 1, tp.family_value, tp.friend_value)
+        cutters = c[uniform(key, t, TIES.cut, c) < ops.choice(gain, keep, temp)]  # ascending, as np.flatnonzero
         cut_to = self.worst[cutters].to(I64)
         del c, s, gain, keep
 
@@ -745,12 +672,12 @@ class TorchSimulation:
                 drag = torch.where(judged & (si < st),
                                    points * (st - si) / (600.0 * (self.pub_weight[cand] + 1.0)), 0.0)
             else:
-                drag = _where(judged & (si < sm.line), penalty, 0.0)
+                drag = ops.where(judged & (si < sm.line), penalty, 0.0)
             j = torch.nonzero(drag > 0).squeeze(1)
             loss = (self._value_at(st[j], th, val, line, cost, sd)
                     - self._value_at(st[j] - drag[j], th, val, line, cost, sd))
             refuse = torch.zeros(seekers.shape[0], dtype=BOOL, device=dev)
-            refuse[j] = uniform(key, t, TIES.refuse, seekers[j]) < _choice(loss, tp.friend_value, temp)
+            refuse[j] = uniform(key, t, TIES.refuse, seekers[j]) < ops.choice(loss, tp.friend_value, temp)
             seekers, cand = seekers[~refuse], cand[~refuse]
         free = ~self.arrested[cand]  # nobody befriends a prisoner
         seekers, cand = seekers[free], cand[free]
@@ -839,16 +766,16 @@ class TorchSimulation:
             j = net.nbr[x].to(I64)
             kind = net.kind[x]
             fv = view.index_select(0, j).to(F64)
-            _add(posted, cit, fv[:, 1])
+            ops.add(posted, cit, fv[:, 1])
             sj = fv[:, 0]
             ok = ~torch.isnan(sj)
             sjz = torch.where(ok, sj, 0.0)
             w = ok.to(F64) if fw1 == 0.0 else torch.where(ok, 1.0 + fw1 * kind.to(F64), 0.0)
-            _add(wsum, cit, w)
-            _add(wsx, cit, w * sjz)
+            ops.add(wsum, cit, w)
+            ops.add(wsx, cit, w * sjz)
             under = torch.where(sjz < sm.line, w, 0.0)
-            _add(below, cit, under)
-            gap = w * (_take(own_ref, cit) - sjz) if sm.assoc_mode == 1 else under
+            ops.add(below, cit, under)
+            gap = w * (ops.take(own_ref, cit) - sjz) if sm.assoc_mode == 1 else under
             # the first slot with the largest gap, where it beats the best so far (strictly)
             if cit is None:
                 win = gap > best_gap
@@ -886,8 +813,8 @@ class TorchSimulation:
         unit = self.drag_unit  # two 1-D gathers: a packed (n, 2) float64 gather is ~25x slower on CUDA
         for cit, x, _ in net.walk(None if bool(published.all()) else torch.nonzero(published).squeeze(1)):
             i = net.nbr[x].to(I64)
-            sj = _take(pub, cit)
-            w = 1.0 if sm.family_weight == 1.0 else _where(net.kind[x] == 1, sm.family_weight, 1.0)
+            sj = ops.take(pub, cit)
+            w = 1.0 if sm.family_weight == 1.0 else ops.where(net.kind[x] == 1, sm.family_weight, 1.0)
             if sm.assoc_mode == 1:
                 ref = own_ref.index_select(0, i)
                 drag = torch.where(sj < ref, unit.index_select(0, i) * w * (ref - sj), 0.0)
