@@ -7,11 +7,21 @@ reproduces ``scsim.rng.uniform`` bit for bit. So from one state both
 backends take the same decisions, except where a float rounding difference of ~1e-16 (or
 ~1e-7 for the float32 population columns, see below) falls on a decision boundary.
 
-The network (``torch_network.TorchNetwork``) keeps scsim.network.Network's slotted layout
-(``start``/``deg``/``cap``/``nbr``/``kind``), as tensors; free slots hold -1. Per-citizen passes over ties walk it column by
-column (the k-th used slot of every citizen with degree > k), which visits each citizen's ties in
-slot order as the Numba kernels do (so sums are added in the same order) and needs no per-slot
-owner array; the few citizens with many ties left over are done in one flat batch.
+The backend, file by file:
+
+- ``torch_backend`` (here): ``TorchSimulation``, one method per phase of the month in the
+  table's order (the ties phase is ``TorchTies.ties``), the month's pieces they share (V(s) and
+  V'(s) as the CPU kernels read them, purchases, own components, positions) and the metrics
+  row;
+- ``torch_world``: the world on the device (``TorchWorld``: copied from a numpy simulation,
+  or drawn there by ``synthetic``) and back to numpy (``population``, ``to_simulation``);
+- ``torch_ties``: the ties phase and the passes over ties (``TorchTies``: association,
+  register, agent friends; Triton kernels on a GPU, a column walk otherwise);
+- ``torch_ops``: scsim.behaviour's and scsim.rules' formulas on tensors (V(s), the choice rule,
+  the Daymude action) and small tensor helpers;
+- ``torch_network``: the network (``TorchNetwork``: scsim.network.Network's slotted layout,
+  ``start``/``deg``/``cap``/``nbr``/``kind``, as tensors; free slots hold -1), and
+  ``torch_draws``: the counter-based draws.
 
 Precision (see docs/gpu.md): population attributes that never change (tau, reliability,
 capacity, status, privacy cost, income, spending shares) are ``attr_dtype`` (float32 by
@@ -321,46 +331,6 @@ class TorchSimulation(TorchWorld, TorchTies):
                 censored[q, c] = True
         m.would, m.posted, m.censored = would, posted, censored
 
-    def scoring(self, m: month.Month) -> None:
-        sm, n, t, posted, pens = self.sm, self.n, m.t, m.posted, m.pens
-        self.own = self._own_components()
-        self.political *= sm.decay
-        if any(pens):  # pens @ posted, added at once as the CPU engine does (same rounding)
-            self.political += sum(pens[q] * posted[q].to(F64) for q in range(len(pens)))
-        any_post = posted.any(0)
-        reach_posts = any_post.to(F32)
-        self.last_post[any_post] = t
-        self.own_ref = m.s_ref
-        self._association(m.s_ref, reach_posts)
-        if m.register_on and sm.assoc_mode:
-            self.listed = self._register(m.s_ref)
-        else:
-            self.listed = torch.zeros(n, dtype=BOOL, device=self.device)
-        raw = ((self.own[0] + self.own[1]) + self.own[2]) + self.own[3]
-        raw = sm.base + raw + self.assoc - self.political
-        self.score = torch.clamp(raw, sm.lo, sm.hi)
-        self.clamp = self.score - raw
-
-    def publication(self, m: month.Month) -> None:
-        n, th, scored = self.n, m.curve[0], m.scored
-        self.s_pub_prev = self.s_pub
-        self.s_pub = torch.where(scored, self.score, float("nan")).to(F32)
-        pub64 = self.s_pub.to(F64)
-        m.holders = torch.stack([scored & (pub64 >= float(x)) for x in th]) if len(th) else \
-            torch.zeros((0, n), dtype=BOOL, device=self.device)
-        if m.sanctions_on:
-            self.sanctioned = scored & (pub64 < self.regime.line)
-            m.positions = self._positions(uniform(self.keys["positions"], m.t, POSITIONS.priority, self.ids))
-        else:
-            self.sanctioned = torch.zeros(n, dtype=BOOL, device=self.device)
-
-    def bragging(self, m: month.Month) -> None:
-        b, sd = self.sc.behaviour.bragging, m.curve[4]
-        c = torch.nonzero(m.scored).squeeze(1)
-        brag_p = b.rate * self.status_seeking[c].to(F64) * torch.sigmoid((self.s_pub[c].to(F64) - b.line) / sd)
-        m.bragged = torch.zeros(self.n, dtype=BOOL, device=self.device)
-        m.bragged[c] = uniform(self.keys["bragging"], m.t, BRAGGING.brag, c) < brag_p
-
     def provocation(self, m: month.Month) -> dict:
         """Invitations, agreements, reports, arrests (Simulation.provocation, scsim.provocation);
         arrested citizens lose every tie."""
@@ -401,6 +371,47 @@ class TorchSimulation(TorchWorld, TorchTies):
                                           np.full(cut, month.CUT_ARREST, np.uint8)))
         return {"invited": int(invited.sum().item()), "agreed": int(agreed.sum().item()), "arrests": int(who.shape[0])}
 
+    # ties: TorchTies.ties (torch_ties), cuts of draggers, churn and new ties
+
+    def scoring(self, m: month.Month) -> None:
+        sm, n, t, posted, pens = self.sm, self.n, m.t, m.posted, m.pens
+        self.own = self._own_components()
+        self.political *= sm.decay
+        if any(pens):  # pens @ posted, added at once as the CPU engine does (same rounding)
+            self.political += sum(pens[q] * posted[q].to(F64) for q in range(len(pens)))
+        any_post = posted.any(0)
+        reach_posts = any_post.to(F32)
+        self.last_post[any_post] = t
+        self.own_ref = m.s_ref
+        self._association(m.s_ref, reach_posts)
+        if m.register_on and sm.assoc_mode:
+            self.listed = self._register(m.s_ref)
+        else:
+            self.listed = torch.zeros(n, dtype=BOOL, device=self.device)
+        raw = ((self.own[0] + self.own[1]) + self.own[2]) + self.own[3]
+        raw = sm.base + raw + self.assoc - self.political
+        self.score = torch.clamp(raw, sm.lo, sm.hi)
+        self.clamp = self.score - raw
+
+    def publication(self, m: month.Month) -> None:
+        n, th, scored = self.n, m.curve[0], m.scored
+        self.s_pub_prev = self.s_pub
+        self.s_pub = torch.where(scored, self.score, float("nan")).to(F32)
+        pub64 = self.s_pub.to(F64)
+        m.holders = torch.stack([scored & (pub64 >= float(x)) for x in th]) if len(th) else \
+            torch.zeros((0, n), dtype=BOOL, device=self.device)
+        if m.sanctions_on:
+            self.sanctioned = scored & (pub64 < self.regime.line)
+            m.positions = self._positions(uniform(self.keys["positions"], m.t, POSITIONS.priority, self.ids))
+        else:
+            self.sanctioned = torch.zeros(n, dtype=BOOL, device=self.device)
+
+    def bragging(self, m: month.Month) -> None:
+        b, sd = self.sc.behaviour.bragging, m.curve[4]
+        c = torch.nonzero(m.scored).squeeze(1)
+        brag_p = b.rate * self.status_seeking[c].to(F64) * torch.sigmoid((self.s_pub[c].to(F64) - b.line) / sd)
+        m.bragged = torch.zeros(self.n, dtype=BOOL, device=self.device)
+        m.bragged[c] = uniform(self.keys["bragging"], m.t, BRAGGING.brag, c) < brag_p
 
     def _positions(self, priority: torch.Tensor) -> tuple[int, int]:
         """privileges.update_positions on the device."""
