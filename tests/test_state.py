@@ -29,7 +29,7 @@ def stepped(months: int = 7) -> Simulation:
 def test_the_engine_carries_exactly_the_declared_state():
     sim = stepped()
     configured = object.__new__(Simulation)
-    configured._configure(sim.sc)  # what follows from the scenario alone is not state
+    configured.configure(sim.sc)  # what follows from the scenario alone is not state
     carried = {k for k, v in vars(sim).items() if not k.startswith("_") and k not in vars(configured)
                and isinstance(v, (np.ndarray, numbers.Number))}
     assert carried == set(state.NAMES), f"undeclared: {carried - set(state.NAMES)}; declared, not carried: " \

@@ -46,7 +46,7 @@ def save_checkpoint(sim, path) -> None:
 def from_checkpoint(cls, scenario: Scenario, path):
     """A ``cls`` (``engine.Simulation``) restored from a checkpoint, ready to run its next month."""
     sim = object.__new__(cls)
-    sim._configure(scenario)
+    sim.configure(scenario)
     with np.load(path) as data:
         parts = {k: data[k] for k in data.files}
     pick = lambda prefix: {k[len(prefix):]: v for k, v in parts.items() if k.startswith(prefix)}  # noqa: E731

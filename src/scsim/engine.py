@@ -33,7 +33,7 @@ class Simulation:
     """One scenario on one seed. ``step()`` advances a month and returns its metrics."""
 
     def __init__(self, scenario: Scenario, graph=None):
-        self._configure(scenario)
+        self.configure(scenario)
         sc = scenario
         self.pop, self.net = build_world(sc, self.streams, graph)
         self.n = n = self.pop.n
@@ -61,7 +61,7 @@ class Simulation:
             self.s_pub = self.score.astype(np.float32).astype(np.float64)
         self.own_ref = self.score.copy()
 
-    def _configure(self, sc: Scenario) -> None:
+    def configure(self, sc: Scenario) -> None:
         """What follows from the scenario alone (no state)."""
         reuse_freed_memory()
         self.sc = sc
@@ -104,9 +104,9 @@ class Simulation:
         sanctions_on = self.regime.sanctions_on(t)
         political_on = self.sm.political and t >= self.political_step
         register_on = self.sc.register.enabled and t >= self.register_step
-        return self.phase_name(t), sanctions_on, political_on, register_on, self._value_args(sanctions_on)
+        return self.phase_name(t), sanctions_on, political_on, register_on, self.value_args(sanctions_on)
 
-    def _value_args(self, sanctions_on: bool):
+    def value_args(self, sanctions_on: bool):
         r = self.regime
         return r.thresholds, r.values, r.line, (r.sanction_cost if sanctions_on else 0.0), self.sc.behaviour.perception_sd
 

@@ -7,11 +7,21 @@ reproduces ``scsim.rng.uniform`` bit for bit. So from one state both
 backends take the same decisions, except where a float rounding difference of ~1e-16 (or
 ~1e-7 for the float32 population columns, see below) falls on a decision boundary.
 
-The network (``torch_network.TorchNetwork``) keeps scsim.network.Network's slotted layout
-(``start``/``deg``/``cap``/``nbr``/``kind``), as tensors; free slots hold -1. Per-citizen passes over ties walk it column by
-column (the k-th used slot of every citizen with degree > k), which visits each citizen's ties in
-slot order as the Numba kernels do (so sums are added in the same order) and needs no per-slot
-owner array; the few citizens with many ties left over are done in one flat batch.
+The backend, file by file:
+
+- ``torch_backend`` (here): ``TorchSimulation``, one method per phase of the month in the
+  table's order (the ties phase is ``TorchTies.ties``), the month's pieces they share (V(s) and
+  V'(s) as the CPU kernels read them, purchases, own components, positions) and the metrics
+  row;
+- ``torch_world``: the world on the device (``TorchWorld``: copied from a numpy simulation,
+  or drawn there by ``synthetic``) and back to numpy (``population``, ``to_simulation``);
+- ``torch_ties``: the ties phase and the passes over ties (``TorchTies``: association,
+  register, agent friends; Triton kernels on a GPU, a column walk otherwise);
+- ``torch_ops``: scsim.behaviour's and scsim.rules' formulas on tensors (V(s), the choice rule,
+  the Daymude action) and small tensor helpers;
+- ``torch_network``: the network (``TorchNetwork``: scsim.network.Network's slotted layout,
+  ``start``/``deg``/``cap``/``nbr``/``kind``, as tensors; free slots hold -1), and
+  ``torch_draws``: the counter-based draws.
 
 Precision (see docs/gpu.md): population attributes that never change (tau, reliability,
 capacity, status, privacy cost, income, spending shares) are ``attr_dtype`` (float32 by
@@ -23,9 +33,7 @@ values in float64 arrays).
 
 from __future__ import annotations
 
-import math
 import sys
-import time
 
 import numpy as np
 import torch
@@ -35,21 +43,23 @@ from .. import metric_columns
 from .. import metrics as mx
 from ..errors import InputError
 from .. import month
-from .. import state
 from ..engine import Simulation
 from ..loop import PhaseClock
-from ..month import CUT_ARREST, CUT_CHURN, CUT_DRAG, MADE_FORM, MADE_REPLACE
+from ..month import CUT_ARREST, CUT_CHURN, CUT_DRAG
 from ..population import OCC, Population
-from ..rng import BRAGGING, ECONOMY, EXPRESSION, OPTIN, POSITIONS, PROVOCATION, TIES
+from ..rng import BRAGGING, ECONOMY, EXPRESSION, OPTIN, POSITIONS, PROVOCATION
 from ..scenario import EXPRESSION_KINDS, OCCUPATIONS, Scenario, month_label
 from ..scoring import COMPONENTS, OCCUPATION_WEIGHT, dragger_counts
 
+from . import torch_ops as ops
 from .torch_draws import fused_available as _fused_available
-from .torch_draws import signed as _signed
 from .torch_draws import uniform
-from .torch_network import TorchNetwork, watts_strogatz
+from .torch_network import TorchNetwork  # noqa: F401  (imported from here by tests)
+from .torch_ops import BOOL, F32, F64, I64
+from .torch_ops import numpy_copy as _numpy  # (the name metrics and the citizen tables read it by)
+from .torch_ties import TorchTies
+from .torch_world import TorchWorld
 
-F64, F32, I64, I32, U8, BOOL = torch.float64, torch.float32, torch.int64, torch.int32, torch.uint8, torch.bool
 NO_CUDA_NOTE = "no CUDA GPU found: the torch backend runs on the CPU"
 
 
@@ -65,100 +75,7 @@ def select_device(prefer: str = "cuda") -> tuple[torch.device, str | None]:
     return torch.device(prefer), None
 
 
-# ------------------------------------------------------------------ behaviour primitives
-
-
-def _logistic(x: float) -> float:
-    """scsim.behaviour._logistic for a Python float (same formula, same libm)."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def _value(s, th, val, line, cost, sd):
-    """V(s): perceived value of holding score s (scsim.behaviour.value), float64."""
-    v = torch.zeros_like(s)
-    for k in range(len(th)):
-        v += float(val[k]) * torch.sigmoid((s - float(th[k])) / sd)
-    if cost > 0:
-        v -= cost * torch.sigmoid((line - s) / sd)
-    return v
-
-
-def _choice(benefit, cost, temp):
-    """scsim.behaviour.choice: probability of acting for ``benefit`` at ``cost`` (tensor or float)."""
-    if isinstance(cost, torch.Tensor):
-        base = torch.sigmoid(-cost / temp)
-    else:
-        base = _logistic(-cost / temp)
-    p = (torch.sigmoid((benefit - cost) / temp) - base) / (1.0 - base)
-    return torch.where((benefit > 0) & (p > 0), p, 0.0)  # NaN -> 0, as the scalar version
-
-
-def _daymude_action(delta, beta, nu, t, psi, proportional):
-    """rules.daymude_action for tensors delta (desire) and psi (severity): the optimal
-    expressed dissent, branch for branch (NaN and inf behave as in the scalar version)."""
-    if not proportional:
-        slope = beta - (1.0 - nu) * psi
-        a = torch.where((slope > 0.0) & (delta > (beta * t + nu * psi) / slope), delta, t)
-    elif nu >= 1.0:
-        a = torch.where(beta >= psi, delta, t)
-    else:
-        d = 0.5 * (t + (beta - nu * psi) / ((1.0 - nu) * psi))
-        a = torch.where(d <= t, t, torch.where(d >= delta, delta, d))
-    return torch.where((delta <= t) | (psi <= 0.0), delta, a)
-
-
-# ------------------------------------------------------------------ small tensor helpers
-
-
-def _where(cond: torch.Tensor, a, b) -> torch.Tensor:
-    """torch.where that stays float64 when both branches are Python numbers (torch would
-    give float32 and round the parameters)."""
-    if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor):
-        return torch.full(cond.shape, float(b), dtype=F64, device=cond.device).masked_fill_(cond, float(a))
-    return torch.where(cond, a, b)
-
-
-def _take(a: torch.Tensor, cit: torch.Tensor | None) -> torch.Tensor:
-    """a[cit], or a itself for a walk batch over every citizen (cit None)."""
-    return a if cit is None else a[cit]
-
-
-def _add(acc: torch.Tensor, cit: torch.Tensor | None, v: torch.Tensor) -> None:
-    """acc[cit] += v (repeats in cit accumulate), or acc += v for a batch over every citizen."""
-    if cit is None:
-        acc.add_(v)
-    else:
-        acc.index_add_(0, cit, v)
-
-
-def _numpy(t: torch.Tensor) -> np.ndarray:
-    """A numpy copy (on the CPU, .numpy() would share memory with the live state)."""
-    a = t.detach().cpu().numpy()
-    return a.copy() if t.device.type == "cpu" else a
-
-
-# the carried per-citizen arrays (scsim.state) and their dtypes on the device
-_STATE_DTYPES = {a.name: getattr(torch, a.device_dtype) for a in state.PER_CITIZEN}
-
-
-def _scalars(sim) -> dict:
-    """The carried state that is not per citizen (scsim.state), as Python numbers (arrays copied)."""
-    values = {}
-    for a in state.STATE:
-        if not a.per_citizen:
-            v = np.asarray(getattr(sim, a.name))
-            values[a.name] = v.copy() if v.ndim else v.item()
-    return values
-
-
-# Population columns the step reads; the static ones take attr_dtype.
-_ATTRS = ("tau", "reliability", "capacity", "status_seeking", "privacy_cost", "income")
-
-
-class TorchSimulation:
+class TorchSimulation(TorchWorld, TorchTies):
     """One scenario on one seed, stepped with PyTorch on ``device``; same API as Simulation.
 
     ``world``: None builds population and network with scsim's CPU code (so the initial state
@@ -173,10 +90,10 @@ class TorchSimulation:
     ``flows.events``, numpy arrays as the store reads them. ``to_simulation()`` goes back."""
 
     # what only depends on the scenario, and the calendar: the CPU engine's own code
-    _configure = Simulation._configure
+    configure = Simulation.configure
     phase_name = Simulation.phase_name
     is_network_month = Simulation.is_network_month
-    _value_args = Simulation._value_args
+    value_args = Simulation.value_args
     value_curve = Simulation.value_curve
     calendar = Simulation.calendar
 
@@ -205,7 +122,7 @@ class TorchSimulation:
         # the two passes over every tie as one Triton kernel each (CUDA with Triton); False: the
         # column walk in tensor operations. Same results bit for bit (tests/test_triton_kernels.py)
         self.fused = _fused_available(self.device)
-        self._configure(scenario)
+        self.configure(scenario)
         self.flows: month.Flows | None = None
         self.timings: list[float] = []
         self.profile_phases = False  # time each phase (see lap)
@@ -213,170 +130,6 @@ class TorchSimulation:
         self.pop: Population | None = None  # CPU population (columns the device does not hold)
         self._barred = torch.tensor(self.regime.barred.astype(np.int64), device=self.device)
         self._occ_weight = torch.tensor(OCCUPATION_WEIGHT, dtype=F64, device=self.device)
-
-    def _t(self, a, dtype) -> torch.Tensor:
-        """A device copy (never a view of the numpy array: the step updates state in place)."""
-        return torch.tensor(np.ascontiguousarray(a), dtype=dtype, device=self.device)
-
-    def _load(self, sim: Simulation, copy_population: bool = False) -> None:
-        """Copy a numpy simulation's population, network and carried state to the device.
-        The CPU population is kept (columns the device does not hold); ``copy_population``
-        copies it first, so that the source simulation and this one never share an array."""
-        pop = sim.pop
-        if copy_population:
-            pop = Population(**{k: v.copy() if isinstance(v, np.ndarray) else v for k, v in vars(pop).items()})
-        self.pop = pop
-        for name, value in _scalars(sim).items():
-            setattr(self, name, value)
-        self.provocateur = self._t(pop.provocateur, BOOL)
-        for name in _ATTRS:
-            setattr(self, name, self._t(getattr(pop, name), self.attr_dtype))
-        self.base_shares = self._t(pop.base_shares.T, self.attr_dtype)  # (categories, n): one column at a time
-        self.history = self._t(pop.history, F64)
-        self.occupation = self._t(pop.occupation, U8)
-        self.tertiary = self._t(pop.tertiary, BOOL)
-        self.high = self._t(pop.tau >= mx.HIGH_TAU, BOOL)
-        self.net = TorchNetwork.from_numpy(sim.net, self.device)
-        for name, dt in _STATE_DTYPES.items():
-            setattr(self, name, self._t(np.asarray(getattr(sim, name)), dt))
-        self.ids = torch.arange(self.n, device=self.device)
-
-    # ------------------------------------------------------------------ synthetic worlds
-    @classmethod
-    def synthetic(cls, scenario: Scenario, citizens: int | None = None, device=None, *, attr_dtype=F32,
-                  net_metrics_limit: int = 2_000_000, chunk: int = 1 << 22) -> "TorchSimulation":
-        """Population and Watts-Strogatz network drawn directly on ``device`` (no households:
-        every tie is a friendship). Same distributions as the CPU builder, different draws:
-        statistically equivalent, not bit-identical. For sizes where the CPU builder is too slow
-        (the 100M-citizen GPU benchmark)."""
-        n = int(citizens or scenario.population.citizens)
-        if scenario.network.model != "watts-strogatz":
-            raise InputError("TorchSimulation.synthetic builds watts-strogatz networks, "
-                                      f"not {scenario.network.model}")
-        if n != scenario.population.citizens:
-            scenario = scenario.with_overrides(**{"population.citizens": n})
-        self = object.__new__(cls)
-        self._setup(scenario, device, attr_dtype, net_metrics_limit)
-        self.n, self.month = n, 0
-        gen = torch.Generator(device=self.device).manual_seed(int(self.streams.key("population")) & (2**63 - 1))
-        self._draw_population(gen)
-        self.provocateur = torch.zeros(n, dtype=BOOL, device=self.device)
-        count = int(round(scenario.provocateurs.share * n)) if scenario.provocateurs.enabled else 0
-        if count:  # planted uniformly at random (own stream: the rest of the world is unchanged)
-            plant = torch.Generator(device=self.device).manual_seed(
-                int(self.streams.key("provocateurs")) & (2**63 - 1))
-            self.provocateur[torch.randperm(n, generator=plant, device=self.device)[:count]] = True
-        nw = scenario.network
-        key = _signed(self.streams.key("network"))
-        self.net = watts_strogatz(n, nw.mean_degree, nw.rewire, key, self.device, chunk)
-        self.ids = torch.arange(n, device=self.device)
-        self._initial_state()
-        return self
-
-    def _draw_population(self, gen: torch.Generator) -> None:
-        """scsim.population.make_population's distributions, drawn with torch."""
-        p, n, dev, A = self.sc.population, self.n, self.device, self.attr_dtype
-
-        def beta(a, b):
-            ga = torch._standard_gamma(torch.full((n,), float(a), dtype=F32, device=dev), generator=gen)
-            gb = torch._standard_gamma(torch.full((n,), float(b), dtype=F32, device=dev), generator=gen)
-            return ga / (ga + gb)
-
-        def normal():
-            return torch.randn(n, dtype=F32, device=dev, generator=gen)
-
-        tau = beta(p.tau_alpha, p.tau_beta)
-        self.high = tau >= mx.HIGH_TAU
-        rho = p.income_asset_correlation
-        z_inc = normal()
-        z_ast = rho * z_inc + math.sqrt(1 - rho * rho) * normal()
-        self.income = (p.income_median * torch.exp(p.income_sigma * z_inc)).to(A)
-        capacity = torch.special.ndtr((z_inc + z_ast) / math.sqrt(2 + 2 * rho))
-        del z_inc, z_ast
-        reliability = beta(p.reliability_alpha, p.reliability_beta)
-        self.history = torch.clamp(reliability.to(F64) + 0.02 * normal().to(F64), 0, 1)
-        order = torch.argsort(capacity + 0.15 * normal(), descending=True)
-        self.occupation = torch.zeros(n, dtype=U8, device=dev)
-        pos = 0
-        for name in ("official", "reporter", "ceo", "statistician"):
-            count = int(round(getattr(p, f"{name}_share") * n))
-            self.occupation[order[pos : pos + count]] = OCC[name]
-            pos += count
-        order = torch.argsort(capacity + 0.3 * normal(), descending=True)
-        self.tertiary = torch.zeros(n, dtype=BOOL, device=dev)
-        self.tertiary[order[: int(round(p.tertiary_share * n))]] = True
-        del order
-        self.status_seeking = beta(p.status_alpha, p.status_beta).to(A)
-        self.privacy_cost = (p.privacy_cost + p.privacy_cost_tau * tau.to(F64)).to(A)
-        cats = self.sc.purchases.categories
-        mean = np.array([c.share for c in cats], np.float64)
-        mean /= mean.sum()
-        shares = torch.stack([torch._standard_gamma(torch.full((n,), float(self.sc.purchases.concentration * m),
-                                                                dtype=F32, device=dev), generator=gen) for m in mean])
-        self.base_shares = (shares / shares.sum(0).clamp_min(1e-30)).to(A)
-        self.tau, self.capacity, self.reliability = tau.to(A), capacity.to(A), reliability.to(A)
-
-    def _initial_state(self) -> None:
-        """Simulation.__init__'s initial state, from the device population and network."""
-        n, dev = self.n, self.device
-        friend_slots = int(((self.net.kind == 0) & (self.net.nbr >= 0)).sum().item())
-        self.form_rate = self.sc.behaviour.ties.churn * (friend_slots // 2) / n
-        self.quota = torch.bincount(self.occupation.to(I64), minlength=len(OCCUPATIONS)).cpu().numpy()
-        self.arrest_risk = 0.0
-        self.generation = 0
-        for a in state.PER_CITIZEN:  # the arrays with a fixed initial value (scsim.state), then the rest
-            if a.fill is not None:
-                setattr(self, a.name, torch.full(a.shape(n), a.fill, dtype=_STATE_DTYPES[a.name], device=dev))
-        self._purchases(torch.zeros(n, dtype=BOOL, device=dev), torch.zeros(n, dtype=F64, device=dev), 0.0, 0.0, 0.0,
-                        self.regime.thresholds, self.regime.values, 0.0, 0.0, 1.0)
-        self.own = self._own_components()
-        self.score = self._standalone_score(self.own)
-        if self.mandatory_step is not None and self.mandatory_step <= 0:
-            self.opted[:] = True
-            self.s_pub = self.score.to(F32)
-        self.own_ref = self.score.clone()
-
-    # ------------------------------------------------------------------ back to numpy
-    def population(self) -> Population:
-        """The population as CPU columns, with the month's repayment records and positions.
-        (A synthetic world holds only what the step reads: assets and age are NaN there.)"""
-        cpu = _numpy
-        if self.pop is not None:
-            cols = {k: v for k, v in vars(self.pop).items()}
-            cols["history"], cols["occupation"] = cpu(self.history), cpu(self.occupation)
-            return Population(**cols)
-        nan = np.full(self.n, np.nan)
-        return Population(
-            tau=cpu(self.tau).astype(np.float64), income=cpu(self.income).astype(np.float64), assets=nan,
-            capacity=cpu(self.capacity).astype(np.float64), reliability=cpu(self.reliability).astype(np.float64),
-            history=cpu(self.history), occupation=cpu(self.occupation), tertiary=cpu(self.tertiary),
-            status_seeking=cpu(self.status_seeking).astype(np.float64),
-            privacy_cost=cpu(self.privacy_cost).astype(np.float64),
-            base_shares=np.ascontiguousarray(cpu(self.base_shares).T.astype(np.float32)), age=nan.copy(),
-            generation=np.zeros(self.n, np.int16), household=np.arange(self.n, dtype=np.int32),
-            provocateur=cpu(self.provocateur))
-
-    def to_simulation(self) -> Simulation:
-        """A numpy Simulation in this state (for checkpoints, or to carry on on the CPU)."""
-        sim = object.__new__(Simulation)
-        sim._configure(self.sc)
-        for name, value in _scalars(self).items():
-            setattr(sim, name, value)
-        for a in state.PER_CITIZEN:  # (published scores: float32 values in float64 arrays, as the CPU keeps them)
-            setattr(sim, a.name, _numpy(getattr(self, a.name)).astype(a.dtype, copy=False))
-        sim.net = self.net.to_numpy()
-        sim.pop = self.population()
-        sim.flows = None
-        sim.timings = []
-        return sim
-
-    def checkpoint_arrays(self) -> dict:
-        """The CPU engine's checkpoint (a resumed run continues on the CPU engine, identically
-        up to float rounding)."""
-        return self.to_simulation().checkpoint_arrays()
-
-    def save_checkpoint(self, path) -> None:
-        self.to_simulation().save_checkpoint(path)
 
     # ------------------------------------------------------------------ pieces of the month
     def _own_components(self) -> torch.Tensor:
@@ -407,7 +160,7 @@ class TorchSimulation:
         q = torch.where(inside, x, 0.0).to(I64)  # int(x) where it is used
         f = x - q
         out = tab[q] * (1.0 - f) + tab[q + 1] * f
-        return torch.where(inside, out, _value(s, th, val, line, cost, sd))
+        return torch.where(inside, out, ops.value(s, th, val, line, cost, sd))
 
     def _slope(self, s, th, val, line, cost, sd) -> torch.Tensor:
         """V'(s) as the CPU purchase kernel reads it: from the month's table (the engine's own
@@ -486,7 +239,7 @@ class TorchSimulation:
             has_loan = self.opted & (self.s_pub.to(F64) >= float(th[0]))
         else:
             has_loan = torch.zeros(n, dtype=BOOL, device=self.device)
-        p_due = _where(has_loan, e.borrow_prob + e.loan_boost, e.borrow_prob + 0.0)
+        p_due = ops.where(has_loan, e.borrow_prob + e.loan_boost, e.borrow_prob + 0.0)
         due = uniform(keys["economy"], t, ECONOMY.due, self.ids) < p_due
         del p_due, has_loan
         d_idx = torch.nonzero(due).squeeze(1)
@@ -505,7 +258,8 @@ class TorchSimulation:
         elif m.phase == "opt-in":
             c = torch.nonzero(~self.opted).squeeze(1)
             c = c[uniform(self.keys["optin"], t, OPTIN.consider, c) < bp.optin.rate]
-            p = _choice(_value(self.score[c], th, val, 0.0, 0.0, sd), self.privacy_cost[c].to(F64), bp.temperature)
+            p = ops.choice(ops.value(self.score[c], th, val, 0.0, 0.0, sd), self.privacy_cost[c].to(F64),
+                           bp.temperature)
             self.opted[c[uniform(self.keys["optin"], t, OPTIN.join, c) < p]] = True
         m.scored = self.opted
         pub64 = self.s_pub.to(F64)
@@ -550,11 +304,11 @@ class TorchSimulation:
                 v0[miss] = self._value_at(s_ref[miss], th, val, line, cost, sd)
                 loss = v0[c] - self._value_at(s_ref[c] - pens[q], th, val, line, cost, sd)
                 if rule == "logit":
-                    silent = uniform(keys["expression"], t, EXPRESSION.stride * q + EXPRESSION.censor, c) < _choice(
+                    silent = uniform(keys["expression"], t, EXPRESSION.stride * q + EXPRESSION.censor, c) < ops.choice(
                         loss, ep.value * tau64[c], temp)
                 else:  # daymude: post only the optimal share a* of the desired dissent (same draw as would)
                     severity = loss / ep.value if ep.value > 0 else torch.full_like(loss, float("inf"))
-                    a = _daymude_action(tau64[c], 1.0, ep.surveillance, ep.tolerance, severity,
+                    a = ops.daymude_action(tau64[c], 1.0, ep.surveillance, ep.tolerance, severity,
                                         ep.punishment == "proportional")
                     silent = u_would[c] >= rates[q] * a * peer[c]
                 censored[q, c] = silent
@@ -571,13 +325,55 @@ class TorchSimulation:
             censored[:, quiet] = False
         del quiet
         if self.arrest_risk > 0 and sc.provocateurs.arrest_cost > 0:  # fear of arrest (provocation.fear_kernel)
-            p = _choice(self.arrest_risk * sc.provocateurs.arrest_cost, ep.value * tau64, temp)
+            p = ops.choice(self.arrest_risk * sc.provocateurs.arrest_cost, ep.value * tau64, temp)
             for q in range(k):
                 c = torch.nonzero(posted[q]).squeeze(1)
                 c = c[uniform(keys["provocation"], t, PROVOCATION.fear + q, c) < p[c]]
                 posted[q, c] = False
                 censored[q, c] = True
         m.would, m.posted, m.censored = would, posted, censored
+
+    def provocation(self, m: month.Month) -> dict:
+        """Invitations, agreements, reports, arrests (Simulation.provocation, scsim.provocation);
+        arrested citizens lose every tie."""
+        pp, net, n, dev, t = self.sc.provocateurs, self.net, self.n, self.device, m.t
+        tau64 = self.tau.to(F64)
+        key = self.keys["provocation"]
+        agents, friends, dissenting = self._agent_friends(t)
+        free = ~self.provocateur & ~self.arrested
+        invited = torch.zeros(n, dtype=BOOL, device=dev)
+        agreed = torch.zeros(n, dtype=BOOL, device=dev)
+        c = torch.nonzero(free & (agents > 0)).squeeze(1)
+        c = c[uniform(key, t, PROVOCATION.invite, c) < 1.0 - (1.0 - pp.invite_rate) ** agents[c].to(F64)]
+        invited[c] = True
+        fr = friends[c]
+        share = torch.where(fr > 0, dissenting[c].to(F64) / fr.clamp_min(1).to(F64), 0.0)
+        p = 1.0 / (1.0 + torch.exp(-(tau64[c] - pp.agree_threshold + pp.peer_weight * share) / pp.spread))
+        c = c[uniform(key, t, PROVOCATION.agree, c) < p]
+        agreed[c] = True
+        self.reported[c[uniform(key, t, PROVOCATION.report, c) < pp.detection]] = True
+        c = torch.nonzero(free & self.reported).squeeze(1)
+        who = c[uniform(key, t, PROVOCATION.arrest, c) < pp.arrest_rate]
+        from ..provocation import RISK_WEIGHT
+
+        dissenters = int(self.dissenters(t - 1).sum().item())
+        self.arrest_risk += RISK_WEIGHT * (who.shape[0] / max(dissenters, 1) - self.arrest_risk)
+        self.arrested[who] = True
+        self.reported[who] = False
+        # every tie of the arrested, once (provocation.incident_edges), cut in that order
+        rows, x = net.segments(who)
+        u, v = who[rows], net.nbr[x].to(I64)
+        keep = ~self.arrested[v] | (u < v)  # (only this month's arrested still have ties)
+        u, v = u[keep], v[keep]
+        removed, kinds = net.remove_edges(u, v)
+        cpu = _numpy
+        cut = int(removed.sum().item())
+        m.events.append(month.MonthEvents(cpu(u[removed]).astype(np.int32), cpu(v[removed]).astype(np.int32),
+                                          cpu(kinds[removed]), np.zeros(cut, np.bool_),
+                                          np.full(cut, month.CUT_ARREST, np.uint8)))
+        return {"invited": int(invited.sum().item()), "agreed": int(agreed.sum().item()), "arrests": int(who.shape[0])}
+
+    # ties: TorchTies.ties (torch_ties), cuts of draggers, churn and new ties
 
     def scoring(self, m: month.Month) -> None:
         sm, n, t, posted, pens = self.sm, self.n, m.t, m.posted, m.pens
@@ -618,289 +414,6 @@ class TorchSimulation:
         brag_p = b.rate * self.status_seeking[c].to(F64) * torch.sigmoid((self.s_pub[c].to(F64) - b.line) / sd)
         m.bragged = torch.zeros(self.n, dtype=BOOL, device=self.device)
         m.bragged[c] = uniform(self.keys["bragging"], m.t, BRAGGING.brag, c) < brag_p
-
-    def provocation(self, m: month.Month) -> dict:
-        """Invitations, agreements, reports, arrests (Simulation.provocation, scsim.provocation);
-        arrested citizens lose every tie."""
-        pp, net, n, dev, t = self.sc.provocateurs, self.net, self.n, self.device, m.t
-        tau64 = self.tau.to(F64)
-        key = self.keys["provocation"]
-        if self.fused:
-            from . import triton_kernels
-
-            agents, friends, dissenting = triton_kernels.agent_friends(net, self.provocateur, self.last_post, t,
-                                                                       mx.DISSENT_WINDOW)
-        else:
-            agents, friends, dissenting = self._agent_friends_walk(t)
-        free = ~self.provocateur & ~self.arrested
-        invited = torch.zeros(n, dtype=BOOL, device=dev)
-        agreed = torch.zeros(n, dtype=BOOL, device=dev)
-        c = torch.nonzero(free & (agents > 0)).squeeze(1)
-        c = c[uniform(key, t, PROVOCATION.invite, c) < 1.0 - (1.0 - pp.invite_rate) ** agents[c].to(F64)]
-        invited[c] = True
-        fr = friends[c]
-        share = torch.where(fr > 0, dissenting[c].to(F64) / fr.clamp_min(1).to(F64), 0.0)
-        p = 1.0 / (1.0 + torch.exp(-(tau64[c] - pp.agree_threshold + pp.peer_weight * share) / pp.spread))
-        c = c[uniform(key, t, PROVOCATION.agree, c) < p]
-        agreed[c] = True
-        self.reported[c[uniform(key, t, PROVOCATION.report, c) < pp.detection]] = True
-        c = torch.nonzero(free & self.reported).squeeze(1)
-        who = c[uniform(key, t, PROVOCATION.arrest, c) < pp.arrest_rate]
-        from ..provocation import RISK_WEIGHT
-
-        dissenters = int(self.dissenters(t - 1).sum().item())
-        self.arrest_risk += RISK_WEIGHT * (who.shape[0] / max(dissenters, 1) - self.arrest_risk)
-        self.arrested[who] = True
-        self.reported[who] = False
-        # every tie of the arrested, once (provocation.incident_edges), cut in that order
-        rows, x = net.segments(who)
-        u, v = who[rows], net.nbr[x].to(I64)
-        keep = ~self.arrested[v] | (u < v)  # (only this month's arrested still have ties)
-        u, v = u[keep], v[keep]
-        removed, kinds = net.remove_edges(u, v)
-        cpu = _numpy
-        cut = int(removed.sum().item())
-        m.events.append(month.MonthEvents(cpu(u[removed]).astype(np.int32), cpu(v[removed]).astype(np.int32),
-                                          cpu(kinds[removed]), np.zeros(cut, np.bool_),
-                                          np.full(cut, month.CUT_ARREST, np.uint8)))
-        return {"invited": int(invited.sum().item()), "agreed": int(agreed.sum().item()), "arrests": int(who.shape[0])}
-
-    def _agent_friends_walk(self, t: int):
-        """Per citizen: friends who are provocateurs, the other friends, and those of them who
-        are active dissenters (posted unapproved content in the 12 months before t)."""
-        net, n, dev = self.net, self.n, self.device
-        agents, friends, dissenting = (torch.zeros(n, dtype=I32, device=dev) for _ in range(3))
-        for cit, x, _ in net.walk():
-            j = net.nbr[x].to(I64)
-            agent = self.provocateur[j]
-            active = ~agent & ((t - 1 - self.last_post[j]) < mx.DISSENT_WINDOW)
-            _add(agents, cit, agent.to(I32))
-            _add(friends, cit, (~agent).to(I32))
-            _add(dissenting, cit, active.to(I32))
-        return agents, friends, dissenting
-
-    def ties(self, m: month.Month) -> None:
-        """Cuts of draggers, churn, new ties (Simulation.ties)."""
-        sc, net, n, sm, dev, t = self.sc, self.net, self.n, self.sm, self.device, m.t
-        th, val, line, cost, sd = m.curve
-        scored, s_ref, register_on = m.scored, m.s_ref, m.register_on
-        tp = sc.behaviour.ties
-        key = self.keys["ties"]
-        temp = sc.behaviour.temperature
-        awareness = 1.0 if register_on else sc.register.private_awareness
-        ids = self.ids
-
-        # disconnection: each citizen may cut its worst dragger
-        c = torch.nonzero((self.worst >= 0) & scored).squeeze(1)
-        c = c[uniform(key, t, TIES.cut_consider, c) < tp.cut_rate]
-        s = s_ref[c]
-        gain = (self._value_at(s + awareness * self.worst_drag[c], th, val, line, cost, sd)
-                - self._value_at(s, th, val, line, cost, sd))
-        keep = _where(self.worst_kind[c] == 1, tp.family_value, tp.friend_value)
-        cutters = c[uniform(key, t, TIES.cut, c) < _choice(gain, keep, temp)]  # ascending, as np.flatnonzero
-        cut_to = self.worst[cutters].to(I64)
-        del c, s, gain, keep
-
-        # churn: a random friend dropped with probability churn * degree / 2
-        deg = net.deg.to(I64)
-        c = torch.nonzero((deg > 0) & (uniform(key, t, TIES.churn, ids) < tp.churn * deg.to(F64) * 0.5)).squeeze(1)
-        x = net.start[c] + (uniform(key, t, TIES.churn_slot, c) * deg[c].to(F64)).to(I64)
-        friend = net.kind[x] == 0
-        churners = c[friend]
-        churn_to = net.nbr[x[friend]].to(I64)
-        del deg, c, x, friend
-
-        cu = torch.cat([cutters, churners])
-        cv = torch.cat([cut_to, churn_to])
-        removed, cut_kinds = net.remove_edges(cu, cv)
-        reason = torch.cat([torch.full((cutters.shape[0],), CUT_DRAG, dtype=U8, device=dev),
-                            torch.full((churners.shape[0],), CUT_CHURN, dtype=U8, device=dev)])
-        did_cut = torch.zeros(n, dtype=BOOL, device=dev)
-        did_cut[cutters[removed[: cutters.shape[0]]]] = True
-        c = torch.nonzero(did_cut).squeeze(1)
-        replace = torch.zeros(n, dtype=BOOL, device=dev)
-        replace[c] = uniform(key, t, TIES.replace, c) < tp.replace
-        seekers = torch.nonzero(replace | (uniform(key, t, TIES.form, ids) < self.form_rate)).squeeze(1)
-        seekers = seekers[~self.arrested[seekers]]  # prisoners seek no ties
-        del did_cut, c
-
-        # new ties: a candidate (triadic or random), the better of two under score seeking,
-        # refused by the target if the newcomer would drag its score (new_tie_kernel)
-        public = register_on and sc.register.public
-        points = sm.assoc_points * (1.0 if public else awareness)
-        penalty = sm.penalty * (1.0 if public else awareness)
-        cand = self._candidate(seekers, t, (TIES.triadic, TIES.friend, TIES.friend_of_friend, TIES.stranger), tp.triadic)
-        if sm.assoc_mode != 0:
-            two = uniform(key, t, TIES.seek_better, seekers) < tp.score_seeking
-            sel = torch.nonzero(two).squeeze(1)
-            c2 = self._candidate(seekers[sel], t, (TIES.triadic_2, TIES.friend_2, TIES.friend_of_friend_2,
-                                                   TIES.stranger_2), tp.triadic)
-            a, b = self.s_pub[cand[sel]], self.s_pub[c2]
-            better = ~torch.isnan(b) & (torch.isnan(a) | (b > a))
-            cand[sel[better]] = c2[better]
-        go = cand != seekers
-        seekers, cand = seekers[go], cand[go]
-        if sm.assoc_mode != 0:
-            si, st = self.s_pub[seekers].to(F64), self.s_pub[cand].to(F64)
-            judged = scored[cand] & ~torch.isnan(si) & ~torch.isnan(st)
-            if sm.assoc_mode == 1:
-                drag = torch.where(judged & (si < st),
-                                   points * (st - si) / (600.0 * (self.pub_weight[cand] + 1.0)), 0.0)
-            else:
-                drag = _where(judged & (si < sm.line), penalty, 0.0)
-            j = torch.nonzero(drag > 0).squeeze(1)
-            loss = (self._value_at(st[j], th, val, line, cost, sd)
-                    - self._value_at(st[j] - drag[j], th, val, line, cost, sd))
-            refuse = torch.zeros(seekers.shape[0], dtype=BOOL, device=dev)
-            refuse[j] = uniform(key, t, TIES.refuse, seekers[j]) < _choice(loss, tp.friend_value, temp)
-            seekers, cand = seekers[~refuse], cand[~refuse]
-        free = ~self.arrested[cand]  # nobody befriends a prisoner
-        seekers, cand = seekers[free], cand[free]
-        made = net.add_edges(seekers, cand)
-        mu, mv = seekers[made], cand[made]
-        m_reason = torch.where(replace[mu], MADE_REPLACE, MADE_FORM).to(U8)
-        cpu = _numpy
-        n_rm = int(removed.sum().item())
-        m.events.append(month.MonthEvents(
-            u=cpu(torch.cat([cu[removed], mu])).astype(np.int32),
-            v=cpu(torch.cat([cv[removed], mv])).astype(np.int32),
-            kind=cpu(torch.cat([cut_kinds[removed], torch.zeros(mu.shape[0], dtype=U8, device=dev)])),
-            made=np.r_[np.zeros(n_rm, np.bool_), np.ones(mu.shape[0], np.bool_)],
-            reason=cpu(torch.cat([reason[removed], m_reason])),
-        ))
-
-    def _candidate(self, i: torch.Tensor, t: int, slots, triadic: float) -> torch.Tensor:
-        """behaviour._candidate for each seeker in ``i``: a friend of a friend who is not yet a
-        friend (with probability ``triadic``), else a random citizen."""
-        net, n, key = self.net, self.n, self.keys["ties"]
-        s_tri, s_a, s_b, s_rand = slots
-        out = (uniform(key, t, s_rand, i) * n).to(I64) % n
-        deg_i = net.deg[i].to(I64)
-        r = torch.nonzero((uniform(key, t, s_tri, i) < triadic) & (deg_i > 0)).squeeze(1)
-        ii = i[r]
-        f = net.nbr[net.start[ii] + (uniform(key, t, s_a, ii) * deg_i[r].to(F64)).to(I64)].to(I64)
-        deg_f = net.deg[f].to(I64)
-        has = deg_f > 0
-        r, ii, f, deg_f = r[has], ii[has], f[has], deg_f[has]
-        g = net.nbr[net.start[f] + (uniform(key, t, s_b, ii) * deg_f.to(F64)).to(I64)].to(I64)
-        fine = g != ii
-        r, ii, g = r[fine], ii[fine], g[fine]
-        fine = ~net.has_edge(ii, g)
-        out[r[fine]] = g[fine]
-        return out
-
-    def _association(self, own_ref: torch.Tensor, reach_posts: torch.Tensor) -> None:
-        """scoring.association_pass: association points, each citizen's worst dragger (the first
-        friend with the largest gap, kept if its drag is listed), drag unit, peer share.
-
-        Friends' published scores are read as float32 (the CPU kernel's friend_view); each
-        citizen's ties are visited in slot order, so the float64 sums add up in the same order."""
-        sm, n, dev, net = self.sm, self.n, self.device, self.net
-        fw1 = sm.family_weight - 1.0
-        z = lambda dt=F64: torch.zeros(n, dtype=dt, device=dev)  # noqa: E731
-        if self.fused:
-            from . import triton_kernels
-
-            wsum, wsx, below, posted, best_gap, best, best_kind = triton_kernels.association(
-                net, self.s_pub, reach_posts, own_ref, sm.assoc_mode, fw1, sm.line)
-        else:
-            wsum, wsx, below, posted, best_gap, best, best_kind = self._association_walk(own_ref, reach_posts, fw1)
-        deg = net.deg.to(F64)
-        self.peer_share = torch.where(deg > 0, posted / deg.clamp_min(1.0), 0.0)
-        self.pub_weight = wsum
-        if sm.assoc_mode == 1:
-            has = wsum > 0
-            a = torch.where(has, sm.assoc_points * (wsx / wsum - 350.0) / 600.0,
-                            sm.assoc_points * (own_ref - 350.0) / 600.0)
-            unit = torch.where(has, sm.assoc_points / (600.0 * wsum), 0.0)
-        elif sm.assoc_mode == 2:
-            raw = sm.penalty * below
-            scale = torch.where(raw <= sm.max_penalty, 1.0, sm.max_penalty / raw)
-            a = -raw * scale
-            unit = sm.penalty * scale
-        else:
-            a, unit = z(), z()
-        drag = unit * best_gap
-        listed = (best >= 0) & (drag > 0) & (drag >= sm.min_drag)
-        self.assoc = a
-        self.drag_unit = unit
-        self.worst = torch.where(listed, best, -1)
-        self.worst_drag = torch.where(listed, drag, 0.0)
-        self.worst_kind = best_kind
-
-    def _association_walk(self, own_ref: torch.Tensor, reach_posts: torch.Tensor, fw1: float):
-        """The association pass as tensor operations, column by column (see TorchNetwork.walk)."""
-        sm, n, dev, net = self.sm, self.n, self.device, self.net
-        z = lambda dt=F64: torch.zeros(n, dtype=dt, device=dev)  # noqa: E731
-        wsum, wsx, below, posted, best_gap = z(), z(), z(), z(), z()
-        best = torch.full((n,), -1, dtype=I32, device=dev)
-        best_kind = z(U8)
-        # friend_view: one float32 (n, 2) gather serves both columns (faster than two on CUDA)
-        view = torch.stack([self.s_pub, reach_posts], 1)
-        for cit, x, unique in net.walk():
-            j = net.nbr[x].to(I64)
-            kind = net.kind[x]
-            fv = view.index_select(0, j).to(F64)
-            _add(posted, cit, fv[:, 1])
-            sj = fv[:, 0]
-            ok = ~torch.isnan(sj)
-            sjz = torch.where(ok, sj, 0.0)
-            w = ok.to(F64) if fw1 == 0.0 else torch.where(ok, 1.0 + fw1 * kind.to(F64), 0.0)
-            _add(wsum, cit, w)
-            _add(wsx, cit, w * sjz)
-            under = torch.where(sjz < sm.line, w, 0.0)
-            _add(below, cit, under)
-            gap = w * (_take(own_ref, cit) - sjz) if sm.assoc_mode == 1 else under
-            # the first slot with the largest gap, where it beats the best so far (strictly)
-            if cit is None:
-                win = gap > best_gap
-                best_gap = torch.where(win, gap, best_gap)
-                best = torch.where(win, j.to(I32), best)
-                best_kind = torch.where(win, kind, best_kind)
-                continue
-            if unique:
-                win = gap > best_gap[cit]
-                wc, wx, wg = cit[win], x[win], gap[win]
-            else:
-                top = torch.zeros(n, dtype=F64, device=dev).scatter_reduce_(0, cit, gap, "amax")
-                win = (gap == top[cit]) & (gap > best_gap[cit])
-                first = torch.full((n,), 2**62, dtype=I64, device=dev)
-                first.scatter_reduce_(0, cit[win], x[win], "amin")  # smallest such slot
-                wc = torch.unique(cit[win])
-                wx, wg = first[wc], top[wc]
-            best_gap[wc] = wg
-            best[wc] = net.nbr[wx]
-            best_kind[wc] = net.kind[wx]
-        return wsum, wsx, below, posted, best_gap, best, best_kind
-
-    def _register(self, own_ref: torch.Tensor) -> torch.Tensor:
-        """The register (scoring.association_pass with register on): a published citizen is listed when it drags some friend by
-        more than 0 and at least register.min_drag (any friend: the order does not matter)."""
-        sm, net = self.sm, self.net
-        if self.fused:
-            from . import triton_kernels
-
-            return triton_kernels.register(net, self.s_pub, own_ref, self.drag_unit, sm.assoc_mode,
-                                           sm.family_weight, sm.line, sm.min_drag)
-        listed = torch.zeros(self.n, dtype=BOOL, device=self.device)
-        pub = self.s_pub.to(F64)
-        published = ~torch.isnan(pub)
-        unit = self.drag_unit  # two 1-D gathers: a packed (n, 2) float64 gather is ~25x slower on CUDA
-        for cit, x, _ in net.walk(None if bool(published.all()) else torch.nonzero(published).squeeze(1)):
-            i = net.nbr[x].to(I64)
-            sj = _take(pub, cit)
-            w = 1.0 if sm.family_weight == 1.0 else _where(net.kind[x] == 1, sm.family_weight, 1.0)
-            if sm.assoc_mode == 1:
-                ref = own_ref.index_select(0, i)
-                drag = torch.where(sj < ref, unit.index_select(0, i) * w * (ref - sj), 0.0)
-            else:
-                drag = torch.where(sj < sm.line, unit.index_select(0, i) * w, 0.0)
-            hit = (drag > 0) & (drag >= sm.min_drag)
-            if cit is None:
-                listed |= hit
-            else:
-                listed[cit[hit]] = True
-        return listed
 
     def _positions(self, priority: torch.Tensor) -> tuple[int, int]:
         """privileges.update_positions on the device."""
