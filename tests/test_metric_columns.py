@@ -53,9 +53,9 @@ def test_a_row_with_a_column_missing_or_undeclared_is_refused():
     row = sim.step()
     assert list(row) == list(metric_columns.names(tuple(sim.regime.names)))
     with pytest.raises(RuntimeError, match="missing \\['citizens'\\]"):
-        metric_columns.ordered_row({k: v for k, v in row.items() if k != "citizens"}, sim.regime.names)
+        metric_columns.ordered_row({k: v for k, v in row.items() if k != "citizens"}, sim.row_names())
     with pytest.raises(RuntimeError, match="undeclared \\['extra_thing'\\]"):
-        metric_columns.ordered_row({**row, "extra_thing": 1}, sim.regime.names)
+        metric_columns.ordered_row({**row, "extra_thing": 1}, sim.row_names())
 
 
 def test_the_torch_row_has_the_declared_columns():

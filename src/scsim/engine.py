@@ -29,7 +29,7 @@ from .scoring import COMPONENTS, ScoreModel, association_pass, dragger_counts, f
 from .world import build_world
 
 
-class Simulation:
+class Simulation(month.Phased):
     """One scenario on one seed. ``step()`` advances a month and returns its metrics."""
 
     def __init__(self, scenario: Scenario, graph=None):
@@ -48,7 +48,7 @@ class Simulation:
         # carried state (scsim.state): the arrays with a fixed initial value, then the rest
         self.generation = 0
         self.arrest_risk = 0.0
-        for name, array in state.initial_arrays(n).items():
+        for name, array in state.initial_arrays(n, self.STATE).items():
             setattr(self, name, array)
         approved = np.zeros(n)
         bh.purchase_kernel(*self._purchase_groups(), self.tilt, np.zeros(n, np.bool_), np.zeros(n),
@@ -79,7 +79,6 @@ class Simulation:
         self.valence = np.array([c.valence for c in sc.purchases.categories], np.float64)
 
     # ------------------------------------------------------------------ checkpoints (scsim.checkpoint)
-    CARRIED = state.NAMES  # (scsim.state.STATE)
 
     def checkpoint_arrays(self) -> dict[str, np.ndarray]:
         return checkpoint.checkpoint_arrays(self)
@@ -316,7 +315,7 @@ class Simulation:
         pop.tau = tau
         pop.privacy_cost = sc.population.privacy_cost + sc.population.privacy_cost_tau * pop.tau
         pop.generation += 1
-        state.new_generation(self)  # the parents' record of speech and arrests
+        state.new_generation(self, self.STATE)  # the parents' record of speech and arrests
         self.generation += 1
         return births
 
@@ -330,7 +329,7 @@ class Simulation:
         new_id = np.full(self.n, -1, np.int64)
         n_kept = len(src) - births.new_places
         new_id[src[:n_kept]] = np.arange(n_kept)
-        state.reindex(self, src, new_id)
+        state.reindex(self, src, new_id, self.STATE)
         pop = self.pop
         for f in fields(pop):
             col = getattr(pop, f.name)
@@ -393,9 +392,6 @@ class Simulation:
         row["edges_made"] = int(ev.made.sum())
         row["edges_cut_arrest"] = int(((~ev.made) & (ev.reason == month.CUT_ARREST)).sum())
         row["provocateurs"] = count(pop.provocateur)
-        row["invited"] = f.extra.get("invited", 0)
-        row["agreed"] = f.extra.get("agreed", 0)
-        row["arrests"] = f.extra.get("arrests", 0)
         row["on_file"] = count(self.reported)
         row["arrested_share"] = count(self.arrested) / n
         row["arrest_risk"] = self.arrest_risk
@@ -416,9 +412,9 @@ class Simulation:
         row["tau_mean"], row["tau_sd"] = tau_mean, tau_sd
         row["tau_high_share"] = n_high / n
         row["generation"] = self.generation
-        row["parents_tau"] = f.extra.get("parents_tau", np.nan)  # mean tau of the parents, weighted by children
         row["citizens"] = n
-        return metric_columns.ordered_row(row, rg.names)
+        row.update(month.phase_extras(self.row_columns(), f.extra))  # (invited, arrests, parents_tau, ...)
+        return metric_columns.ordered_row(row, self.row_names())
 
     def _purchase_groups(self) -> tuple[np.ndarray, np.ndarray]:
         """Base shares summed by valence group, and the groups' valences (the purchase kernel's

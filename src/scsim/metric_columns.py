@@ -25,6 +25,8 @@ class Column:
     unit: str
     meaning: str
     type: str = NUMBER
+    from_phase: str = ""  # a phase reports it (as an extra); ``absent`` in months that phase does not run
+    absent: float = float("nan")
 
 
 def _network(name: str, unit: str, meaning: str) -> Column:
@@ -88,9 +90,10 @@ def columns(privileges: tuple[str, ...]) -> tuple[Column, ...]:
         Column("edges_made", "ties", "new ties made"),
         Column("edges_cut_arrest", "ties", "ties lost by arrested citizens"),
         Column("provocateurs", "citizens", "planted provocateurs"),
-        Column("invited", "citizens", "citizens a provocateur sounded out this month"),
-        Column("agreed", "citizens", "of them, citizens who agreed"),
-        Column("arrests", "citizens", "arrests this month"),
+        Column("invited", "citizens", "citizens a provocateur sounded out this month", from_phase="provocation",
+               absent=0),
+        Column("agreed", "citizens", "of them, citizens who agreed", from_phase="provocation", absent=0),
+        Column("arrests", "citizens", "arrests this month", from_phase="provocation", absent=0),
         Column("on_file", "citizens", "reported, not yet arrested"),
         Column("arrested_share", "share of citizens", "citizens removed by arrest"),
         Column("arrest_risk", "per month", "what citizens believe a dissenter's monthly risk of arrest is"),
@@ -114,7 +117,8 @@ def columns(privileges: tuple[str, ...]) -> tuple[Column, ...]:
         Column("tau_sd", "tau", "standard deviation of independent thinking"),
         Column("tau_high_share", "share of citizens", "high-tau citizens (tau >= 0.6)"),
         Column("generation", "generations", "generations so far"),
-        Column("parents_tau", "tau", "mean tau of the parents, weighted by children (generation months only)"),
+        Column("parents_tau", "tau", "mean tau of the parents, weighted by children (generation months only)",
+               from_phase="generations"),
         Column("citizens", "citizens", "population size"),
     ]
     return tuple(cols)
@@ -125,9 +129,8 @@ def names(privileges: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c.name for c in columns(privileges))
 
 
-def ordered_row(values: dict, privileges) -> dict:
+def ordered_row(values: dict, order: tuple[str, ...]) -> dict:
     """``values`` as a row in the declared order; a column missing or undeclared is a bug."""
-    order = names(tuple(privileges))
     if len(values) != len(order) or values.keys() != set(order):
         missing, extra = set(order) - values.keys(), values.keys() - set(order)
         raise RuntimeError(f"metrics row: missing {sorted(missing)}, undeclared {sorted(extra)} (scsim.metric_columns)")

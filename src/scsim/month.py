@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import metric_columns, state
+
 
 # why a tie was cut or made (edge_events.reason)
 CUT_DRAG, CUT_CHURN, MADE_REPLACE, MADE_FORM, CUT_ARREST = 0, 1, 2, 3, 4
@@ -68,6 +70,8 @@ class Phase:
     writes: tuple[str, ...] = ()
     streams: tuple[str, ...] = ()  # the random streams it draws from (scsim.rng.MONTHLY)
     when: Callable[[Any, int], bool] | None = None  # (simulation, month) -> runs this month; None: always
+    state: tuple[state.StateArray, ...] = ()  # arrays this phase adds to the carried state
+    columns: tuple[metric_columns.Column, ...] = ()  # metrics it reports (returned as extras), at the row's end
 
 
 def _generation_month(sim, t: int) -> bool:
@@ -154,14 +158,57 @@ class Month:
     extra: dict = field(default_factory=dict)  # counts a phase reports for the metrics row
 
 
+def state_arrays(phases: tuple[Phase, ...] = PHASES) -> tuple[state.StateArray, ...]:
+    """Everything a simulation with these phases carries: scsim.state's arrays and the phases' own."""
+    return state.STATE + tuple(a for p in phases for a in p.state)
+
+
+def row_columns(privileges: tuple[str, ...], phases: tuple[Phase, ...] = PHASES) -> tuple[metric_columns.Column, ...]:
+    """The monthly row of a simulation with these phases: scsim.metric_columns' and the phases' own."""
+    return metric_columns.columns(tuple(privileges)) + tuple(c for p in phases for c in p.columns)
+
+
+class Phased:
+    """What a backend's simulation class inherits: the phases it runs (``phases``), the state they
+    carry (``STATE``, ``CARRIED``) and the row they report (``row_columns``). A subclass that adds
+    a rule sets ``phases`` to a table with its Phase (declaring the rule's state and columns) and
+    defines the phase's method; everything else follows from the table."""
+
+    phases: tuple[Phase, ...] = PHASES
+    STATE: tuple[state.StateArray, ...] = state_arrays(PHASES)
+    CARRIED: tuple[str, ...] = tuple(a.name for a in STATE)
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        cls.STATE = state_arrays(cls.phases)
+        cls.CARRIED = tuple(a.name for a in cls.STATE)
+
+    def row_columns(self) -> tuple[metric_columns.Column, ...]:
+        return row_columns(tuple(self.regime.names), self.phases)
+
+    def row_names(self) -> tuple[str, ...]:
+        kept = self.__dict__.get("_row_names")
+        if kept is None:
+            kept = self._row_names = tuple(c.name for c in self.row_columns())
+        return kept
+
+
+def phase_extras(columns, extra: dict) -> dict:
+    """The row's columns that phases report as extras, with their value in months they do not run."""
+    return {c.name: extra.get(c.name, c.absent) for c in columns if c.from_phase}
+
+
 def runs(phase: Phase, sim, t: int) -> bool:
     return phase.when is None or phase.when(sim, t)
 
 
 def step(sim) -> dict:
-    """Advance ``sim`` one month through PHASES; returns the month's metrics row."""
+    """Advance ``sim`` one month through its phases (``sim.phases``, PHASES unless a simulation
+    adds its own); returns the month's metrics row."""
     m = Month(sim.month)
-    for phase in PHASES[:-1]:
+    for phase in sim.phases:
+        if phase.name == "metrics":
+            continue
         if not runs(phase, sim, m.t):
             continue
         sim.lap(phase.name)

@@ -79,24 +79,26 @@ NAMES = tuple(BY_NAME)
 PER_CITIZEN = tuple(a for a in STATE if a.per_citizen)
 
 
-def initial_arrays(n: int) -> dict[str, np.ndarray]:
+def initial_arrays(n: int, arrays: tuple[StateArray, ...] = STATE) -> dict[str, np.ndarray]:
     """The per-citizen arrays with a fixed initial value (the rest are computed by the builder)."""
-    return {a.name: np.full(a.shape(n), a.fill, a.dtype) for a in PER_CITIZEN if a.fill is not None}
+    return {a.name: np.full(a.shape(n), a.fill, a.dtype) for a in arrays if a.per_citizen and a.fill is not None}
 
 
-def reindex(sim, src: np.ndarray, new_id: np.ndarray) -> None:
+def reindex(sim, src: np.ndarray, new_id: np.ndarray, arrays: tuple[StateArray, ...] = STATE) -> None:
     """Re-index every per-citizen array of ``sim`` by ``src`` (a generation's resize): place k of
     the new population is place ``src[k]`` of the old; ids are renumbered by ``new_id`` (-1 for
     a citizen who is gone)."""
-    for a in PER_CITIZEN:
+    for a in arrays:
+        if not a.per_citizen:
+            continue
         col = np.ascontiguousarray(getattr(sim, a.name)[..., src])
         if a.holds_ids:
             col = np.where(col >= 0, new_id[np.maximum(col, 0)], -1).astype(a.dtype)
         setattr(sim, a.name, col)
 
 
-def new_generation(sim) -> None:
+def new_generation(sim, arrays: tuple[StateArray, ...] = STATE) -> None:
     """What a generation resets: the record of the parents' speech and arrests."""
-    for a in PER_CITIZEN:
-        if a.at_generation is not None:
+    for a in arrays:
+        if a.per_citizen and a.at_generation is not None:
             getattr(sim, a.name)[:] = a.at_generation

@@ -147,8 +147,8 @@ class RunWriter:
         self.con = duckdb.connect(str(self.partial))
         self.scenario = scenario
         self.snapshot_every = snapshot_every
-        self.columns = metric_columns.columns(tuple(p.name for p in scenario.privileges))
-        create_metrics_table(self.con, self.columns)
+        self.columns = None  # the simulation's declared row (scsim.month.row_columns), from its first month
+        self.metrics_made = False
         self.pending: list[dict] = []
         self.pending_events: list[dict] = []
         self.pending_event_rows = 0
@@ -206,6 +206,11 @@ class RunWriter:
         self.con.unregister("_ev")
 
     def month(self, sim, t: int, row: dict) -> None:
+        if self.columns is None:  # (before anything is submitted to the insert thread)
+            self.columns = sim.row_columns()
+            if not self.metrics_made:
+                create_metrics_table(self.con, self.columns)
+                self.metrics_made = True
         self.pending.append(row)
         ev = sim.flows.events
         if len(ev.u):
@@ -323,7 +328,7 @@ class RunWriter:
             if table in tables:  # rows written after the checkpoint are written again
                 self.con.execute(f"DELETE FROM {table} WHERE month >= ?", [sim.month])
         self.scenario, self.snapshot_every = scenario, scenario.run.snapshot_every
-        self.columns = metric_columns.columns(tuple(p.name for p in scenario.privileges))
+        self.columns, self.metrics_made = None, "metrics" in tables
         self.snapshots_made = "snapshots" in tables
         self.pending, self.pending_events, self.pending_event_rows = [], [], 0
         self.inserts = _Inserts()

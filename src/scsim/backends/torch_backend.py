@@ -41,7 +41,6 @@ import torch
 from .. import behaviour as bh
 from .. import metric_columns
 from .. import metrics as mx
-from ..errors import InputError
 from .. import month
 from ..engine import Simulation
 from ..loop import PhaseClock
@@ -75,7 +74,7 @@ def select_device(prefer: str = "cuda") -> tuple[torch.device, str | None]:
     return torch.device(prefer), None
 
 
-class TorchSimulation(TorchWorld, TorchTies):
+class TorchSimulation(TorchWorld, TorchTies, month.Phased):
     """One scenario on one seed, stepped with PyTorch on ``device``; same API as Simulation.
 
     ``world``: None builds population and network with scsim's CPU code (so the initial state
@@ -102,7 +101,7 @@ class TorchSimulation(TorchWorld, TorchTies):
         if isinstance(world, Simulation):
             sim, own = world, False
         else:
-            sim, own = Simulation(scenario, world), True
+            sim, own = self.cpu_class(scenario, world), True
         self._setup(scenario, device, attr_dtype, net_metrics_limit)
         self._load(sim, copy_population=not own)
 
@@ -288,9 +287,7 @@ class TorchSimulation(TorchWorld, TorchTies):
         posted = torch.empty((k, n), dtype=BOOL, device=dev)
         censored = torch.zeros((k, n), dtype=BOOL, device=dev)
         reach = rg.reach
-        rule = getattr(ep, "rule", "logit")
-        if rule not in ("logit", "daymude"):
-            raise InputError(f"torch backend: expression rule '{rule}' is not ported")
+        rule = ep.rule  # (the schema allows logit and daymude only)
         v0 = None
         for q in range(k):
             u_would = uniform(keys["expression"], t, EXPRESSION.stride * q + EXPRESSION.would, ids)
@@ -505,8 +502,6 @@ class TorchSimulation(TorchWorld, TorchTies):
         row["edges_made"] = int(ev.made.sum())
         row["edges_cut_arrest"] = int(((~ev.made) & (ev.reason == CUT_ARREST)).sum())
         row["provocateurs"] = int(self.provocateur.sum().item())
-        for name in ("invited", "agreed", "arrests"):
-            row[name] = f.extra.get(name, 0)
         row["on_file"] = int(self.reported.sum().item())
         row["arrested_share"] = int(self.arrested.sum().item()) / n
         row["arrest_risk"] = self.arrest_risk
@@ -520,9 +515,9 @@ class TorchSimulation(TorchWorld, TorchTies):
             row[f"pos_{name}_tau"] = float(occ_tau[code] / occ_counts[code]) if occ_counts[code] else np.nan
         row["positions_lost"], row["positions_filled"] = f.positions
         row["generation"] = self.generation
-        row["parents_tau"] = f.extra.get("parents_tau", np.nan)
         row["citizens"] = self.n
-        return metric_columns.ordered_row(row, rg.names)  # (the declared order, as the CPU engine's row)
+        row.update(month.phase_extras(self.row_columns(), f.extra))  # (invited, arrests, parents_tau, ...)
+        return metric_columns.ordered_row(row, self.row_names())  # (the declared order, as the CPU engine's row)
 
     # ------------------------------------------------------------------ citizens
     def citizen_columns(self) -> dict[str, np.ndarray]:

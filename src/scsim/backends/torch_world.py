@@ -31,14 +31,15 @@ from .torch_draws import signed
 from .torch_network import TorchNetwork, watts_strogatz
 from .torch_ops import BOOL, F32, F64, I64, U8, numpy_copy
 
-# the carried per-citizen arrays (scsim.state) and their dtypes on the device
-_STATE_DTYPES = {a.name: getattr(torch, a.device_dtype) for a in state.PER_CITIZEN}
+def device_dtype(a: state.StateArray) -> torch.dtype:
+    """A carried array's dtype on the device."""
+    return getattr(torch, a.device_dtype)
 
 
-def _scalars(sim) -> dict:
+def _scalars(sim, arrays: tuple[state.StateArray, ...]) -> dict:
     """The carried state that is not per citizen (scsim.state), as Python numbers (arrays copied)."""
     values = {}
-    for a in state.STATE:
+    for a in arrays:
         if not a.per_citizen:
             v = np.asarray(getattr(sim, a.name))
             values[a.name] = v.copy() if v.ndim else v.item()
@@ -51,6 +52,8 @@ _ATTRS = ("tau", "reliability", "capacity", "status_seeking", "privacy_cost", "i
 
 class TorchWorld:
     """Building a TorchSimulation's state on the device, and copying it back to numpy."""
+
+    cpu_class = Simulation  # the CPU engine with the same phases (a subclass that adds a rule names its own)
 
     # ------------------------------------------------------------------ from a numpy simulation
     def _t(self, a, dtype) -> torch.Tensor:
@@ -65,7 +68,7 @@ class TorchWorld:
         if copy_population:
             pop = Population(**{k: v.copy() if isinstance(v, np.ndarray) else v for k, v in vars(pop).items()})
         self.pop = pop
-        for name, value in _scalars(sim).items():
+        for name, value in _scalars(sim, self.STATE).items():
             setattr(self, name, value)
         self.provocateur = self._t(pop.provocateur, BOOL)
         for name in _ATTRS:
@@ -76,8 +79,9 @@ class TorchWorld:
         self.tertiary = self._t(pop.tertiary, BOOL)
         self.high = self._t(pop.tau >= mx.HIGH_TAU, BOOL)
         self.net = TorchNetwork.from_numpy(sim.net, self.device)
-        for name, dt in _STATE_DTYPES.items():
-            setattr(self, name, self._t(np.asarray(getattr(sim, name)), dt))
+        for a in self.STATE:
+            if a.per_citizen:
+                setattr(self, a.name, self._t(np.asarray(getattr(sim, a.name)), device_dtype(a)))
         self.ids = torch.arange(self.n, device=self.device)
 
     # ------------------------------------------------------------------ synthetic worlds
@@ -163,9 +167,9 @@ class TorchWorld:
         self.quota = torch.bincount(self.occupation.to(I64), minlength=len(OCCUPATIONS)).cpu().numpy()
         self.arrest_risk = 0.0
         self.generation = 0
-        for a in state.PER_CITIZEN:  # the arrays with a fixed initial value (scsim.state), then the rest
-            if a.fill is not None:
-                setattr(self, a.name, torch.full(a.shape(n), a.fill, dtype=_STATE_DTYPES[a.name], device=dev))
+        for a in self.STATE:  # the arrays with a fixed initial value (scsim.state), then the rest
+            if a.per_citizen and a.fill is not None:
+                setattr(self, a.name, torch.full(a.shape(n), a.fill, dtype=device_dtype(a), device=dev))
         self._purchases(torch.zeros(n, dtype=BOOL, device=dev), torch.zeros(n, dtype=F64, device=dev), 0.0, 0.0, 0.0,
                         self.regime.thresholds, self.regime.values, 0.0, 0.0, 1.0)
         self.own = self._own_components()
@@ -197,11 +201,11 @@ class TorchWorld:
 
     def to_simulation(self) -> Simulation:
         """A numpy Simulation in this state (for checkpoints, or to carry on on the CPU)."""
-        sim = object.__new__(Simulation)
+        sim = object.__new__(self.cpu_class)
         sim.configure(self.sc)
-        for name, value in _scalars(self).items():
+        for name, value in _scalars(self, self.STATE).items():
             setattr(sim, name, value)
-        for a in state.PER_CITIZEN:  # (published scores: float32 values in float64 arrays, as the CPU keeps them)
+        for a in (a for a in self.STATE if a.per_citizen):  # (published scores: float32 values in float64 arrays)
             setattr(sim, a.name, numpy_copy(getattr(self, a.name)).astype(a.dtype, copy=False))
         sim.net = self.net.to_numpy()
         sim.pop = self.population()
