@@ -269,3 +269,16 @@ def test_positions_go_to_the_lowest_draws_among_the_eligible(sanctioned_share, v
     lost, filled = update_positions(got, quota, sanctioned, barred, key, month)
     assert (lost, filled) == (int(lose.sum()), len(winners)) and filled > 0
     np.testing.assert_array_equal(got, want)
+
+
+def test_a_private_register_leaves_citizens_guessing_their_draggers_drag():
+    """register.public = false: citizens perceive register.private_awareness of a dragger's drag
+    (calendar), so fewer of them cut draggers than with the public register, on common random numbers."""
+    over = {"run.start": "2019-10", "phases.optin_start": "2019-10", "register.private_awareness": 0.1}
+    public = Simulation(small("social-credit-2020", 3000, 12, **over))
+    private = Simulation(small("social-credit-2020", 3000, 12, **{**over, "register.public": False}))
+    assert public.calendar(5)[3] and private.calendar(5)[3]  # the register is on in both
+    assert public.calendar(5)[4] == 1.0 and private.calendar(5)[4] == 0.1
+    cuts_public = sum(public.step()["edges_cut_drag"] for _ in range(12))
+    cuts_private = sum(private.step()["edges_cut_drag"] for _ in range(12))
+    assert cuts_public > 0 and cuts_private < 0.8 * cuts_public

@@ -99,11 +99,15 @@ class Simulation(month.Phased):
         return "pre"
 
     def calendar(self, t: int):
-        """Month t's switches: (phase, sanctions on, political on, register on, value-curve args)."""
+        """Month t's switches: (phase, sanctions on, political on, register on, awareness,
+        value-curve args). Awareness is the share of a friend's drag a citizen perceives: all of
+        it through a public register, else ``register.private_awareness`` (a private register,
+        or none, leaves citizens guessing)."""
         sanctions_on = self.regime.sanctions_on(t)
         political_on = self.sm.political and t >= self.political_step
         register_on = self.sc.register.enabled and t >= self.register_step
-        return self.phase_name(t), sanctions_on, political_on, register_on, self.value_args(sanctions_on)
+        awareness = 1.0 if register_on and self.sc.register.public else float(self.sc.register.private_awareness)
+        return self.phase_name(t), sanctions_on, political_on, register_on, awareness, self.value_args(sanctions_on)
 
     def value_args(self, sanctions_on: bool):
         r = self.regime
@@ -222,10 +226,10 @@ class Simulation(month.Phased):
 
     def ties(self, m: month.Month) -> None:
         sc, net, n, sm, t = self.sc, self.net, self.n, self.sm, m.t
-        scored, s_ref, register_on = m.scored, m.s_ref, m.register_on
+        scored, s_ref = m.scored, m.s_ref
         tp = sc.behaviour.ties
         key = self.keys["ties"]
-        awareness = 1.0 if register_on else sc.register.private_awareness
+        awareness = m.awareness
         curve = self.decision_curve(m)
         temp = float(sc.behaviour.temperature)
         cut = np.empty(n, np.int32)
@@ -246,13 +250,12 @@ class Simulation(month.Phased):
         bh.seeker_kernel(did_cut, tp.replace, self.form_rate, key, t, replace, seeking)
         if self.arrested.any():
             seeking &= ~self.arrested
-        # the target's own acceptance sees the newcomer's published score in full only through
-        # a public register; otherwise it perceives a share of the drag
+        # the target perceives the drag a newcomer would add as it perceives any drag (awareness)
         seekers = np.flatnonzero(seeking).astype(np.int32)
         target = np.empty(len(seekers), np.int32)
-        seen = 1.0 if register_on and sc.register.public else awareness
-        tying = bh.TieRule(float(tp.triadic), float(tp.score_seeking), int(sm.assoc_mode), float(sm.assoc_points * seen),
-                           float(sm.line), float(sm.penalty * seen), float(tp.friend_value), temp)
+        tying = bh.TieRule(float(tp.triadic), float(tp.score_seeking), int(sm.assoc_mode),
+                           float(sm.assoc_points * awareness), float(sm.line), float(sm.penalty * awareness),
+                           float(tp.friend_value), temp)
         bh.new_tie_kernel(seekers, net.start, net.deg, net.nbr, self.s_pub, scored, self.pub_weight, tying, curve, key, t,
                           target)
         if self.arrested.any():  # nobody befriends a prisoner

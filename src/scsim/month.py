@@ -89,8 +89,8 @@ PHASES: tuple[Phase, ...] = (
           reads=("s_pub", "opted", "sanctioned", "arrested", "tau"),
           writes=("population", "network", "every per-citizen array (resized)", "extra.parents_tau"),
           streams=("generations",), when=_generation_month),
-    Phase("calendar", "which rules are on this month: opt-in, mandatory, political, sanctions, register; the "
-          "value curve V(s) citizens act on",
+    Phase("calendar", "which rules are on this month: opt-in, mandatory, political, sanctions, register; how much "
+          "of a friend's drag citizens see (all of it through a public register); the value curve V(s) they act on",
           writes=("month.phase", "month.switches", "month.curve")),
     Phase("economy", "repayments fall due and are paid or defaulted (repayment record)",
           reads=("s_pub", "opted", "reliability", "history"), writes=("history", "month.due", "month.defaulted"),
@@ -141,6 +141,7 @@ class Month:
     sanctions_on: bool = False
     political_on: bool = False
     register_on: bool = False
+    awareness: float = 0.0  # share of a friend's drag citizens perceive (1 through a public register)
     curve: tuple = ()  # the value curve's arguments (thresholds, values, line, cost, sd)
     scored: Any = None
     s_ref: Any = None  # each citizen's own last score (published, else computed)
@@ -213,7 +214,7 @@ def step(sim) -> dict:
             continue
         sim.lap(phase.name)
         if phase.name == "calendar":
-            m.phase, m.sanctions_on, m.political_on, m.register_on, m.curve = sim.calendar(m.t)
+            m.phase, m.sanctions_on, m.political_on, m.register_on, m.awareness, m.curve = sim.calendar(m.t)
             continue
         extra = getattr(sim, phase.name)(m)
         if extra:

@@ -34,11 +34,11 @@ class TorchTies:
         """Cuts of draggers, churn, new ties (Simulation.ties)."""
         sc, net, n, sm, dev, t = self.sc, self.net, self.n, self.sm, self.device, m.t
         th, val, line, cost, sd = m.curve
-        scored, s_ref, register_on = m.scored, m.s_ref, m.register_on
+        scored, s_ref = m.scored, m.s_ref
         tp = sc.behaviour.ties
         key = self.keys["ties"]
         temp = sc.behaviour.temperature
-        awareness = 1.0 if register_on else sc.register.private_awareness
+        awareness = m.awareness
         ids = self.ids
 
         # disconnection: each citizen may cut its worst dragger
@@ -77,9 +77,8 @@ class TorchTies:
 
         # new ties: a candidate (triadic or random), the better of two under score seeking,
         # refused by the target if the newcomer would drag its score (new_tie_kernel)
-        public = register_on and sc.register.public
-        points = sm.assoc_points * (1.0 if public else awareness)
-        penalty = sm.penalty * (1.0 if public else awareness)
+        points = sm.assoc_points * awareness
+        penalty = sm.penalty * awareness
         cand = self._candidate(seekers, t, (TIES.triadic, TIES.friend, TIES.friend_of_friend, TIES.stranger), tp.triadic)
         if sm.assoc_mode != 0:
             two = uniform(key, t, TIES.seek_better, seekers) < tp.score_seeking
