@@ -400,7 +400,7 @@ class Simulation(month.Phased):
         row["arrest_risk"] = self.arrest_risk
         row.update(degrees)
         if self.is_network_month(t):
-            row.update(mx.network_stats(self.net, pop.tau, self.dissenters(t)))
+            row.update(mx.network_stats(self.net, pop.tau, self.dissenters(t), t + 1 >= mx.DISSENT_WINDOW))
         else:
             row.update({c: np.nan for c in mx.NETWORK_COLUMNS})
         occ_counts, occ_tau = mx.code_stats(pop.occupation, pop.tau, len(OCCUPATIONS))

@@ -33,14 +33,19 @@ def _network(name: str, unit: str, meaning: str) -> Column:
     return Column(name, unit, meaning + " (network months only; NULL in others)")
 
 
+def _dissenters(name: str, unit: str, meaning: str) -> Column:
+    return Column(name, unit, meaning + " (network months from month 11 on, when a whole 12-month window has "
+                  "passed; NULL in others)")
+
+
 NETWORK_COLUMNS: tuple[Column, ...] = (
     _network("components", "count", "connected components of the network"),
     _network("giant_share", "share of citizens", "citizens in the largest component"),
     _network("giant_high_tau", "share", "high-tau citizens in the largest component"),
     _network("giant_rest", "share", "other citizens in the largest component"),
-    _network("dissenters", "citizens", "active dissenters (posted unapproved content in the last 12 months, free)"),
-    _network("dissenter_cluster", "citizens", "the largest connected group of active dissenters"),
-    _network("dissenter_cluster_share", "share of citizens", "dissenter_cluster / citizens"),
+    _dissenters("dissenters", "citizens", "active dissenters (posted unapproved content in the last 12 months, free)"),
+    _dissenters("dissenter_cluster", "citizens", "the largest connected group of active dissenters"),
+    _dissenters("dissenter_cluster_share", "share of citizens", "dissenter_cluster / citizens"),
     _network("tau_assortativity", "correlation", "Pearson correlation of tau across ties"),
 )
 

@@ -265,8 +265,10 @@ def degree_stats(deg: np.ndarray, high: np.ndarray) -> dict:
     }
 
 
-def network_stats(net, tau: np.ndarray, dissenter: np.ndarray) -> dict:
-    """Components, giant component, largest dissenter cluster, tau assortativity."""
+def network_stats(net, tau: np.ndarray, dissenter: np.ndarray, window_full: bool = True) -> dict:
+    """Components, giant component, largest dissenter cluster, tau assortativity. Before
+    ``window_full`` (months 0 to DISSENT_WINDOW - 2, when nobody has had a whole window to post
+    in) the dissenters' columns are NaN, not an artefact of the short history."""
     from concurrent.futures import ThreadPoolExecutor
 
     n = net.n
@@ -285,7 +287,7 @@ def network_stats(net, tau: np.ndarray, dissenter: np.ndarray) -> dict:
     high = tau >= HIGH_TAU
     d_sizes = np.bincount(d_labels[d_labels >= 0]) if dissenter.any() else np.zeros(1, np.int64)
     cluster = int(d_sizes.max()) if len(d_sizes) else 0
-    return {
+    out = {
         "components": int(len(sizes)),
         "giant_share": giant / n,
         "giant_high_tau": float(in_giant[high].mean()) if high.any() else np.nan,  # share in the giant component
@@ -295,6 +297,13 @@ def network_stats(net, tau: np.ndarray, dissenter: np.ndarray) -> dict:
         "dissenter_cluster_share": cluster / n,
         "tau_assortativity": assortativity,
     }
+    if not window_full:
+        out.update({k: np.nan for k in DISSENTER_COLUMNS})
+    return out
+
+
+# the network columns that count active dissenters (undefined before a whole window has passed)
+DISSENTER_COLUMNS = ("dissenters", "dissenter_cluster", "dissenter_cluster_share")
 
 
 NETWORK_COLUMNS = tuple(c.name for c in metric_columns.NETWORK_COLUMNS)  # (NaN in the months between)

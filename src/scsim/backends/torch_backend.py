@@ -507,7 +507,8 @@ class TorchSimulation(TorchWorld, TorchTies, month.Phased):
         row["arrest_risk"] = self.arrest_risk
         if self.is_network_month(t) and n <= self.net_metrics_limit:
             tau = self.pop.tau if self.pop is not None else tau64.cpu().numpy()
-            row.update(mx.network_stats(self.net.to_numpy(), tau, self.dissenters(t).cpu().numpy()))
+            row.update(mx.network_stats(self.net.to_numpy(), tau, self.dissenters(t).cpu().numpy(),
+                                        t + 1 >= mx.DISSENT_WINDOW))
         else:  # off months, and networks too large to copy to the CPU every year
             row.update({c: np.nan for c in mx.NETWORK_COLUMNS})
         for code, name in enumerate(OCCUPATIONS[1:], start=1):
