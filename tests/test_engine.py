@@ -282,3 +282,13 @@ def test_a_private_register_leaves_citizens_guessing_their_draggers_drag():
     cuts_public = sum(public.step()["edges_cut_drag"] for _ in range(12))
     cuts_private = sum(private.step()["edges_cut_drag"] for _ in range(12))
     assert cuts_public > 0 and cuts_private < 0.8 * cuts_public
+
+
+def test_the_dissenters_columns_wait_for_a_whole_window():
+    """Month 0 would count only that month's posters (the 12-month window has not passed): NULL
+    there, defined from the first network month with a whole window."""
+    sim = Simulation(small("western", 1500, 13))
+    rows = [sim.step() for _ in range(13)]
+    assert all(np.isnan(rows[0][k]) for k in ("dissenters", "dissenter_cluster", "dissenter_cluster_share"))
+    assert np.isfinite(rows[0]["components"]) and rows[12]["dissenters"] > 0
+    assert rows[12]["dissenter_cluster_share"] == rows[12]["dissenter_cluster"] / 1500
