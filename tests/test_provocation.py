@@ -31,12 +31,12 @@ def hand_made():
 
 
 def run_kernel(net, agent, tau, last_post, arrested=None, reported=None, month=11, invite=1.0, threshold=0.6,
-               peer=0.3, spread=1e-6, detection=1.0, arrest_rate=1.0, key=np.uint64(7)):
+               peer=0.3, spread=1e-6, detection=1.0, arrest_rate=1.0, key=np.uint64(7), fear_loss=0.0):
     n = net.n
     arrested = np.zeros(n, np.bool_) if arrested is None else arrested
     reported = np.zeros(n, np.bool_) if reported is None else reported
     out = [np.empty(n, np.bool_) for _ in range(3)]
-    rule = ProvocationRule(invite, threshold, peer, spread, detection, arrest_rate, 12)
+    rule = ProvocationRule(invite, threshold, peer, spread, detection, arrest_rate, 12, fear_loss, 1.0, 0.3)
     provocation_kernel(net.start, net.deg, net.nbr, agent, arrested, reported, last_post, tau, rule, key, month, *out)
     return (*out, reported)
 
@@ -176,6 +176,44 @@ def test_fear_of_arrest_silences_by_the_choice_rule():
     censored[:] = False
     fear_kernel(tau, 0.0, 0.6, 0.05, np.uint64(9), 4, posted, censored)
     assert posted.all() and not censored.any()
+
+
+def test_fear_deters_agreeing_with_an_agent_by_the_choice_rule():
+    """An invited citizen agrees with probability P(agree) * (1 - f), f = choice(r C, value tau,
+    temperature): fear of arrest deters agreeing as it deters posting; with no fear nothing changes."""
+    from scsim.behaviour import choice
+
+    net, agent, tau, last_post = hand_made()
+    months, agreed_calm, agreed_afraid, invited = 4000, np.zeros(9), np.zeros(9), np.zeros(9)
+    for month in range(months):
+        lp = last_post + (month - 11)
+        i, a, _, _ = run_kernel(net, agent, tau, lp, month=month, invite=0.3, spread=0.1, detection=0.0)
+        _, b, _, _ = run_kernel(net, agent, tau, lp, month=month, invite=0.3, spread=0.1, detection=0.0,
+                                fear_loss=0.4)
+        invited += i
+        agreed_calm += a
+        agreed_afraid += b
+    node = 3
+    p = agreement_probability(tau[node], 1.0, 0.6, 0.3, 0.1) * (1 - choice(0.4, 1.0 * tau[node], 0.3))
+    assert 0.05 < p < agreed_calm[node] / invited[node] - 0.05  # fear matters here
+    rate = agreed_afraid[node] / invited[node]
+    assert rate == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / invited[node]))
+    assert (agreed_afraid <= agreed_calm).all()  # the same draws: fear only ever removes agreements
+
+
+def test_the_perceived_risk_is_a_probability_whatever_the_arrests():
+    """Learned from arrests among last month's active dissenters: in [0, 1] even when most of the
+    arrested never posted (they only agreed with an agent), where arrests / dissenters exceeds 1."""
+    sc = regime(**{"provocateurs.invite_rate": 1.0, "provocateurs.arrest_rate": 1.0, "provocateurs.detection": 1.0,
+                   "provocateurs.agree_threshold": 0.0, "provocateurs.share": 0.2})
+    sim = Simulation(sc)
+    beyond_one = 0  # months where arrests / dissenters (the old estimate's input) exceeds 1
+    for _ in range(sc.run.months):
+        spoke = int(np.count_nonzero(sim.dissenters(sim.month - 1)))
+        r = sim.step()
+        beyond_one += r["arrests"] > max(spoke, 1)
+        assert 0.0 <= r["arrest_risk"] <= 1.0
+    assert beyond_one > 0 and sim.arrest_risk > 0
 
 
 def test_fear_lowers_dissent_in_the_regime():

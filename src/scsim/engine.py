@@ -208,13 +208,17 @@ class Simulation(month.Phased):
         """Invitations, agreements, reports, arrests (see ``scsim.provocation``)."""
         pp, pop, net, n, t = self.sc.provocateurs, self.pop, self.net, self.n, m.t
         invited, agreed, arrest = (np.empty(n, np.bool_) for _ in range(3))
+        ep = self.sc.behaviour.expression
         rule = pv.ProvocationRule(float(pp.invite_rate), float(pp.agree_threshold), float(pp.peer_weight),
-                                  float(pp.spread), float(pp.detection), float(pp.arrest_rate), mx.DISSENT_WINDOW)
+                                  float(pp.spread), float(pp.detection), float(pp.arrest_rate), mx.DISSENT_WINDOW,
+                                  float(self.arrest_risk * pp.arrest_cost), float(ep.value),
+                                  float(self.sc.behaviour.temperature))
         pv.provocation_kernel(net.start, net.deg, net.nbr, pop.provocateur, self.arrested, self.reported,
                               self.last_post, pop.tau, rule, self.keys["provocation"], t, invited, agreed, arrest)
         who = np.flatnonzero(arrest)
-        dissenters = np.count_nonzero(self.dissenters(t - 1))
-        self.arrest_risk += pv.RISK_WEIGHT * (len(who) / max(dissenters, 1) - self.arrest_risk)
+        spoke = self.dissenters(t - 1)  # the risk is learned from arrests among those who spoke
+        caught = np.count_nonzero(spoke[who])
+        self.arrest_risk += pv.RISK_WEIGHT * (caught / max(np.count_nonzero(spoke), 1) - self.arrest_risk)
         self.arrested[who] = True
         self.reported[who] = False
         u, v = pv.incident_edges(net, who)

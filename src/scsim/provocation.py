@@ -20,12 +20,14 @@ A share of citizens are planted agents (``pop.provocateur``, drawn once from the
 Provocateurs never post (they are agents), are never arrested and keep their ties: nobody
 knows who they are.
 
-**Fear** (phase 5, after the expression rule): arrests are public knowledge. Citizens estimate
-the monthly risk that a dissenter is arrested, r = an exponentially weighted mean (weight 1/12)
-of arrests / active dissenters, and a would-be post is withheld with probability
-choice(r * ``arrest_cost``, value * tau, temperature): the same bounded-rational rule as
-self-censorship under a score. ``arrest_cost`` = 0 (the default) means no fear: the method then
-only removes dissenters; the Stasi study sweeps it. Every draw is counter-based on the
+**Fear**: arrests are public knowledge. Citizens estimate the monthly probability that a
+dissenter is arrested, r = an exponentially weighted mean (weight 1/12) of the share of last
+month's active dissenters arrested this month (a probability: r stays in [0, 1]). A would-be post
+is withheld (phase 5, after the expression rule), and an invited citizen declines to agree with
+an agent (step 2's probability times 1 - f), with probability f = choice(r * ``arrest_cost``,
+value * tau, temperature): the same bounded-rational rule as self-censorship under a score.
+``arrest_cost`` = 0 (the default) means no fear: the method then only removes dissenters; the
+Stasi study sweeps it. Every draw is counter-based on the
 ``provocation`` stream (slots 0-3 above, 4-6 for fear), one per citizen and month.
 """
 
@@ -69,13 +71,16 @@ class ProvocationRule(NamedTuple):
     detection: float
     arrest_rate: float
     window: int  # months a post keeps its author an active dissenter
+    fear_loss: float  # what citizens expect to lose by speaking: arrest risk * arrest_cost (0: no fear)
+    speak_value: float  # expression.value (speaking is worth speak_value * tau)
+    temperature: float
 
 
 @nb.njit(cache=True, parallel=True)
 def provocation_kernel(start, deg, nbr, provocateur, arrested, reported, last_post, tau, rule, key, month, invited,
                        agreed, arrest):
     """Steps 1-4 of the module docstring for every citizen; ``reported`` is updated in place."""
-    invite_rate, threshold, peer_weight, spread, detection, arrest_rate, window = rule
+    invite_rate, threshold, peer_weight, spread, detection, arrest_rate, window = rule[:7]
     n = tau.shape[0]
     for i in nb.prange(n):
         invited[i] = False
@@ -97,7 +102,10 @@ def provocation_kernel(start, deg, nbr, provocateur, arrested, reported, last_po
         if agents > 0 and uniform(key, month, PROVOCATION.invite, i) < 1.0 - (1.0 - invite_rate) ** agents:
             invited[i] = True
             share = dissenting / friends if friends > 0 else 0.0
-            if uniform(key, month, PROVOCATION.agree, i) < agreement_probability(tau[i], share, threshold, peer_weight, spread):
+            p = agreement_probability(tau[i], share, threshold, peer_weight, spread)
+            if rule.fear_loss > 0:  # fear deters agreeing as it deters posting
+                p *= 1.0 - choice(rule.fear_loss, rule.speak_value * tau[i], rule.temperature)
+            if uniform(key, month, PROVOCATION.agree, i) < p:
                 agreed[i] = True
                 if uniform(key, month, PROVOCATION.report, i) < detection:
                     reported[i] = True

@@ -346,6 +346,10 @@ class TorchSimulation(TorchWorld, TorchTies, month.Phased):
         fr = friends[c]
         share = torch.where(fr > 0, dissenting[c].to(F64) / fr.clamp_min(1).to(F64), 0.0)
         p = 1.0 / (1.0 + torch.exp(-(tau64[c] - pp.agree_threshold + pp.peer_weight * share) / pp.spread))
+        fear_loss = self.arrest_risk * pp.arrest_cost
+        if fear_loss > 0:  # fear deters agreeing as it deters posting (provocation_kernel)
+            bp = self.sc.behaviour
+            p = p * (1.0 - ops.choice(fear_loss, bp.expression.value * tau64[c], bp.temperature))
         c = c[uniform(key, t, PROVOCATION.agree, c) < p]
         agreed[c] = True
         self.reported[c[uniform(key, t, PROVOCATION.report, c) < pp.detection]] = True
@@ -353,8 +357,9 @@ class TorchSimulation(TorchWorld, TorchTies, month.Phased):
         who = c[uniform(key, t, PROVOCATION.arrest, c) < pp.arrest_rate]
         from ..provocation import RISK_WEIGHT
 
-        dissenters = int(self.dissenters(t - 1).sum().item())
-        self.arrest_risk += RISK_WEIGHT * (who.shape[0] / max(dissenters, 1) - self.arrest_risk)
+        spoke = self.dissenters(t - 1)  # the risk is learned from arrests among those who spoke
+        caught = int(spoke[who].sum().item())
+        self.arrest_risk += RISK_WEIGHT * (caught / max(int(spoke.sum().item()), 1) - self.arrest_risk)
         self.arrested[who] = True
         self.reported[who] = False
         # every tie of the arrested, once (provocation.incident_edges), cut in that order
