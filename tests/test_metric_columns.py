@@ -64,3 +64,18 @@ def test_the_torch_row_has_the_declared_columns():
 
     b = TorchSimulation(small("social-credit-2020", 300, 3), "cpu")
     assert list(b.step()) == list(metric_columns.names(tuple(b.regime.names)))
+
+
+def test_published_500_600_counts_the_scored_customers_only():
+    """Sesame's "most users scored 500-600" is about its customers: the published scores."""
+    import numpy as np
+
+    sim = Simulation(small("sesame-2015", 3000, 30))
+    for _ in range(30):
+        row = sim.step()
+    pub = sim.s_pub[~np.isnan(sim.s_pub)]
+    assert 0 < len(pub) < sim.n  # opt-in: some citizens are customers, not all
+    exact = np.mean((pub >= 500) & (pub < 600))
+    near = np.mean((np.abs(pub - 500) < 0.05) | (np.abs(pub - 600) < 0.05))  # the histogram's rounding
+    assert abs(row["published_500_600"] - exact) <= near + 1e-12
+    assert row["published_500_600"] != pytest.approx(row["share_500_600"])  # not everybody's share

@@ -67,6 +67,8 @@ def columns(privileges: tuple[str, ...]) -> tuple[Column, ...]:
     cols += [
         Column("score_all_mean", "points", "mean computed score of every citizen, published or not"),
         Column("share_500_600", "share of citizens", "computed scores in [500, 600), published or not"),
+        Column("published_500_600", "share of published scores", "published scores (opted-in or mandatory "
+               "citizens: Sesame's customers) in [500, 600), to 0.1 point"),
     ]
     for p in privileges:
         cols += [Column(f"priv_{p}", "share of citizens", f"holders of the privilege {p}"),

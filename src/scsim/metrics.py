@@ -31,6 +31,7 @@ def histogram_summary(counts: np.ndarray, lo: float, res: float, mean: float, sd
     counts its own histogram, the rest is this."""
     out = {"score_mean": np.nan, "score_sd": np.nan, "score_gini": np.nan}
     out.update({f"score_p{int(q * 100)}": np.nan for q in QUANTILES})
+    out["published_500_600"] = np.nan
     cum = np.cumsum(counts)
     n = cum[-1] if len(cum) else 0
     if n == 0:
@@ -43,6 +44,8 @@ def histogram_summary(counts: np.ndarray, lo: float, res: float, mean: float, sd
     lorenz = np.cumsum(mass) / mass.sum()
     prev = np.concatenate(([0.0], lorenz[:-1]))
     out["score_gini"] = float(1.0 - np.sum(counts / n * (lorenz + prev)))
+    band = (centres >= MID_BAND[0] - res / 2) & (centres < MID_BAND[1] - res / 2)  # to the histogram's 0.1 point
+    out["published_500_600"] = float(counts[band].sum() / n)
     return out
 
 

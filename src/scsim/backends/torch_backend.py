@@ -593,7 +593,6 @@ class TorchSimulation(TorchWorld, TorchTies, month.Phased):
 
 # ------------------------------------------------------------------ helpers on the device
 
-_HIST_KEYS = ("score_mean", "score_sd", "score_gini") + tuple(f"score_p{int(q * 100)}" for q in mx.QUANTILES)
 
 
 def _histogram_stats(scores: torch.Tensor, lo: float, hi: float, res: float = 0.1) -> dict:
