@@ -265,3 +265,25 @@ def test_simulate_on_a_networkx_graph():
     ties = {(a, b) for a, b, _ in sim.net.edge_set()}
     assert {(min(a, b), max(a, b)) for a, b in g.edges()} <= ties  # the graph's ties, plus households
     assert len(scsim.simulate(sc, graph=g).metrics) == 3
+
+
+def test_k_core_of_members_on_hand_made_and_random_networks():
+    """K4 with a tail and a triangle: the 3-core is the K4, the 2-core adds the triangle; non-members
+    neither belong nor hold others in; on a random graph it equals networkx's core numbers."""
+    ties = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3), (3, 4), (4, 5), (6, 7), (7, 8), (8, 6)]
+    u, v = (np.array(x, np.int32) for x in zip(*ties))
+    net = Network(9, u, v)
+    everyone = np.ones(9, np.bool_)
+    assert np.flatnonzero(net.core(everyone, 3)).tolist() == [0, 1, 2, 3]
+    assert np.flatnonzero(net.core(everyone, 2)).tolist() == [0, 1, 2, 3, 6, 7, 8]
+    some = everyone.copy()
+    some[3] = False  # without 3 the K4 is a triangle: no 3-core
+    assert not net.core(some, 3).any() and np.flatnonzero(net.core(some, 2)).tolist() == [0, 1, 2, 6, 7, 8]
+    rng = np.random.default_rng(3)
+    g = nx.gnm_random_graph(400, 1600, seed=3)
+    a, b = (np.array(x, np.int32) for x in zip(*g.edges()))
+    net = Network(400, a, b)
+    member = rng.random(400) < 0.6
+    core = nx.core_number(g.subgraph(np.flatnonzero(member).tolist()))
+    for k in (2, 4, 6):
+        assert set(np.flatnonzero(net.core(member, k)).tolist()) == {i for i, c in core.items() if c >= k}

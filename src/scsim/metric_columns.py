@@ -47,6 +47,8 @@ NETWORK_COLUMNS: tuple[Column, ...] = (
     _dissenters("dissenter_cluster", "citizens", "the largest connected group of active dissenters"),
     _dissenters("dissenter_cluster_share", "share of citizens", "dissenter_cluster / citizens"),
     _network("tau_assortativity", "correlation", "Pearson correlation of tau across ties"),
+    _dissenters("dissenter_core", "share of citizens", "the largest connected group of active dissenters in which "
+                "each knows at least 3 others (the dissenters' 3-core): the capacity to organise, not the volume"),
 )
 
 

@@ -27,6 +27,7 @@ PANELS = [
     ("ties made and cut", [("edges_cut_drag", "cut over drag"), ("edges_cut_churn", "cut by churn"),
                            ("edges_made", "made"), ("edges_cut_arrest", "cut by arrest")], "ties / month"),
     ("dissenters", [("dissenter_cluster_share", "largest dissenter cluster (share)"),
+                    ("dissenter_core", "organised core: dissenters' 3-core (share)"),
                     ("giant_high_tau", "high-tau in the giant component"), ("arrested_share", "arrested (share)")],
      "share"),
     ("independent thinking", [("tau_mean", "mean tau"), ("tau_high_share", "high-tau share"),

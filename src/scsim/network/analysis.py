@@ -112,3 +112,39 @@ def tie_assortativity(start, deg, nbr, x):
     if var <= 0:
         return np.nan
     return (float(np.sum(x * near)) / m - mean * mean) / var
+
+
+@nb.njit(cache=True, nogil=True)
+def k_core(start, deg, nbr, member, k):
+    """The k-core of the subgraph induced by ``member``: the largest set of members in which each
+    has at least k ties to others in the set (Seidman 1983), by peeling (a queue of those who fall
+    below k; each tie is looked at once from each end)."""
+    n = start.shape[0]
+    inside = member.copy()
+    d = np.zeros(n, np.int32)
+    for i in range(n):
+        if member[i]:
+            c = 0
+            for x in range(start[i], start[i] + deg[i]):
+                c += member[nbr[x]]
+            d[i] = c
+    queue = np.empty(n, np.int64)
+    tail = 0
+    for i in range(n):
+        if inside[i] and d[i] < k:
+            inside[i] = False
+            queue[tail] = i
+            tail += 1
+    head = 0
+    while head < tail:
+        i = queue[head]
+        head += 1
+        for x in range(start[i], start[i] + deg[i]):
+            j = nbr[x]
+            if inside[j]:
+                d[j] -= 1
+                if d[j] < k:
+                    inside[j] = False
+                    queue[tail] = j
+                    tail += 1
+    return inside

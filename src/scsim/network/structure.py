@@ -15,7 +15,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .analysis import component_labels, tie_assortativity
+from .analysis import component_labels, k_core, tie_assortativity
 from .prefetch import PREFETCH_AHEAD, prefetch_index, prefetch_slots
 
 FRIEND, FAMILY = np.uint8(0), np.uint8(1)
@@ -380,6 +380,10 @@ class Network:
         """Component label (its smallest member) per citizen; -1 outside ``member``."""
         member = np.ones(self.n, np.bool_) if member is None else np.asarray(member, np.bool_)
         return component_labels(self.start, self.deg, self.nbr, member)
+
+    def core(self, member: np.ndarray, k: int) -> np.ndarray:
+        """Members of the k-core of the subgraph induced by ``member`` (``analysis.k_core``)."""
+        return k_core(self.start, self.deg, self.nbr, np.asarray(member, np.bool_), int(k))
 
     def assortativity(self, x: np.ndarray) -> float:
         return float(tie_assortativity(self.start, self.deg, self.nbr, np.asarray(x, np.float64)))
