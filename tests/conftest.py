@@ -19,7 +19,6 @@ from scsim.scenario import load_preset  # noqa: E402
 numba.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 
 
 def small(preset: str, citizens: int = 2000, months: int = 72, **over):

@@ -18,13 +18,15 @@ import pytest
 import scsim
 from scsim import engine
 from scsim.cli import main
+from scsim.engine import Simulation
+from scsim.network import edgelist_path
 from scsim.results import Run
 from scsim.scenario import load_preset, load_scenario, month_label, parameter_table
 from scsim.scoring import COMPONENTS
 
 TABLES = ("citizens", "edge_events", "edges", "meta", "metrics", "snapshots")
 REASONS = {"drag", "churn", "replace", "form"}
-EGO_FACEBOOK = Path(__file__).resolve().parents[2] / "shared/data/ego-facebook.edges.gz"
+EGO_FACEBOOK = edgelist_path("ego-facebook")  # shipped with the package
 
 CITIZENS, MONTHS, SEED = 1500, 72, 7  # mandatory from month 60: register, sanctions and drag cuts happen
 
@@ -338,8 +340,6 @@ def test_scenario_file_extending_a_preset(capsys, tmp_path):
 
 
 def test_edge_list_scenario_ego_facebook(capsys, tmp_path):
-    if not EGO_FACEBOOK.is_file():
-        pytest.skip(f"{EGO_FACEBOOK} is absent (the shared SNAP ego-Facebook edge list)")
     path = tmp_path / "facebook.toml"
     rel = os.path.relpath(EGO_FACEBOOK, tmp_path)  # relative to the scenario file
     path.write_text(f'extends = "social-credit-2020"\n[run]\nmonths = 3\n'
@@ -355,6 +355,17 @@ def test_edge_list_scenario_ego_facebook(capsys, tmp_path):
         assert friends == pytest.approx(88234, rel=0.02)  # the file's ties, give or take 3 months of churn
         sc = stored_scenario(c, tmp_path)
     assert Path(sc.network.path) == EGO_FACEBOOK.resolve()
+
+
+def test_the_bundled_network_is_named_in_a_scenario(tmp_path):
+    """path = "ego-facebook" is the graph shipped with scsim, whatever folder the scenario is in."""
+    path = tmp_path / "fb.toml"
+    path.write_text('extends = "social-credit-2020"\n[network]\nmodel = "edgelist"\npath = "ego-facebook"\n')
+    sc = load_scenario(path)
+    assert sc.network.path == "ego-facebook" and EGO_FACEBOOK.is_file()
+    assert EGO_FACEBOOK.parent.name == "data" and EGO_FACEBOOK.parent.parent.name == "scsim"
+    sim = Simulation(sc.with_overrides(**{"run.months": 1}))
+    assert sim.n == 4039
 
 
 # ----------------------------------------------------------------------------- failed runs

@@ -15,8 +15,6 @@ def test_there_are_examples():
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_runs(path):
     sc = load_scenario(path)
-    if sc.network.model == "edgelist" and not Path(sc.network.path).exists():
-        pytest.skip(f"shared data not present: {sc.network.path}")
     if sc.network.model != "edgelist":
         sc = sc.with_overrides(**{"population.citizens": 1000})
     run = scsim.simulate(sc.with_overrides(**{"run.months": 62}))

@@ -11,7 +11,6 @@ from scsim.network import (FAMILY, Network, barabasi_albert, dedupe, from_networ
                            load_edgelist, watts_strogatz)
 from scsim.rng import Streams
 
-from .conftest import SHARED
 
 
 def rng(name="network", seed=1):
@@ -205,10 +204,7 @@ def test_networkx_round_trip_with_family_kind():
 
 
 def test_load_edgelist_snap_facebook():
-    path = SHARED / "data" / "ego-facebook.edges.gz"
-    if not path.exists():
-        pytest.skip("shared SNAP data not present")
-    n, u, v = load_edgelist(path)
+    n, u, v = load_edgelist("ego-facebook")  # shipped with the package
     assert n == 4039 and len(u) == 88234
 
 

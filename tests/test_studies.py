@@ -10,10 +10,10 @@ from scsim.cli import main
 from scsim.errors import InputError
 from scsim.studies import STUDIES, run_study
 
-from .conftest import REPO, SHARED
+from .conftest import REPO
 
 FOLDERS = {name: REPO / "studies" / name for name in ("chilling-effect", "social-exile", "selection", "stasi")}
-FACEBOOK = SHARED / "data" / "ego-facebook.edges.gz"
+FACEBOOK = "ego-facebook"  # the SNAP graph shipped with scsim
 
 
 def test_every_study_has_a_folder_with_a_readme():
@@ -41,7 +41,6 @@ def test_fast_mode_writes_figures_and_tables(name, tmp_path):
         assert arrested["provocateur"] > 0 and arrested["social-credit-2020"] == 0
 
 
-@pytest.mark.skipif(not FACEBOOK.exists(), reason="the SNAP ego-Facebook file is not here")
 def test_a_study_runs_on_the_real_network(tmp_path):
     head = run_study(FOLDERS["stasi"], fast=True, edgelist=FACEBOOK, out=tmp_path)
     assert head["network"] == "ego-facebook.edges.gz"

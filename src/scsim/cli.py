@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("study", help="regenerate a study of the article's claims (studies/NAME)")
     st.add_argument("folder", help="a study folder with study.toml, e.g. studies/chilling-effect")
     st.add_argument("--fast", action="store_true", help="the test suite's small sizes")
-    st.add_argument("--edgelist", metavar="PATH", help="run on this network instead (e.g. the SNAP ego-Facebook graph)")
+    st.add_argument("--edgelist", metavar="PATH", help="run on this network instead: a file, or ego-facebook (the SNAP "
+                    "ego-Facebook graph, shipped with scsim)")
     st.add_argument("--out", help="results folder (default: FOLDER/results, or FOLDER/results-facebook)")
     _dask_options(st, "run simulations side by side on a local Dask cluster of N processes")
     st.add_argument("--quiet", action="store_true", help="no progress bar or summary")

@@ -22,6 +22,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from .errors import InputError
 
+# Networks shipped with the package (src/scsim/data), usable by name wherever an edge list's path
+# is: the SNAP ego-Facebook graph (McAuley and Leskovec 2012; 4,039 anonymised accounts, 88,234 ties).
+BUNDLED_NETWORKS = {"ego-facebook": "ego-facebook.edges.gz"}
+
 OCCUPATIONS = ("other", "official", "reporter", "ceo", "statistician")
 EXPRESSION_KINDS = ("opinion", "history", "news")
 SCORE_FLOOR, SCORE_CEIL = 350.0, 950.0
@@ -106,7 +110,7 @@ class NetworkParams(Section):
     rewire: float = P(0.1, "Watts-Strogatz rewiring probability", "probability", ge=0, le=1)
     blocks: int = P(10, "block model: number of tau blocks (quantiles of tau)", "", ge=1)
     homophily: float = P(0.8, "block model: probability that a tie stays inside the citizen's tau block", "probability", ge=0, le=1)
-    path: str | None = P(None, "edge list: whitespace-separated 'u v' per line, '#' comments, optionally .gz; relative to the scenario file")
+    path: str | None = P(None, "edge list: whitespace-separated 'u v' per line, '#' comments, optionally .gz; relative to the scenario file, or the name of a network shipped with scsim (ego-facebook)")
     household_size: float = P(2.6, "mean household size (1 + Poisson); family ties join household members; 1 = no families (China 2020 census: 2.62)", "citizens", ge=1, le=20)
 
     @model_validator(mode="after")
@@ -491,7 +495,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise InputError(f"{path}: cannot read: {e}") from None
     data = _resolve(_parse(text, str(path)), str(path))
     scenario = scenario_from_dict(data, str(path))
-    if scenario.network.path and not Path(scenario.network.path).is_absolute():
+    if scenario.network.path and not Path(scenario.network.path).is_absolute() \
+            and scenario.network.path not in BUNDLED_NETWORKS:
         scenario.network.path = str((path.parent / scenario.network.path).resolve())
     return scenario
 

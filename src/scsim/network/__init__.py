@@ -16,10 +16,10 @@ names below are the package's interface (``from scsim.network import ...``).
 """
 
 from .generators import barabasi_albert, dedupe, homophilous_blocks, households, watts_strogatz
-from .io import from_networkx, load_edgelist
+from .io import edgelist_path, from_networkx, load_edgelist
 from .prefetch import PREFETCH_AHEAD, prefetch, prefetch_friends, prefetch_index
 from .structure import FAMILY, FRIEND, KIND_NAMES, Network, find_slot, insert_sorted, remove_slot, slot_position
 
 __all__ = ["FAMILY", "FRIEND", "KIND_NAMES", "Network", "PREFETCH_AHEAD", "barabasi_albert", "dedupe", "find_slot",
-           "from_networkx", "homophilous_blocks", "households", "insert_sorted", "load_edgelist", "prefetch",
+           "edgelist_path", "from_networkx", "homophilous_blocks", "households", "insert_sorted", "load_edgelist", "prefetch",
            "prefetch_friends", "prefetch_index", "remove_slot", "slot_position", "watts_strogatz"]

@@ -8,14 +8,25 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..scenario import BUNDLED_NETWORKS
 from .generators import dedupe
 from .structure import Network
 
 
+def edgelist_path(name_or_path: str | Path) -> Path:
+    """The file of an edge list: a bundled network's name (``BUNDLED``), or a path."""
+    if str(name_or_path) in BUNDLED_NETWORKS:
+        from importlib import resources
+
+        return Path(str(resources.files("scsim") / "data" / BUNDLED_NETWORKS[str(name_or_path)]))
+    return Path(name_or_path)
+
+
 def load_edgelist(path: str | Path) -> tuple[int, np.ndarray, np.ndarray]:
-    """Read 'u v' pairs (whitespace-separated, '#' comments, .gz allowed); ids are relabelled
-    0..n-1 in increasing order. Self-loops, repeated pairs and malformed lines are errors."""
-    path = Path(path)
+    """Read 'u v' pairs (whitespace-separated, '#' comments, .gz allowed) from a file or a bundled
+    network (``edgelist_path``); ids are relabelled 0..n-1 in increasing order. Self-loops,
+    repeated pairs and malformed lines are errors."""
+    path = edgelist_path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such edge list")
     opener = gzip.open if path.suffix == ".gz" else open

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
+from ..network import edgelist_path
 from ..parallel import cluster
 from . import chilling, exile, selection, stasi
 from .common import Setting, load_spec
@@ -31,7 +32,7 @@ def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | Non
     if fast:
         spec = spec.shrunk()
     if edgelist is not None:
-        edgelist = Path(edgelist).resolve()
+        edgelist = edgelist_path(edgelist).resolve()
         if not edgelist.is_file():
             raise InputError(f"--edgelist: {edgelist}: no such file")
     out = Path(out) if out is not None else folder / ("results-facebook" if edgelist else "results")
