@@ -185,7 +185,10 @@ class Phased:
         cls.CARRIED = tuple(a.name for a in cls.STATE)
 
     def row_columns(self) -> tuple[metric_columns.Column, ...]:
-        return row_columns(tuple(self.regime.names), self.phases)
+        kept = self.__dict__.get("_row_columns")  # (read every month: kept once built)
+        if kept is None:
+            kept = self._row_columns = row_columns(tuple(self.regime.names), self.phases)
+        return kept
 
     def row_names(self) -> tuple[str, ...]:
         kept = self.__dict__.get("_row_names")
