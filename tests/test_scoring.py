@@ -29,22 +29,54 @@ def test_scorecard_scaling_points_to_double_the_odds():
     assert sm.w[2] == sm.w[3] == 0  # characteristics and behaviour do not exist in the West
 
 
-def run_pass(net, pub, own, mode, posted=None, **kw):
+def run_pass(net, pub, own, mode, posted=None, record=None, **kw):
     n = net.n
     view = np.zeros((n, 2), np.float32)
     view[:, 0] = np.nan_to_num(pub, nan=0.0)  # the kernel's convention: 0 is unpublished
     view[:, 1] = 0 if posted is None else posted
     out = dict(assoc=np.zeros(n), worst=np.zeros(n, np.int32), worst_drag=np.zeros(n), worst_kind=np.zeros(n, np.uint8),
                peer=np.zeros(n), w=np.zeros(n), unit=np.zeros(n), register=True, listed=np.zeros(n, np.bool_))
-    p = dict(points=120.0, family_weight=1.0, line=550.0, penalty=8.0, max_penalty=20.0, min_drag=1e-9) | kw
+    p = dict(points=120.0, family_weight=1.0, line=550.0, penalty=8.0, max_penalty=20.0, min_drag=1e-9,
+             friends_posts=0.0) | kw
     own = own.astype(float)
-    rule = AssociationRule(mode, p["points"], p["family_weight"], p["line"], p["penalty"], p["max_penalty"], p["min_drag"])
-    association_pass(net.start, net.deg, net.nbr, net.kind, view, own, rule, *out.values())
+    rule = AssociationRule(mode, p["points"], p["family_weight"], p["line"], p["penalty"], p["max_penalty"], p["min_drag"],
+                           p["friends_posts"])
+    record = np.zeros(0) if record is None else np.asarray(record, float)
+    association_pass(net.start, net.deg, net.nbr, net.kind, view, record, own, rule, *out.values())
     s_pub = np.asarray(pub, float)
     out["nd"] = np.zeros(n, np.int32)
-    dragger_counts(net.start, net.deg, net.nbr, net.kind, s_pub, own, out["unit"], mode, p["family_weight"], p["line"],
-                   p["min_drag"], out["nd"])
+    dragger_counts(net.start, net.deg, net.nbr, net.kind, s_pub, own, out["unit"], rule, record, out["nd"])
     return out
+
+
+def test_friends_posts_cost_points_and_make_the_poster_the_worst_dragger():
+    """The seed's kicker: a friend's unapproved posts lower your score. Citizen 0 (650) has
+    friends 1 (500, no posts) and 2 (640, political record 80): with friends_posts = 0.25 the
+    poster costs 0 a further 20 points, drags it by more than the low scorer and is listed."""
+    net = Network(4, [0, 0, 3], [1, 2, 2])
+    pub = np.array([650, 500, 640, 600.0])
+    record = np.array([0, 0, 80.0, 0])
+    plain = run_pass(net, pub, pub, 1)
+    out = run_pass(net, pub, pub, 1, record=record, friends_posts=0.25, min_drag=5.0)
+    assert out["assoc"][0] == pytest.approx(plain["assoc"][0] - 0.25 * 80, rel=1e-12)
+    assert out["assoc"][3] == pytest.approx(plain["assoc"][3] - 0.25 * 80, rel=1e-12)
+    mean_drag_2 = 120 * (650 - 640) / (600 * 2)  # 1 point from its score
+    assert out["worst"][0] == 2 and out["worst_drag"][0] == pytest.approx(mean_drag_2 + 20, rel=1e-12)
+    assert out["worst"][3] == 2 and out["worst_drag"][3] == pytest.approx(20.0, rel=1e-12)  # 2 scores higher than 3
+    # listed: 2 (drags 0 by 21 and 3 by 20); 1 drags 0 by 120 * 150 / 1200 = 15 as before
+    assert out["listed"][2] and out["listed"][1] and not out["listed"][0] and not out["listed"][3]
+    assert out["nd"][0] == 2 and out["nd"][3] == 1
+    # without the share the record is ignored; with an empty record (political off) likewise
+    assert run_pass(net, pub, pub, 1, record=record)["assoc"][0] == plain["assoc"][0]
+    assert run_pass(net, pub, pub, 1, friends_posts=0.25)["assoc"][0] == plain["assoc"][0]
+    # with association off, friends' posts still count on their own
+    off = run_pass(net, pub, pub, 0, record=record, friends_posts=0.25, min_drag=5.0)
+    assert off["assoc"][0] == pytest.approx(-20.0) and off["worst"][0] == 2 and off["listed"][2]
+    # the explanation's per-friend terms add up to the component and name the same worst dragger
+    sm = sm_for(**{"scoring.association.points": 120.0, "scoring.association.friends_posts": 0.25})
+    contrib, drag = friend_terms(sm, np.array([1, 2]), np.zeros(2, np.uint8), pub, 650.0, record[[1, 2]])
+    assert contrib.sum() == pytest.approx(out["assoc"][0], rel=1e-12)
+    assert drag[1] == pytest.approx(out["worst_drag"][0], rel=1e-12)
 
 
 def test_mean_association_and_draggers():

@@ -168,12 +168,16 @@ def assert_same_months(a: Simulation, b: TorchSimulation, months: int) -> dict:
 
 
 @pytest.mark.parametrize("over", [{}, {"scoring.association.mode": "penalty", "scoring.association.family_weight": 2.0},
-                                  {"behaviour.expression.rule": "daymude", "register.public": False}])
+                                  {"behaviour.expression.rule": "daymude", "register.public": False},
+                                  {"scoring.association.friends_posts": 0.3, "scoring.association.family_weight": 2.0},
+                                  {"scoring.association.friends_posts": 0.3, "scoring.association.mode": "off"}])
 def test_float64_step_reproduces_the_cpu_step_exactly(over):
     a = Simulation(crossing(1500, **over))
     b = TorchSimulation.from_simulation(a, "cpu", attr_dtype=torch.float64)
     ra = assert_same_months(a, b, 7)
     assert ra["phase"] == "mandatory" and ra["edges_cut_drag"] > 0 and ra["register_listed"] > 0
+    if over.get("scoring.association.friends_posts"):  # the posters' records did cost their friends
+        assert (a.political > 0).any() and a.flows.events.reason.size > 0
 
 
 def test_float64_step_reproduces_the_provocateur_regime_exactly():

@@ -49,6 +49,8 @@ def assert_same(a: dict, b: dict, month: int) -> None:
     {},
     {"scoring.association.mode": "penalty", "scoring.association.family_weight": 2.0},
     {"scoring.association.family_weight": 1.5, "register.min_drag": 0.3},
+    {"scoring.association.friends_posts": 0.3, "scoring.association.family_weight": 1.5},
+    {"scoring.association.friends_posts": 0.3, "scoring.association.mode": "penalty", "register.min_drag": 4.0},
 ])
 def test_fused_walks_equal_the_column_walk_bit_for_bit(interpreted, over):
     sc = crossing(700, **over)
@@ -56,8 +58,9 @@ def test_fused_walks_equal_the_column_walk_bit_for_bit(interpreted, over):
     fused = TorchSimulation(sc, device="cpu")
     walk.fused, fused.fused = False, True
     calls, cuts = [], 0
-    real = interpreted.association
+    real, real_posts = interpreted.association, interpreted.posts
     interpreted.association = lambda *a, **k: calls.append(1) or real(*a, **k)
+    interpreted.posts = lambda *a, **k: calls.append(2) or real_posts(*a, **k)
     try:
         for t in range(7):
             ra, rb = walk.step(), fused.step()
@@ -68,8 +71,10 @@ def test_fused_walks_equal_the_column_walk_bit_for_bit(interpreted, over):
                 assert x == y or (x != x and y != y), f"month {t}: metric {k}: {x} != {y}"
             assert_same(state(walk), state(fused), t)
     finally:
-        interpreted.association = real
-    assert len(calls) == 7  # the fused kernel really ran, every month
+        interpreted.association, interpreted.posts = real, real_posts
+    assert calls.count(1) == 7  # the fused kernel really ran, every month
+    if sc.scoring.association.friends_posts:  # and friends' posts' kernel from the political start (month 3)
+        assert calls.count(2) == 4 and (fused.political > 0).any()
     assert ra["phase"] == "mandatory" and ra["register_listed"] > 0 and cuts > 0
     assert (fused.worst >= 0).any()
 

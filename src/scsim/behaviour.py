@@ -155,6 +155,7 @@ class TieRule(NamedTuple):
     penalty: float  # a penalty as the target perceives it
     friend_value: float
     temperature: float
+    posts: float  # the share of a newcomer's political record the target perceives it would pay
 
 
 @nb.njit(cache=True, inline="always")
@@ -359,15 +360,17 @@ def _prefetch_candidate(i, start, deg, nbr, n, s_pub, triadic, u_tri, u_a, u_b, 
 
 
 @nb.njit(cache=True, parallel=True)
-def new_tie_kernel(seekers, start, deg, nbr, s_pub, scored, pub_weight, rule, curve, key, month, target):
+def new_tie_kernel(seekers, start, deg, nbr, s_pub, scored, pub_weight, record, rule, curve, key, month, target):
     """For each seeker (ascending ids), the citizen it proposes a tie to, if that citizen
-    accepts (else -1), in ``target`` (one entry per seeker).
+    accepts (else -1), in ``target`` (one entry per seeker). ``record`` is the citizens'
+    political records when friends' posts count (``ScoreModel.friends_record``), else empty.
 
     Seekers are scattered and each candidate is a chain of dependent reads (the seeker's slots,
     a friend's index entries, that friend's slots, the candidate's score): while seeker q is
     decided, the chains of the seekers up to 4 * PREFETCH_AHEAD places ahead are prefetched one
     link a stage (13 -> 8 ms at 1M citizens). Prefetching changes no result."""
     triadic, score_seeking, mode = rule.triadic, rule.score_seeking, rule.mode
+    posts_count = record.shape[0] > 0 and rule.posts > 0
     n = start.shape[0]
     m = seekers.shape[0]
     for q in nb.prange(m):
@@ -397,12 +400,14 @@ def new_tie_kernel(seekers, start, deg, nbr, s_pub, scored, pub_weight, rule, cu
         # the target weighs the drag the newcomer would add to its own score
         si = s_pub[i]
         st = s_pub[c]
-        if mode != 0 and scored[c] and si == si and st == st:
+        if (mode != 0 or posts_count) and scored[c] and si == si and st == st:
             drag = 0.0
             if mode == 1 and si < st:
                 drag = rule.points * (st - si) / (600.0 * (pub_weight[c] + 1.0))
             elif mode == 2 and si < rule.line:
                 drag = rule.penalty
+            if posts_count:
+                drag += rule.posts * record[i]
             if drag > 0:
                 loss = curve_value(curve, st) - curve_value(curve, st - drag)
                 if uniform(key, month, TIES.refuse, i) < choice(loss, rule.friend_value, rule.temperature):

@@ -259,9 +259,10 @@ class Simulation(month.Phased):
         target = np.empty(len(seekers), np.int32)
         tying = bh.TieRule(float(tp.triadic), float(tp.score_seeking), int(sm.assoc_mode),
                            float(sm.assoc_points * awareness), float(sm.line), float(sm.penalty * awareness),
-                           float(tp.friend_value), temp)
-        bh.new_tie_kernel(seekers, net.start, net.deg, net.nbr, self.s_pub, scored, self.pub_weight, tying, curve, key, t,
-                          target)
+                           float(tp.friend_value), temp, float(sm.friends_posts * awareness))
+        record = sm.friends_record(self.political, m.political_on)
+        bh.new_tie_kernel(seekers, net.start, net.deg, net.nbr, self.s_pub, scored, self.pub_weight, record, tying,
+                          curve, key, t, target)
         if self.arrested.any():  # nobody befriends a prisoner
             target[(target >= 0) & self.arrested[np.maximum(target, 0)]] = -1
         proposed = target >= 0
@@ -285,9 +286,10 @@ class Simulation(month.Phased):
         self.listed[:] = False
         view = np.empty((n, 2), np.float32)
         friend_view(self.s_pub, reach_posts, view)
-        association_pass(net.start, net.deg, net.nbr, net.kind, view, m.s_ref, sm.association_rule, self.assoc,
-                         self.worst, self.worst_drag, self.worst_kind, self.peer_share, self.pub_weight, self.drag_unit,
-                         bool(m.register_on and sm.assoc_mode), self.listed)
+        association_pass(net.start, net.deg, net.nbr, net.kind, view, sm.friends_record(self.political, m.political_on),
+                         m.s_ref, sm.association_rule, self.assoc, self.worst, self.worst_drag, self.worst_kind,
+                         self.peer_share, self.pub_weight, self.drag_unit, bool(m.register_on and sm.associates),
+                         self.listed)
         # own components, score, clamp and their totals (for the metrics row) in one pass
         self.own, self.score, self.clamp, self._totals = sm.score(pop.history, pop.capacity, pop.occupation,
                                                                   pop.tertiary, self.behaviour_x, self.assoc,
@@ -461,10 +463,11 @@ class Simulation(month.Phased):
         cols["clamp"] = self.clamp.copy()
         cols["sanctioned"] = self.sanctioned.copy()
         draggers = np.zeros(self.n, np.int32)
-        if self.sm.assoc_mode:
+        if self.sm.associates:
             sm = self.sm
             dragger_counts(self.net.start, self.net.deg, self.net.nbr, self.net.kind, self.s_pub_prev, self.own_ref,
-                           self.drag_unit, sm.assoc_mode, sm.family_weight, sm.line, sm.min_drag, draggers)
+                           self.drag_unit, sm.association_rule, sm.friends_record(self.political, True),
+                           draggers)
         cols["draggers"] = draggers
         cols["listed"] = self.listed.copy()
         cols["last_post"] = self.last_post.copy()

@@ -161,7 +161,7 @@ class Run:
             friends = self._sim.net.neighbours(i)
             kinds = self._sim.net.neighbour_kinds(i)
             prev = cols["published_prev"]
-            return row, friends, kinds, prev[friends], prev
+            return row, friends, kinds, prev[friends], -cols["political"][friends]
         from .store import open_run_db
 
         con = open_run_db(self.path)
@@ -172,13 +172,13 @@ class Run:
                 raise InputError(f"citizen {i} does not exist (citizens are 0..{count - 1})")
             row = df.iloc[0].to_dict()
             e = con.execute(
-                "SELECT CASE WHEN u = ? THEN v ELSE u END AS friend, kind, c.published_prev AS prev "
+                "SELECT CASE WHEN u = ? THEN v ELSE u END AS friend, kind, c.published_prev AS prev, c.political AS political "
                 "FROM edges JOIN citizens c ON c.citizen = CASE WHEN u = ? THEN v ELSE u END "
                 "WHERE u = ? OR v = ? ORDER BY friend", [i, i, i, i]).df()
         finally:
             con.close()
         return (row, e["friend"].to_numpy(np.int64), (e["kind"].astype(str) == "family").to_numpy(np.uint8),
-                e["prev"].to_numpy(np.float64), None)
+                e["prev"].to_numpy(np.float64), -e["political"].to_numpy(np.float64))
 
     def explain(self, citizen: int) -> Explanation:
         """Points per component, the clamp, and the friends that drew the score down, by how much."""
@@ -186,10 +186,10 @@ class Run:
         if i < 0:
             raise InputError(f"citizen {i} does not exist (ids are non-negative)")
         sm = ScoreModel(self.scenario)
-        row, friends, kinds, friend_prev, _ = self._citizen_data(i)
+        row, friends, kinds, friend_prev, friend_record = self._citizen_data(i)
         local = np.full(len(friends), np.nan)
         local[:] = friend_prev
-        contrib, drag = friend_terms(sm, np.arange(len(friends)), kinds, local, float(row["own_ref"]))
+        contrib, drag = friend_terms(sm, np.arange(len(friends)), kinds, local, float(row["own_ref"]), friend_record)
         import pandas as pd
 
         table = pd.DataFrame({"friend": friends.astype(np.int64), "kind": np.where(kinds == 1, "family", "friend"),

@@ -154,6 +154,7 @@ class AssociationParams(Section):
     line: float = P(550.0, "penalty mode: friends below this published score cost points", "points", ge=350, le=950)
     penalty: float = P(8.0, "penalty mode: points per friend below the line", "points", ge=0)
     max_penalty: float = P(120.0, "penalty mode: cap on the total association penalty", "points", ge=0)
+    friends_posts: float = P(0.0, "share of each friend's political record (its penalties for unapproved posts) that also costs the citizen, summed over published friends (the seed: 'if any of your friends do this [...] your score will also deteriorate'); any mode, even off", "share", ge=0, le=1)
 
 
 class PoliticalParams(Section):

@@ -18,6 +18,9 @@ association (guilt by association), on friends' *published* scores from last mon
             points_5 * w_ij * (s_i - s_j) / (600 * W_i) when s_j < s_i.
   penalty : -min(penalty * sum of w_ij over friends below the line, max_penalty); each such
             friend drags by its share of that.
+  friends' posts (either mode, or alone): -friends_posts * sum_j w_ij P_j, P_j friend j's
+            political record this month (the seed: "if any of your friends do this [...] your
+            score will also deteriorate"); friend j drags i by friends_posts * w_ij * P_j more.
 political: -P_i, where P_i <- decay * P_i + sum_kind penalty_kind * posts_kind each month.
 The explanation of a score lists each component, the clamp, and every friend's contribution,
 and adds up to the published score.
@@ -62,14 +65,25 @@ class ScoreModel:
         self.assoc_points = a.points
         self.family_weight = a.family_weight
         self.line, self.penalty, self.max_penalty = a.line, a.penalty, a.max_penalty
+        self.friends_posts = a.friends_posts
         self.min_drag = sc.register.min_drag
         self.association_rule = AssociationRule(int(self.assoc_mode), float(self.assoc_points), float(self.family_weight),
                                                 float(self.line), float(self.penalty), float(self.max_penalty),
-                                                float(self.min_drag))
+                                                float(self.min_drag), float(self.friends_posts))
         p = s.political
         self.political = p.enabled
         self.pen = np.array([p.penalty_opinion, p.penalty_history, p.penalty_news]) * float(p.enabled)
         self.decay = p.decay
+
+    @property
+    def associates(self) -> bool:
+        """Whether friends count at all (a mode, or friends' posts): the register needs it."""
+        return bool(self.assoc_mode) or self.friends_posts > 0
+
+    def friends_record(self, political: np.ndarray, political_on: bool) -> np.ndarray:
+        """The friends' political records the association pass reads: empty (nothing to gather)
+        unless friends' posts count and the political component is on."""
+        return political if political_on and self.friends_posts > 0 else political[:0]
 
     def own_components(self, history, capacity, occupation, tertiary, behaviour_x) -> np.ndarray:
         """(4, n) points of the components that depend on the citizen alone."""
@@ -184,6 +198,14 @@ def _drag(mode, unit_i, w, ref_i, sj, line):
     return unit_i * w if sj < line else 0.0
 
 
+@nb.njit(cache=True, inline="always")
+def _post_drag(unit_i, gap, friends_posts, record):
+    """Drag of a friend whose score gap is ``gap`` (w * (s_i - s_j) or w below the line) and
+    whose tie-weighted political record is ``record`` (w * P_j): its score's drag, if any, plus
+    the share of its record that falls on the citizen."""
+    return unit_i * max(gap, 0.0) + friends_posts * record
+
+
 _TWO, _ONE = np.uint64(2), np.uint64(1)
 ASSOCIATION_CHUNK = 2048  # citizens per work unit of the association pass (one scratch buffer each)
 
@@ -198,10 +220,11 @@ class AssociationRule(NamedTuple):
     penalty: float
     max_penalty: float
     min_drag: float  # a drag that lists the dragger on the register
+    friends_posts: float  # share of a friend's political record that costs the citizen
 
 
 @nb.njit(cache=True, parallel=True)
-def association_pass(start, deg, nbr, kind, friend_view, own_ref, rule,
+def association_pass(start, deg, nbr, kind, friend_view, friend_record, own_ref, rule,
                      assoc, worst, worst_drag, worst_kind, peer_share, pub_weight, drag_unit, register, listed):
     """One pass over every tie (the hottest loop of the month): association points, each
     citizen's worst dragger (if it drags by at least ``min_drag``, i.e. is listed) and its drag,
@@ -211,7 +234,9 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref, rule,
 
     ``friend_view`` is (n, 2) float32: last month's published score (0 if none: a published
     score is at least 350) and whether the post got through; packed so that one cache line
-    serves both gathers.
+    serves both gathers. ``friend_record`` is each citizen's political record when friends'
+    posts count (``ScoreModel.friends_record``), else empty: then nothing more is gathered and
+    the loop is the plain one.
 
     With ``register`` on, friends that drag i by at least ``min_drag`` are marked in ``listed``
     (Credit China's register); ``listed`` must be all False on entry. Writes only ever set
@@ -223,9 +248,11 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref, rule,
     testing both at run time. Far friends are cache misses, hidden by prefetching (see
     ``network.prefetch``); the bare gather is ~40% of the pass, the rest its arithmetic and
     the seven per-citizen stores."""
-    mode, points, family_weight, line, penalty, max_penalty, min_drag = rule
+    mode, points, family_weight, line, penalty, max_penalty, min_drag, friends_posts = rule
     n = start.shape[0]
     weighted = family_weight != 1.0
+    if friend_record.shape[0] == 0:
+        friends_posts = 0.0
     for c in nb.prange((n + ASSOCIATION_CHUNK - 1) // ASSOCIATION_CHUNK):
         lo = c * ASSOCIATION_CHUNK
         hi = min(n, lo + ASSOCIATION_CHUNK)
@@ -233,10 +260,11 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref, rule,
         for i in range(lo, hi):
             most = max(most, deg[i])
         gaps = np.empty(most)
+        records = np.empty(most if friends_posts > 0 else 0)
         marks = np.empty(most, np.int32)
-        args = (start, deg, nbr, kind, friend_view, own_ref, points, family_weight - 1.0, line, penalty, max_penalty,
-                min_drag, assoc, worst, worst_drag, worst_kind, peer_share, pub_weight, drag_unit, register, listed,
-                gaps, marks)
+        args = (start, deg, nbr, kind, friend_view, friend_record, friends_posts, own_ref, points, family_weight - 1.0,
+                line, penalty, max_penalty, min_drag, assoc, worst, worst_drag, worst_kind, peer_share, pub_weight,
+                drag_unit, register, listed, gaps, records, marks)
         if mode == 1:
             if weighted:
                 _associate(lo, hi, 1, True, args)
@@ -257,8 +285,10 @@ def association_pass(start, deg, nbr, kind, friend_view, own_ref, rule,
 def _associate(lo, hi, mode, weighted, args):
     """``association_pass`` for citizens lo..hi-1; ``mode`` and ``weighted`` are constants
     where it is called, so each call compiles to a loop without their tests."""
-    (start, deg, nbr, kind, friend_view, own_ref, points, fw1, line, penalty, max_penalty, min_drag,
-     assoc, worst, worst_drag, worst_kind, peer_share, pub_weight, drag_unit, register, listed, gaps, marks) = args
+    (start, deg, nbr, kind, friend_view, friend_record, friends_posts, own_ref, points, fw1, line, penalty,
+     max_penalty, min_drag, assoc, worst, worst_drag, worst_kind, peer_share, pub_weight, drag_unit, register,
+     listed, gaps, records, marks) = args
+    posts_count = friends_posts > 0
     view = friend_view.reshape(-1)  # (score, posted) of citizen j at 2j, 2j + 1
     for i in range(lo, hi):
         prefetch_friends(start, deg, nbr, friend_view, i + PREFETCH_AHEAD)
@@ -273,6 +303,7 @@ def _associate(lo, hi, mode, weighted, args):
         ref = own_ref[ui]
         best_x = -1  # the worst dragger's slot
         best_gap = 0.0  # mean mode: max w (ref - s_j); penalty mode: max w over friends below the line
+        record_sum = 0.0  # sum of w P_j (friends' posts)
         u0 = np.uint64(s0)
         for x in range(s0, s0 + d):
             ux = np.uint64(x)
@@ -290,6 +321,10 @@ def _associate(lo, hi, mode, weighted, args):
             below += under
             gap = w * (ref - sjz) if mode == 1 else under  # the drag is drag_unit * gap
             gaps[ux - u0] = gap
+            if posts_count:  # loop-invariant: LLVM unswitches it
+                rec = w * friend_record[j]
+                records[ux - u0] = rec
+                record_sum += rec
             better = gap > best_gap  # selects, not a branch: which friend is worst is unpredictable
             best_gap = gap if better else best_gap
             best_x = x if better else best_x
@@ -310,9 +345,21 @@ def _associate(lo, hi, mode, weighted, args):
             scale = 1.0 if raw <= max_penalty else max_penalty / raw
             a = -raw * scale
             unit = penalty * scale
+        if posts_count:  # the worst dragger by score gap and record together
+            a -= friends_posts * record_sum
+            best_x, best_gap = -1, 0.0
+            for q in range(d):
+                dq = _post_drag(unit, gaps[q], friends_posts, records[q])
+                better = dq > best_gap
+                best_gap = dq if better else best_gap
+                best_x = s0 + q if better else best_x
+            best = nbr[best_x] if best_x >= 0 else -1
+            best_kind = kind[best_x] if best_x >= 0 else 0
+            drag = best_gap
+        else:
+            drag = unit * best_gap
         assoc[ui] = a
         drag_unit[ui] = unit
-        drag = unit * best_gap
         listed_drag = best >= 0 and drag > 0 and drag >= min_drag
         worst[ui] = best if listed_drag else -1
         worst_drag[ui] = drag if listed_drag else 0.0
@@ -322,7 +369,7 @@ def _associate(lo, hi, mode, weighted, args):
             # unpredictable), then mark them: ~half the register's cost
             m = 0
             for q in range(d):
-                dj = unit * gaps[q]
+                dj = _post_drag(unit, gaps[q], friends_posts, records[q]) if posts_count else unit * gaps[q]
                 marks[m] = nbr[u0 + np.uint64(q)]
                 m += (dj > 0) & (dj >= min_drag)
             for q in range(m):
@@ -330,8 +377,11 @@ def _associate(lo, hi, mode, weighted, args):
 
 
 @nb.njit(cache=True, parallel=True)
-def dragger_counts(start, deg, nbr, kind, s_pub, own_ref, drag_unit, mode, family_weight, line, min_drag, out):
-    """Number of friends listed as dragging each citizen (for the citizens table)."""
+def dragger_counts(start, deg, nbr, kind, s_pub, own_ref, drag_unit, rule, friend_record, out):
+    """Number of friends listed as dragging each citizen (for the citizens table); the drags
+    of ``association_pass`` (``friend_record`` as there: empty unless friends' posts count)."""
+    mode, _, family_weight, line, _, _, min_drag, friends_posts = rule
+    posts_count = friend_record.shape[0] > 0 and friends_posts > 0
     for i in nb.prange(start.shape[0]):
         c = 0
         for x in range(start[i], start[i] + deg[i]):
@@ -339,14 +389,19 @@ def dragger_counts(start, deg, nbr, kind, s_pub, own_ref, drag_unit, mode, famil
             if sj == sj:
                 w = family_weight if kind[x] == 1 else 1.0
                 drag = _drag(mode, drag_unit[i], w, own_ref[i], sj, line)
+                if posts_count:
+                    drag += friends_posts * (w * friend_record[nbr[x]])
                 if drag > 0 and drag >= min_drag:
                     c += 1
         out[i] = c
 
 
-def friend_terms(sm: ScoreModel, friends: np.ndarray, kinds: np.ndarray, s_pub: np.ndarray, own_ref: float):
+def friend_terms(sm: ScoreModel, friends: np.ndarray, kinds: np.ndarray, s_pub: np.ndarray, own_ref: float,
+                 friend_record: np.ndarray | None = None):
     """Per-friend (contribution, drag) to one citizen's association points: the same formulas as
-    ``association_pass``, for the explanation. Contributions add up to the component."""
+    ``association_pass``, for the explanation. Contributions add up to the component.
+    ``friend_record`` holds the friends' political records (aligned with ``friends``) when
+    friends' posts count."""
     s = s_pub[friends]
     pub = ~np.isnan(s)
     w = np.where(kinds == 1, sm.family_weight, 1.0) * pub
@@ -361,4 +416,8 @@ def friend_terms(sm: ScoreModel, friends: np.ndarray, kinds: np.ndarray, s_pub: 
         scale = 1.0 if raw <= sm.max_penalty else sm.max_penalty / raw
         drag = np.where(under, sm.penalty * w * scale, 0.0)
         contrib = -drag
+    if friend_record is not None and sm.friends_posts > 0:
+        cost = sm.friends_posts * w * np.asarray(friend_record, np.float64)
+        contrib = contrib - cost
+        drag = drag + cost
     return contrib, drag

@@ -387,9 +387,10 @@ class TorchSimulation(TorchWorld, TorchTies, month.Phased):
         reach_posts = any_post.to(F32)
         self.last_post[any_post] = t
         self.own_ref = m.s_ref
-        self._association(m.s_ref, reach_posts)
-        if m.register_on and sm.assoc_mode:
-            self.listed = self._register(m.s_ref)
+        record = self._friends_record(m)
+        self._association(m.s_ref, reach_posts, record)
+        if m.register_on and sm.associates:
+            self.listed = self._register(m.s_ref, record)
         else:
             self.listed = torch.zeros(n, dtype=BOOL, device=self.device)
         raw = ((self.own[0] + self.own[1]) + self.own[2]) + self.own[3]
@@ -546,10 +547,11 @@ class TorchSimulation(TorchWorld, TorchTies, month.Phased):
         cols["clamp"] = cpu(self.clamp)
         cols["sanctioned"] = cpu(self.sanctioned)
         draggers = np.zeros(self.n, np.int32)
-        if self.sm.assoc_mode:  # counted on the CPU with the engine's own kernel (once, at the end)
+        if self.sm.associates:  # counted on the CPU with the engine's own kernel (once, at the end)
             sm, net = self.sm, self.net.to_numpy()
             dragger_counts(net.start, net.deg, net.nbr, net.kind, cols["published_prev"], cols["own_ref"],
-                           cpu(self.drag_unit), sm.assoc_mode, sm.family_weight, sm.line, sm.min_drag, draggers)
+                           cpu(self.drag_unit), sm.association_rule, sm.friends_record(-cols["political"], True),
+                           draggers)
         cols["draggers"] = draggers
         cols["listed"] = cpu(self.listed).astype(np.bool_)
         cols["last_post"] = cpu(self.last_post).astype(np.int32)

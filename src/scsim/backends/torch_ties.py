@@ -90,14 +90,19 @@ class TorchTies:
             cand[sel[better]] = c2[better]
         go = cand != seekers
         seekers, cand = seekers[go], cand[go]
-        if sm.assoc_mode != 0:
+        record = self._friends_record(m)
+        if sm.assoc_mode != 0 or record is not None:
             si, st = self.s_pub[seekers].to(F64), self.s_pub[cand].to(F64)
             judged = scored[cand] & ~torch.isnan(si) & ~torch.isnan(st)
             if sm.assoc_mode == 1:
                 drag = torch.where(judged & (si < st),
                                    points * (st - si) / (600.0 * (self.pub_weight[cand] + 1.0)), 0.0)
-            else:
+            elif sm.assoc_mode == 2:
                 drag = ops.where(judged & (si < sm.line), penalty, 0.0)
+            else:
+                drag = torch.zeros(seekers.shape[0], dtype=F64, device=dev)
+            if record is not None:  # the newcomer's posts would cost the target too
+                drag = drag + torch.where(judged, (sm.friends_posts * awareness) * record[seekers], 0.0)
             j = torch.nonzero(drag > 0).squeeze(1)
             loss = (self._value_at(st[j], th, val, line, cost, sd)
                     - self._value_at(st[j] - drag[j], th, val, line, cost, sd))
@@ -140,12 +145,15 @@ class TorchTies:
         return out
 
     # ------------------------------------------------------------------ sums over each citizen's ties
-    def _association(self, own_ref: torch.Tensor, reach_posts: torch.Tensor) -> None:
+    def _association(self, own_ref: torch.Tensor, reach_posts: torch.Tensor, record: torch.Tensor | None) -> None:
         """scoring.association_pass: association points, each citizen's worst dragger (the first
         friend with the largest gap, kept if its drag is listed), drag unit, peer share.
+        ``record``: the citizens' political records when friends' posts count, else None.
 
         Friends' published scores are read as float32 (the CPU kernel's friend_view); each
-        citizen's ties are visited in slot order, so the float64 sums add up in the same order."""
+        citizen's ties are visited in slot order, so the float64 sums add up in the same order.
+        Friends' posts take a second pass once the drag unit is known (``_posts_walk``, or its
+        Triton kernel)."""
         sm, n, dev, net = self.sm, self.n, self.device, self.net
         fw1 = sm.family_weight - 1.0
         z = lambda dt=F64: torch.zeros(n, dtype=dt, device=dev)  # noqa: E731
@@ -171,13 +179,28 @@ class TorchTies:
             unit = sm.penalty * scale
         else:
             a, unit = z(), z()
-        drag = unit * best_gap
+        if record is None:
+            drag = unit * best_gap
+        else:  # the worst dragger by score gap and record together, once the drag unit is known
+            if self.fused:
+                from . import triton_kernels
+
+                record_sum, drag, best, best_kind = triton_kernels.posts(
+                    net, self.s_pub, own_ref, unit, record, sm.assoc_mode, fw1, sm.line, sm.friends_posts)
+            else:
+                record_sum, drag, best, best_kind = self._posts_walk(own_ref, record, unit, fw1)
+            a = a - sm.friends_posts * record_sum
         listed = (best >= 0) & (drag > 0) & (drag >= sm.min_drag)
         self.assoc = a
         self.drag_unit = unit
         self.worst = torch.where(listed, best, -1)
         self.worst_drag = torch.where(listed, drag, 0.0)
         self.worst_kind = best_kind
+
+    def _friends_record(self, m: month.Month) -> torch.Tensor | None:
+        """ScoreModel.friends_record as a tensor: the political records, or None when friends'
+        posts do not count this month."""
+        return self.political if m.political_on and self.sm.friends_posts > 0 else None
 
     def _association_walk(self, own_ref: torch.Tensor, reach_posts: torch.Tensor, fw1: float):
         """The association pass as tensor operations, column by column (see TorchNetwork.walk)."""
@@ -202,29 +225,58 @@ class TorchTies:
             under = torch.where(sjz < sm.line, w, 0.0)
             ops.add(below, cit, under)
             gap = w * (ops.take(own_ref, cit) - sjz) if sm.assoc_mode == 1 else under
-            # the first slot with the largest gap, where it beats the best so far (strictly)
-            if cit is None:
-                win = gap > best_gap
-                best_gap = torch.where(win, gap, best_gap)
-                best = torch.where(win, j.to(I32), best)
-                best_kind = torch.where(win, kind, best_kind)
-                continue
-            if unique:
-                win = gap > best_gap[cit]
-                wc, wx, wg = cit[win], x[win], gap[win]
-            else:
-                top = torch.zeros(n, dtype=F64, device=dev).scatter_reduce_(0, cit, gap, "amax")
-                win = (gap == top[cit]) & (gap > best_gap[cit])
-                first = torch.full((n,), 2**62, dtype=I64, device=dev)
-                first.scatter_reduce_(0, cit[win], x[win], "amin")  # smallest such slot
-                wc = torch.unique(cit[win])
-                wx, wg = first[wc], top[wc]
-            best_gap[wc] = wg
-            best[wc] = net.nbr[wx]
-            best_kind[wc] = net.kind[wx]
+            best_gap = self._keep_worst(cit, x, unique, j, kind, gap, best_gap, best, best_kind)
         return wsum, wsx, below, posted, best_gap, best, best_kind
 
-    def _register(self, own_ref: torch.Tensor) -> torch.Tensor:
+    def _posts_walk(self, own_ref: torch.Tensor, record: torch.Tensor, unit: torch.Tensor, fw1: float):
+        """Friends' posts (scoring.association_pass with a record): each citizen's sum of w P_j
+        and its worst dragger by unit * max(gap, 0) + friends_posts * w P_j (``_post_drag``)."""
+        sm, n, dev, net = self.sm, self.n, self.device, self.net
+        record_sum, drag = torch.zeros(n, dtype=F64, device=dev), torch.zeros(n, dtype=F64, device=dev)
+        best = torch.full((n,), -1, dtype=I32, device=dev)
+        best_kind = torch.zeros(n, dtype=U8, device=dev)
+        for cit, x, unique in net.walk():
+            j = net.nbr[x].to(I64)
+            kind = net.kind[x]
+            sj = self.s_pub.index_select(0, j).to(F64)
+            ok = ~torch.isnan(sj)
+            sjz = torch.where(ok, sj, 0.0)
+            w = ok.to(F64) if fw1 == 0.0 else torch.where(ok, 1.0 + fw1 * kind.to(F64), 0.0)
+            rec = w * record.index_select(0, j)
+            ops.add(record_sum, cit, rec)
+            if sm.assoc_mode == 1:
+                gap = w * (ops.take(own_ref, cit) - sjz)
+            else:
+                gap = torch.where(sjz < sm.line, w, 0.0)
+            dq = ops.take(unit, cit) * gap.clamp_min(0.0) + sm.friends_posts * rec
+            drag = self._keep_worst(cit, x, unique, j, kind, dq, drag, best, best_kind)
+        return record_sum, drag, best, best_kind
+
+    def _keep_worst(self, cit, x, unique, j, kind, gap, best_gap, best, best_kind) -> torch.Tensor:
+        """One batch of a walk: the first slot with the largest gap, where it beats the best so
+        far (strictly), updates (best_gap, best, best_kind); returns best_gap."""
+        n, dev, net = self.n, self.device, self.net
+        if cit is None:
+            win = gap > best_gap
+            best.copy_(torch.where(win, j.to(I32), best))
+            best_kind.copy_(torch.where(win, kind, best_kind))
+            return torch.where(win, gap, best_gap)
+        if unique:
+            win = gap > best_gap[cit]
+            wc, wx, wg = cit[win], x[win], gap[win]
+        else:
+            top = torch.zeros(n, dtype=F64, device=dev).scatter_reduce_(0, cit, gap, "amax")
+            win = (gap == top[cit]) & (gap > best_gap[cit])
+            first = torch.full((n,), 2**62, dtype=I64, device=dev)
+            first.scatter_reduce_(0, cit[win], x[win], "amin")  # smallest such slot
+            wc = torch.unique(cit[win])
+            wx, wg = first[wc], top[wc]
+        best_gap[wc] = wg
+        best[wc] = net.nbr[wx]
+        best_kind[wc] = net.kind[wx]
+        return best_gap
+
+    def _register(self, own_ref: torch.Tensor, record: torch.Tensor | None) -> torch.Tensor:
         """The register (scoring.association_pass with register on): a published citizen is listed when it drags some friend by
         more than 0 and at least register.min_drag (any friend: the order does not matter)."""
         sm, net = self.sm, self.net
@@ -232,7 +284,7 @@ class TorchTies:
             from . import triton_kernels
 
             return triton_kernels.register(net, self.s_pub, own_ref, self.drag_unit, sm.assoc_mode,
-                                           sm.family_weight, sm.line, sm.min_drag)
+                                           sm.family_weight, sm.line, sm.min_drag, record, sm.friends_posts)
         listed = torch.zeros(self.n, dtype=BOOL, device=self.device)
         pub = self.s_pub.to(F64)
         published = ~torch.isnan(pub)
@@ -246,6 +298,8 @@ class TorchTies:
                 drag = torch.where(sj < ref, unit.index_select(0, i) * w * (ref - sj), 0.0)
             else:
                 drag = torch.where(sj < sm.line, unit.index_select(0, i) * w, 0.0)
+            if record is not None:  # _post_drag: friends_posts * (w * P_j) on top
+                drag = drag + sm.friends_posts * (w * ops.take(record, cit))
             hit = (drag > 0) & (drag >= sm.min_drag)
             if cit is None:
                 listed |= hit

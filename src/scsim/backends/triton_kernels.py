@@ -66,6 +66,16 @@ def _launch_options() -> dict:
 if triton is not None:
 
     @triton.jit
+    def _published_friend(nbr_ptr, kind_ptr, pub_ptr, x, m, fw1):
+        """Slot x's friend j, the tie's kind, j's published score (0 if none) and the tie's
+        weight (0 unless published: 1, or family_weight for family)."""
+        j = tl.load(nbr_ptr + x, mask=m, other=0)
+        kind = tl.load(kind_ptr + x, mask=m, other=0).to(tl.int32)
+        sj = tl.load(pub_ptr + j, mask=m, other=0.0).to(tl.float64)
+        ok = m & (sj == sj)  # not NaN: the friend has a published score
+        return j, kind, tl.where(ok, sj, 0.0), tl.where(ok, 1.0 + fw1 * kind.to(tl.float64), 0.0)
+
+    @triton.jit
     def _association_kernel(start_ptr, deg_ptr, bmax_ptr, nbr_ptr, kind_ptr, pub_ptr, reach_ptr,
                             own_ptr, wsum_ptr, wsx_ptr, below_ptr, posted_ptr, gap_ptr, best_ptr,
                             bkind_ptr, n, par_ptr, MODE: tl.constexpr, BLOCK: tl.constexpr):
@@ -88,15 +98,9 @@ if triton is not None:
         k = 0
         while k < hi:  # a while loop: Triton's interpreter cannot take a tensor as range()'s bound
             m = k < d
-            x = s + k
-            j = tl.load(nbr_ptr + x, mask=m, other=0)
-            kind = tl.load(kind_ptr + x, mask=m, other=0).to(tl.int32)
-            sj = tl.load(pub_ptr + j, mask=m, other=0.0).to(tl.float64)
+            j, kind, sjz, w = _published_friend(nbr_ptr, kind_ptr, pub_ptr, s + k, m, fw1)
             rp = tl.load(reach_ptr + j, mask=m, other=0.0).to(tl.float64)
             posted += tl.where(m, rp, 0.0)
-            ok = m & (sj == sj)  # not NaN: the friend has a published score
-            sjz = tl.where(ok, sj, 0.0)
-            w = tl.where(ok, 1.0 + fw1 * kind.to(tl.float64), 0.0)
             wsum += w
             wsx += w * sjz
             under = tl.where(sjz < line, w, 0.0)
@@ -119,18 +123,60 @@ if triton is not None:
         tl.store(bkind_ptr + cit, best_kind.to(tl.uint8), mask=live)
 
     @triton.jit
-    def _register_kernel(start_ptr, deg_ptr, bmax_ptr, nbr_ptr, kind_ptr, pub_ptr, own_ptr, unit_ptr,
-                         listed_ptr, n, par_ptr, MODE: tl.constexpr, FAMILY: tl.constexpr,
+    def _posts_kernel(start_ptr, deg_ptr, bmax_ptr, nbr_ptr, kind_ptr, pub_ptr, own_ptr, unit_ptr, rec_ptr,
+                      rsum_ptr, drag_ptr, best_ptr, bkind_ptr, n, par_ptr, MODE: tl.constexpr, BLOCK: tl.constexpr):
+        pid = tl.program_id(0)
+        fw1 = tl.load(par_ptr)
+        line = tl.load(par_ptr + 1)
+        share = tl.load(par_ptr + 2)
+        cit = pid * BLOCK + tl.arange(0, BLOCK)
+        live = cit < n
+        s = tl.load(start_ptr + cit, mask=live, other=0)
+        d = tl.load(deg_ptr + cit, mask=live, other=0)
+        own = tl.load(own_ptr + cit, mask=live, other=0.0)
+        unit = tl.load(unit_ptr + cit, mask=live, other=0.0)
+        rsum = tl.zeros([BLOCK], dtype=tl.float64)
+        best_drag = tl.zeros([BLOCK], dtype=tl.float64)
+        best = tl.full([BLOCK], -1, dtype=tl.int32)
+        best_kind = tl.zeros([BLOCK], dtype=tl.int32)
+        hi = tl.load(bmax_ptr + pid)
+        k = 0
+        while k < hi:
+            m = k < d
+            j, kind, sjz, w = _published_friend(nbr_ptr, kind_ptr, pub_ptr, s + k, m, fw1)
+            rec = w * tl.load(rec_ptr + j, mask=m, other=0.0)
+            rsum += rec
+            if MODE == 1:
+                gap = w * (own - sjz)
+            else:
+                gap = tl.where(sjz < line, w, 0.0)
+            drag = unit * tl.maximum(gap, 0.0) + share * rec
+            win = m & (drag > best_drag)
+            best_drag = tl.where(win, drag, best_drag)
+            best = tl.where(win, j, best)
+            best_kind = tl.where(win, kind, best_kind)
+            k += 1
+        tl.store(rsum_ptr + cit, rsum, mask=live)
+        tl.store(drag_ptr + cit, best_drag, mask=live)
+        tl.store(best_ptr + cit, best, mask=live)
+        tl.store(bkind_ptr + cit, best_kind.to(tl.uint8), mask=live)
+
+    @triton.jit
+    def _register_kernel(start_ptr, deg_ptr, bmax_ptr, nbr_ptr, kind_ptr, pub_ptr, own_ptr, unit_ptr, rec_ptr,
+                         listed_ptr, n, par_ptr, MODE: tl.constexpr, FAMILY: tl.constexpr, RECORD: tl.constexpr,
                          BLOCK: tl.constexpr):
         pid = tl.program_id(0)
         fw = tl.load(par_ptr)
         line = tl.load(par_ptr + 1)
         min_drag = tl.load(par_ptr + 2)
+        share = tl.load(par_ptr + 3)
         cit = pid * BLOCK + tl.arange(0, BLOCK)
         live = cit < n
         s = tl.load(start_ptr + cit, mask=live, other=0)
         d = tl.load(deg_ptr + cit, mask=live, other=0)
         sj = tl.load(pub_ptr + cit, mask=live, other=float("nan")).to(tl.float64)
+        if RECORD:
+            rec = tl.load(rec_ptr + cit, mask=live, other=0.0)
         hit = tl.zeros([BLOCK], dtype=tl.int32)
         hi = tl.load(bmax_ptr + pid)
         k = 0
@@ -149,6 +195,11 @@ if triton is not None:
                 drag = tl.where(sj < ref, uw * (ref - sj), 0.0)
             else:
                 drag = tl.where(sj < line, uw, 0.0)
+            if RECORD:  # TorchTies._register: share * (w * P_j) on top of the score's drag, if published
+                if FAMILY:
+                    drag = drag + tl.where(sj == sj, share * (tl.where(kind == 1, fw, 1.0) * rec), 0.0)
+                else:
+                    drag = drag + tl.where(sj == sj, share * (1.0 * rec), 0.0)
             hit = hit | (m & (drag > 0.0) & (drag >= min_drag)).to(tl.int32)
             k += 1
         tl.store(listed_ptr + cit, hit.to(tl.int8), mask=live)
@@ -248,17 +299,36 @@ def association(net, s_pub, reach_posts, own_ref, mode: int, fw1: float, line: f
     return wsum, wsx, below, posted, gap, best, best_kind
 
 
+def posts(net, s_pub, own_ref, unit, record, mode: int, fw1: float, line: float, share: float):
+    """(record_sum, worst drag, worst, worst kind) of friends' posts for every citizen, as
+    TorchTies._posts_walk computes them: the sum of w P_j and the worst dragger by
+    unit * max(gap, 0) + share * w P_j."""
+    n, dev = net.n, net.device
+    rsum = torch.empty(n, dtype=torch.float64, device=dev)
+    drag = torch.empty(n, dtype=torch.float64, device=dev)
+    best = torch.empty(n, dtype=torch.int32, device=dev)
+    best_kind = torch.empty(n, dtype=torch.uint8, device=dev)
+    if n:
+        _posts_kernel[(triton.cdiv(n, BLOCK),)](
+            net.start, net.deg, _block_max(net.deg), net.nbr, net.kind, s_pub.contiguous(), own_ref.contiguous(),
+            unit.contiguous(), record.contiguous(), rsum, drag, best, best_kind, n, _params(dev, fw1, line, share),
+            MODE=int(mode), BLOCK=BLOCK, **_launch_options())
+    return rsum, drag, best, best_kind
+
+
 def register(net, s_pub, own_ref, unit, mode: int, family_weight: float, line: float,
-             min_drag: float) -> torch.Tensor:
+             min_drag: float, record=None, share: float = 0.0) -> torch.Tensor:
     """Who is listed on the register: some friend's drag by this citizen is > 0 and >= min_drag
-    (TorchSimulation._register's column walk, in one kernel)."""
+    (TorchSimulation._register's column walk, in one kernel); with ``record`` (friends' posts)
+    the drag includes ``share`` of the citizen's tie-weighted political record."""
     n, dev = net.n, net.device
     listed = torch.empty(n, dtype=torch.int8, device=dev)
     if n:
         grid = (triton.cdiv(n, BLOCK),)
+        rec = unit if record is None else record.contiguous()  # (not read without RECORD)
         _register_kernel[grid](
             net.start, net.deg, _block_max(net.deg), net.nbr, net.kind, s_pub.contiguous(),
-            own_ref.contiguous(), unit.contiguous(), listed, n, _params(dev, family_weight, line, min_drag),
-            MODE=int(mode), FAMILY=bool(family_weight != 1.0), BLOCK=BLOCK,
+            own_ref.contiguous(), unit.contiguous(), rec, listed, n, _params(dev, family_weight, line, min_drag, share),
+            MODE=int(mode), FAMILY=bool(family_weight != 1.0), RECORD=record is not None, BLOCK=BLOCK,
             **_launch_options())
     return listed.bool()
