@@ -93,7 +93,7 @@ def test_privilege_holders_are_exactly_those_at_or_above_each_threshold():
 
 
 def test_sanctioned_citizens_hold_no_barred_position():
-    sc = small("social-credit-2020", citizens=3000, months=72, **{"sanctions.line": 700.0})
+    sc = small("social-credit-2020", citizens=3000, months=72, **{"sanctions.line": 650.0})
     lost = 0
     for sim, row in run_months(sc):
         if row["phase"] == "mandatory":
@@ -189,7 +189,7 @@ def test_purchases_shift_towards_approved_categories_only_where_rewarded():
     west = scsim.simulate(small("western", citizens=1500, months=72)).metrics
     sesame = scsim.simulate(small("sesame-2015", citizens=1500, months=72)).metrics
     assert west["approved_spending_share"].iloc[-1] == pytest.approx(west["approved_spending_share"].iloc[0])
-    assert sesame["approved_spending_share"].iloc[-1] > sesame["approved_spending_share"].iloc[0] + 0.1
+    assert sesame["approved_spending_share"].iloc[-1] > sesame["approved_spending_share"].iloc[0] + 0.05
 
 
 def test_monthly_metrics_cover_model_section_9():

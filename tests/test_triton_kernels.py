@@ -46,7 +46,7 @@ def assert_same(a: dict, b: dict, month: int) -> None:
 
 
 @pytest.mark.parametrize("over", [
-    {},
+    {"register.min_drag": 6.0},  # (the preset's 12 points list nobody in 7 months at this size)
     {"scoring.association.mode": "penalty", "scoring.association.family_weight": 2.0},
     {"scoring.association.family_weight": 1.5, "register.min_drag": 0.3},
     {"scoring.association.friends_posts": 0.3, "scoring.association.family_weight": 1.5},

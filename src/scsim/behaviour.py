@@ -501,12 +501,15 @@ def purchase_kernel(shares, valence, tilt, active, s_ref, shift, rate, points_pe
 
 
 @nb.njit(cache=True, parallel=True)
-def optin_kernel(opted, s_ref, privacy_cost, rate, temp, th, val, sd, key, month):
+def optin_kernel(opted, s_ref, privacy_cost, rate, curiosity, temp, th, val, sd, key, month):
+    """A reconsidering citizen joins out of curiosity, or else when its score's privileges are
+    worth more than its privacy (the choice rule): p = curiosity + (1 - curiosity) choice."""
     n = opted.shape[0]
     for i in nb.prange(n):
         if opted[i] or uniform(key, month, OPTIN.consider, i) >= rate:
             continue
-        if uniform(key, month, OPTIN.join, i) < choice(value(s_ref[i], th, val, 0.0, 0.0, sd), privacy_cost[i], temp):
+        pays = choice(value(s_ref[i], th, val, 0.0, 0.0, sd), privacy_cost[i], temp)
+        if uniform(key, month, OPTIN.join, i) < curiosity + (1.0 - curiosity) * pays:
             opted[i] = True
 
 

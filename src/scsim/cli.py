@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", help="sweep folder (default: sweeps/NAME); rerun to resume")
     sw.add_argument("--quiet", action="store_true", help="no progress bar or tables")
 
+    ca = sub.add_parser("calibrate", help="each calibration target, its source, and the presets' simulated value")
+    ca.add_argument("--citizens", type=_count, default=20_000, help="citizens per run (default 20,000)")
+    ca.add_argument("--seeds", type=_count, default=5, help="seeds per preset (default 5)")
+    ca.add_argument("--workers", type=_count, default=1, help="runs side by side on a local Dask cluster")
+    ca.add_argument("--out", help="write the report as Markdown there (e.g. docs/calibration.md)")
+    ca.add_argument("--quiet", action="store_true", help="no progress bar")
     st = sub.add_parser("study", help="regenerate a study of the article's claims (studies/NAME)")
     st.add_argument("folder", help="a study folder with study.toml, e.g. studies/chilling-effect")
     st.add_argument("--fast", action="store_true", help="the test suite's small sizes")
@@ -305,7 +311,23 @@ def cmd_study(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "presets": cmd_presets, "validate": cmd_validate, "params": cmd_params,
+def cmd_calibrate(args) -> int:
+    from .calibration import markdown, measure
+
+    if args.citizens < 100 or args.seeds < 2:
+        raise InputError("scsim calibrate: needs --citizens of at least 100 and --seeds of at least 2")
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.parent.is_dir():
+        raise InputError(f"scsim calibrate: --out {out}: no such folder {out.parent}")
+    report = measure(args.citizens, args.seeds, progress=not args.quiet, workers=args.workers)
+    text = markdown(report, args.citizens, args.seeds)
+    if out is not None:
+        out.write_text(text)
+    print(text)
+    return 0 if report["within"].all() else 1
+
+
+COMMANDS = {"run": cmd_run, "calibrate": cmd_calibrate, "presets": cmd_presets, "validate": cmd_validate, "params": cmd_params,
             "lookup": cmd_lookup, "plot": cmd_plot, "export": cmd_export, "compare": cmd_compare, "validate-models": cmd_validate_models,
             "sweep": cmd_sweep, "study": cmd_study}
 

@@ -167,8 +167,8 @@ class Simulation(month.Phased):
             self.opted[:] = True
         elif m.phase == "opt-in":
             bp = self.sc.behaviour
-            bh.optin_kernel(self.opted, self.score, self.pop.privacy_cost, bp.optin.rate, bp.temperature, th, val, sd,
-                            self.keys["optin"], m.t)
+            bh.optin_kernel(self.opted, self.score, self.pop.privacy_cost, bp.optin.rate, bp.optin.curiosity,
+                            bp.temperature, th, val, sd, self.keys["optin"], m.t)
         m.scored = self.opted
         m.s_ref = np.where(np.isnan(self.s_pub), self.score, self.s_pub)  # own last score
 

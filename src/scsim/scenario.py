@@ -272,6 +272,7 @@ class TieParams(Section):
 
 class OptInParams(Section):
     rate: float = P(0.15, "monthly chance that a citizen reconsiders opting in", "probability", ge=0, le=1)
+    curiosity: float = P(0.0, "chance that a reconsidering citizen joins whatever its score would buy (curiosity, convenience: Sesame came with Alipay); the rest join when it pays", "probability", ge=0, le=1)
 
 
 class BraggingParams(Section):

@@ -257,8 +257,9 @@ class TorchSimulation(TorchWorld, TorchTies, month.Phased):
         elif m.phase == "opt-in":
             c = torch.nonzero(~self.opted).squeeze(1)
             c = c[uniform(self.keys["optin"], t, OPTIN.consider, c) < bp.optin.rate]
-            p = ops.choice(ops.value(self.score[c], th, val, 0.0, 0.0, sd), self.privacy_cost[c].to(F64),
-                           bp.temperature)
+            pays = ops.choice(ops.value(self.score[c], th, val, 0.0, 0.0, sd), self.privacy_cost[c].to(F64),
+                              bp.temperature)
+            p = bp.optin.curiosity + (1.0 - bp.optin.curiosity) * pays  # behaviour.optin_kernel
             self.opted[c[uniform(self.keys["optin"], t, OPTIN.join, c) < p]] = True
         m.scored = self.opted
         pub64 = self.s_pub.to(F64)
