@@ -265,7 +265,7 @@ def test_presets(capsys):
     rc, out, err = cli(capsys, "presets")
     assert rc == 0, err
     names = [line.split()[0] for line in out.splitlines() if line.strip()]
-    assert names == ["provocateur", "sesame-2015", "social-credit-2020", "western"]
+    assert names == ["provocateur", "provocateur-no-fear", "sesame-2015", "social-credit-2020", "western"]
     assert all(len(line.split()) > 1 for line in out.splitlines())  # each with its description
 
 

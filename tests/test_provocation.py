@@ -217,7 +217,7 @@ def test_the_perceived_risk_is_a_probability_whatever_the_arrests():
 
 
 def test_fear_lowers_dissent_in_the_regime():
-    base = regime(**{"provocateurs.invite_rate": 0.3, "provocateurs.arrest_rate": 0.5})
+    base = regime(**{"provocateurs.invite_rate": 0.3, "provocateurs.arrest_rate": 0.5, "provocateurs.arrest_cost": 0.0})
     calm = Simulation(base).run()
     afraid = Simulation(base.with_overrides(**{"provocateurs.arrest_cost": 500.0})).run()
     assert calm[-1]["arrest_risk"] > 0 and afraid[-1]["arrest_risk"] > 0
