@@ -39,12 +39,11 @@ def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | Non
     where = cluster(workers, scheduler, connect_timeout, "scsim study")  # bad options fail here
     setting = Setting(spec.citizens, spec.months, edgelist, int(workers or 1))
     for regime in spec.regimes:  # bad overrides fail here, before any run
-        setting.scenario(regime, 1, {**spec.set, **spec.regime_set.get(regime, {})})
+        setting.regime(spec, regime, 1)
     if spec.assumption is not None:
         a = spec.assumption
         for value in a.values:
-            setting.scenario(a.regime, 1, {**spec.set, **spec.regime_set.get(a.regime, {}), a.parameter: value,
-                                           **{k: v[0] for k, v in a.also.items()}})
+            setting.regime(spec, a.regime, 1, {a.parameter: value, **{k: v[0] for k, v in a.also.items()}})
     with where as client:  # an unreachable scheduler fails here, before anything is written
         setting.client = client
         out.mkdir(parents=True, exist_ok=True)

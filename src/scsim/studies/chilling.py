@@ -16,7 +16,7 @@ METRICS = ["posts_per_capita", "would_post_per_capita", "self_censorship_rate", 
 
 def windows(spec: StudySpec, setting: Setting) -> tuple[slice, slice]:
     """The year before the mandatory date, and the final year."""
-    sc = setting.scenario(spec.regimes[-1], 1, spec.set)
+    sc = setting.regime(spec, spec.regimes[-1], 1)
     m = sc.step_of(sc.phases.mandatory_start) or 0
     m = min(max(m, 1), spec.months - 1)
     return slice(max(0, m - 12), m), slice(max(m, spec.months - spec.window), spec.months)

@@ -14,6 +14,9 @@ A study lives in a folder (``studies/NAME/``) with ``study.toml``:
     parameter = "scoring.political.penalty_opinion"
     values = [0.0, 20.0, 40.0, 80.0]
     seeds = 5
+    [variants.no-seeking]            # a regime that is a preset with overrides (a mechanism check)
+    preset = "social-credit-2020"
+    set = { "behaviour.ties.score_seeking" = 0.0 }
     [fast]                           # the test suite's sizes (--fast)
     citizens = 400
     months = 72
@@ -53,6 +56,13 @@ class Assumption(_Strict):
     also: dict[str, list[Any]] = Field(default_factory=dict)  # a second parameter: a grid with the first
 
 
+class Variant(_Strict):
+    """A regime of the study that is a preset with overrides: it switches one mechanism off or on."""
+
+    preset: str
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
 class Fast(_Strict):
     citizens: int = Field(400, ge=10)
     months: int = Field(72, ge=2)
@@ -71,18 +81,29 @@ class StudySpec(_Strict):
     window: int = Field(12, ge=1)
     set: dict[str, Any] = Field(default_factory=dict)
     regime_set: dict[str, dict[str, Any]] = Field(default_factory=dict)  # overrides for one regime only
+    variants: dict[str, Variant] = Field(default_factory=dict)
     assumption: Assumption | None = None
     fast: Fast = Field(default_factory=Fast)
 
     @model_validator(mode="after")
     def _names(self):
         known = preset_names()
+        for name, v in self.variants.items():
+            if v.preset not in known:
+                raise ValueError(f"variant '{name}': unknown preset '{v.preset}' (presets: {', '.join(known)})")
         for r in [*self.regimes, *([self.assumption.regime] if self.assumption else [])]:
-            if r not in known:
-                raise ValueError(f"unknown regime '{r}' (presets: {', '.join(known)})")
+            if r not in known and r not in self.variants:
+                raise ValueError(f"unknown regime '{r}' (presets: {', '.join(known)}; or a [variants] entry)")
         if self.baseline is not None and self.baseline not in self.regimes:
             raise ValueError(f"baseline '{self.baseline}' is not one of the regimes")
         return self
+
+    def regime(self, name: str) -> tuple[str, dict[str, Any]]:
+        """(preset, overrides) of one of the study's regimes: a preset, or a variant of one."""
+        if name in self.variants:
+            v = self.variants[name]
+            return v.preset, {**self.set, **self.regime_set.get(v.preset, {}), **v.set}
+        return name, {**self.set, **self.regime_set.get(name, {})}
 
     def shrunk(self) -> "StudySpec":
         """The --fast version: the test suite's sizes, the assumption's first and last values."""
@@ -121,11 +142,16 @@ class Setting:
     workers: int = 1  # > 1: runs side by side on a local Dask cluster (scsim.parallel.local_client)
     client: Any = None  # a Dask client: runs on that cluster instead (scsim study --scheduler)
 
-    def scenario(self, regime: str, seed: int, overrides: dict[str, Any]) -> Scenario:
+    def scenario(self, preset: str, seed: int, overrides: dict[str, Any]) -> Scenario:
         over = {"run.seed": seed, "run.months": self.months, "population.citizens": self.citizens}
         if self.edgelist is not None:
             over.update({"network.model": "edgelist", "network.path": str(self.edgelist)})
-        return load_preset(regime).with_overrides(**{**over, **overrides})
+        return load_preset(preset).with_overrides(**{**over, **overrides})
+
+    def regime(self, spec: "StudySpec", name: str, seed: int, extra: dict[str, Any] | None = None) -> Scenario:
+        """The scenario of one of ``spec``'s regimes (a preset or a variant) on ``seed``."""
+        preset, overrides = spec.regime(name)
+        return self.scenario(preset, seed, {**overrides, **(extra or {})})
 
 
 def run_one(labels: dict, sc: Scenario, columns: list[str] | None) -> pd.DataFrame:
@@ -150,8 +176,7 @@ def run_all(jobs: list[tuple[dict, Scenario]], progress: bool, columns: list[str
 
 def regime_runs(spec: StudySpec, setting: Setting, progress: bool, columns: list[str]) -> pd.DataFrame:
     """Every regime on seeds 1..seeds (common random numbers)."""
-    jobs = [({"regime": r, "seed": s}, setting.scenario(r, s, {**spec.set, **spec.regime_set.get(r, {})}))
-            for s in range(1, spec.seeds + 1) for r in spec.regimes]
+    jobs = [({"regime": r, "seed": s}, setting.regime(spec, r, s)) for s in range(1, spec.seeds + 1) for r in spec.regimes]
     return run_all(jobs, progress, columns, setting.workers, setting.client)
 
 
@@ -161,8 +186,7 @@ def assumption_runs(spec: StudySpec, setting: Setting, progress: bool, columns: 
     grid = [{a.parameter: v} for v in a.values]
     for key, values in a.also.items():
         grid = [{**g, key: v} for g in grid for v in values]
-    base = {**spec.set, **spec.regime_set.get(a.regime, {})}
-    jobs = [({**{k.split(".")[-1]: v for k, v in g.items()}, "seed": s}, setting.scenario(a.regime, s, {**base, **g}))
+    jobs = [({**{k.split(".")[-1]: v for k, v in g.items()}, "seed": s}, setting.regime(spec, a.regime, s, g))
             for g in grid for s in range(1, a.seeds + 1)]
     return run_all(jobs, progress, columns, setting.workers, setting.client)
 
