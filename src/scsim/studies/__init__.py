@@ -13,10 +13,11 @@ from pathlib import Path
 from ..errors import InputError
 from ..network import edgelist_path
 from ..parallel import cluster
-from . import chilling, exile, selection, stasi
+from . import chilling, exile, selection, sensitivity, stasi
 from .common import Setting, load_spec
 
-STUDIES = {"chilling-effect": chilling, "social-exile": exile, "selection": selection, "stasi": stasi}
+STUDIES = {"chilling-effect": chilling, "social-exile": exile, "selection": selection, "stasi": stasi,
+           "sensitivity": sensitivity}
 
 
 def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | None = None, out: str | Path | None = None,
@@ -44,6 +45,12 @@ def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | Non
         a = spec.assumption
         for value in a.values:
             setting.regime(spec, a.regime, 1, {a.parameter: value, **{k: v[0] for k, v in a.also.items()}})
+    if spec.sobol is not None:  # every factor at both ends of its range
+        for name, f in spec.sobol.factors.items():
+            for x in (f.low, f.high):
+                point = [x if k == name else g.low for k, g in spec.sobol.factors.items()]
+                for regime in spec.regimes:
+                    setting.regime(spec, regime, 1, sensitivity.point_overrides(spec, point))
     with where as client:  # an unreachable scheduler fails here, before anything is written
         setting.client = client
         out.mkdir(parents=True, exist_ok=True)

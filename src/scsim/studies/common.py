@@ -63,10 +63,41 @@ class Variant(_Strict):
     set: dict[str, Any] = Field(default_factory=dict)
 
 
+class Factor(_Strict):
+    """One factor of a Sobol design: a range for one scenario key, or for several set together
+    (``keys``); ``relative``: the value multiplies each key's value in the study's first regime."""
+
+    keys: list[str] = Field(default_factory=list)  # default: the factor's own name
+    low: float
+    high: float
+    relative: bool = False
+
+    @model_validator(mode="after")
+    def _range(self):
+        if not self.low < self.high:
+            raise ValueError(f"empty range (low {self.low} must be below high {self.high})")
+        return self
+
+
+class SobolDesign(_Strict):
+    """A global sensitivity analysis (studies/sensitivity): Saltelli's points over the factors'
+    argued ranges, every point run in every regime on one seed (common random numbers)."""
+
+    samples: int = Field(16, ge=2)  # N, a power of two: N x (2D + 2) points
+    seed: int = Field(1, ge=0)
+    factors: dict[str, Factor] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _power_of_two(self):
+        if self.samples & (self.samples - 1):
+            raise ValueError(f"samples must be a power of two, not {self.samples}")
+        return self
+
+
 class Fast(_Strict):
     citizens: int = Field(400, ge=10)
     months: int = Field(72, ge=2)
-    seeds: int = Field(2, ge=2)
+    seeds: int = Field(2, ge=1)
     values: int = Field(2, ge=2)  # the assumption sweep keeps this many of its values (first and last)
 
 
@@ -75,13 +106,14 @@ class StudySpec(_Strict):
     title: str = ""
     regimes: list[str] = Field(min_length=1)
     baseline: str | None = None
-    seeds: int = Field(10, ge=2)
+    seeds: int = Field(10, ge=1)  # (1: only a Sobol design, whose points share one seed)
     citizens: int = Field(20_000, ge=10)
     months: int = Field(180, ge=2)
     window: int = Field(12, ge=1)
     set: dict[str, Any] = Field(default_factory=dict)
     regime_set: dict[str, dict[str, Any]] = Field(default_factory=dict)  # overrides for one regime only
     variants: dict[str, Variant] = Field(default_factory=dict)
+    sobol: SobolDesign | None = None
     assumption: Assumption | None = None
     fast: Fast = Field(default_factory=Fast)
 
@@ -113,8 +145,9 @@ class StudySpec(_Strict):
             keep = lambda v: v if len(v) <= f.values else [v[0], v[-1]]  # noqa: E731
             a = a.model_copy(update={"values": keep(a.values), "seeds": f.seeds,
                                      "also": {k: keep(v) for k, v in a.also.items()}})
+        sobol = self.sobol.model_copy(update={"samples": 2}) if self.sobol is not None else None
         return self.model_copy(update={"citizens": f.citizens, "months": f.months, "seeds": f.seeds,
-                                       "window": min(self.window, f.months), "assumption": a})
+                                       "window": min(self.window, f.months), "assumption": a, "sobol": sobol})
 
 
 def load_spec(folder: Path) -> StudySpec:
