@@ -59,7 +59,7 @@ def test_factors_set_their_keys_and_relative_ones_scale_the_preset():
 
 
 @pytest.mark.parametrize("change,message", [
-    ("samples = 8", "samples = 6"), ("low = 0.3", "low = 1.5"),
+    ("samples = 16", "samples = 12"), ("low = 0.3", "low = 1.5"),
 ])
 def test_a_bad_design_is_one_clear_error(tmp_path, change, message):
     text = (STUDY / "study.toml").read_text().replace(change, message, 1)
