@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, Interrupted, OutputError, ScsimError, interrupt_in
 from .results import Explanation, Run
 from .scenario import Scenario, load_preset, load_scenario, preset_names
 from .version import __version__
@@ -26,11 +26,13 @@ def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: 
     there is one, else the CPU, with a note); the results match the NumPy backend's."""
 
     from .backends import make_simulation
-    from .store import RunWriter
+    from .store import RunWriter, check_run_dir
 
     if isinstance(scenario, str):
         scenario = load_preset(scenario)
     t0 = time.perf_counter()
+    if out is not None:
+        check_run_dir(Path(out))  # a folder holding a run, or one that cannot be written: before the world
     sim = make_simulation(scenario, backend, device, graph)  # bad input (e.g. an edge list) fails here, before any folder exists
     writer = RunWriter(out, scenario, scenario.run.snapshot_every) if out is not None else None
     return _finish(sim, writer, progress, t0)
@@ -47,14 +49,26 @@ def resume(folder: str | Path, progress: bool = False) -> Run:
 
 
 def _finish(sim, writer, progress: bool, t0: float) -> Run:
+    """Run to the end and finish the database. On any failure (Ctrl-C included) the writer
+    keeps the run at its last checkpoint (a note on the exception says how to continue) or
+    removes it; a failed write (a full disk) becomes one ``OutputError`` naming the file."""
     try:
         rows = sim.run(store=writer, progress=progress)
         path = writer.finish(sim, time.perf_counter() - t0).parent if writer else None
-    except BaseException:
-        if writer is not None and writer.abort():
-            print(f"scsim: run kept at its last checkpoint; continue it with: scsim run --resume {writer.folder}",
-                  file=__import__("sys").stderr)
-        raise
+    except BaseException as e:
+        from .store import write_error
+
+        if writer is None:
+            raise
+        kept = writer.abort()
+        failure = write_error(writer.partial, e)
+        if interrupt_in(e) is not None:
+            failure = Interrupted()
+        if kept:
+            failure.add_note(f"run kept at its last checkpoint; continue it with: scsim run --resume {writer.folder}")
+        if failure is e:
+            raise
+        raise failure from e
     if writer is not None:  # the metrics are read back from the database when first asked for
         return Run(sim.sc, None, path, sim)
     import pandas as pd
@@ -62,4 +76,5 @@ def _finish(sim, writer, progress: bool, t0: float) -> Run:
     return Run(sim.sc, pd.DataFrame(rows), None, sim)
 
 
-__all__ = ["simulate", "resume", "Run", "Explanation", "Scenario", "load_preset", "load_scenario", "preset_names", "InputError"]
+__all__ = ["simulate", "resume", "Run", "Explanation", "Scenario", "load_preset", "load_scenario", "preset_names",
+           "ScsimError", "InputError", "OutputError", "Interrupted"]
