@@ -539,7 +539,7 @@ def _format_error(err: dict, source: str) -> str:
             if close:
                 hint = f" (did you mean '{close[0]}'?)"
         return f"{source}: unknown key '{where}'{hint}"
-    msg = _message(err)
+    msg = schema_message(err)
     if not where:
         return f"{source}: {msg}"
     return f"{source}: {where}: {msg}"
@@ -549,7 +549,7 @@ _TYPE_NAMES = {"float_type": "a number", "int_type": "an integer", "bool_type": 
                "string_type": "a string", "list_type": "a list", "model_type": "a table", "dict_type": "a table"}
 
 
-def _message(err: dict) -> str:
+def schema_message(err: dict) -> str:
     """pydantic's message, said for a scenario file: a NaN or an infinity is 'not a finite
     number'; a value of the wrong TOML type names the type it has."""
     value = err.get("input")
