@@ -459,7 +459,10 @@ def _resolve(data: dict, source: str, folder: Path | None = None, seen: tuple[st
     if parent.endswith(".toml") and folder is not None:
         path = _extended_file(parent, folder, source)
         key, base_source, base_folder = str(path), str(path), path.parent
-        text = _read_text(path, "scenario file")
+        try:
+            text = _read_text(path, "scenario file")
+        except InputError as e:
+            raise InputError(f"{source}: extends: {e}") from None
     elif not _PRESET_NAME.match(parent):
         raise InputError(f"{source}: extends: '{parent}' is neither a preset name (presets: {', '.join(preset_names())}) "
                          "nor a .toml file relative to this scenario")
