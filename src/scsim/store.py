@@ -406,6 +406,8 @@ class RunWriter:
             for table in ("metrics", "edge_events", "snapshots"):
                 if table in tables:  # rows written after the checkpoint are written again
                     self.con.execute(f"DELETE FROM {table} WHERE month >= ?", [sim.month])
+            for table in ("citizens", "edges"):  # the final tables, of a run killed while it finished
+                self.con.execute(f"DROP TABLE IF EXISTS {table}")
         except BaseException as e:
             with __import__("contextlib").suppress(Exception):
                 self.con.close()
