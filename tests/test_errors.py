@@ -124,6 +124,12 @@ def test_api_raises_typed_exceptions_in_api_words(tmp_path):
         compare(["western", "sesame-2015"], seeds=1)
     with pytest.raises(InputError):
         scsim.load_scenario(tmp_path / "missing.toml")
+    done = scsim.simulate(scsim.load_preset("western").with_overrides(
+        **{"population.citizens": 100, "run.months": 2}), out=tmp_path / "done")
+    with pytest.raises(InputError, match="^query: .*SELEC"):
+        done.query("SELEC * FROM metrics")
+    with pytest.raises(InputError, match="citizen 100 does not exist"):
+        scsim.Run.open(tmp_path / "done").explain(100)
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "results.duckdb").write_bytes(b"not a database")
     with pytest.raises(InputError, match="not a readable scsim run database"):
