@@ -401,3 +401,41 @@ def test_a_sweep_that_loses_a_worker_finishes_every_run_once_with_the_same_resul
     for table in ("runs", "summary", "metrics"):
         a, b = calm.table(table), hit.table(table)
         assert len(a) and a.equals(b), table
+
+
+# ----------------------------------------------------------------------------- a real Ctrl-C anywhere
+
+
+INTERRUPTED = textwrap.dedent("""
+    import sys
+    from scsim.cli import main
+    print("started", flush=True)
+    sys.exit(main(["run", "--preset", "social-credit-2020", "--citizens", "3000", "--months", "60", "--seed", "5",
+                   "--out", sys.argv[1], "--quiet"]))
+""")
+
+
+def _interrupt_and_resume(tmp_path, delay: float) -> None:
+    folder = tmp_path / f"run-{delay:.2f}"
+    proc = _python(INTERRUPTED, folder)
+    assert proc.stdout.readline().strip() == "started"
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    if proc.returncode == 0:  # it finished first
+        return
+    assert proc.returncode == 130, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("scsim: interrupted") and "Traceback" not in err, err
+    if "--resume" in lines[0]:
+        assert main(["run", "--resume", str(folder), "--quiet"]) == 0
+    else:
+        assert not folder.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", np.random.default_rng(130).uniform(0.0, 6.0, 8).round(2).tolist())
+def test_ctrl_c_at_a_random_moment_is_one_line_and_130(tmp_path, delay):
+    """SIGINT at random moments of a real run (loading, building, inside the kernels, writing):
+    always one line and 130; a run kept at a checkpoint resumes."""
+    _interrupt_and_resume(tmp_path, delay)

@@ -11,10 +11,28 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from .errors import InputError, Interrupted, OutputError, ScsimError, interrupt_in
-from .results import Explanation, Run
-from .scenario import Scenario, load_preset, load_scenario, preset_names
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .results import Explanation, Run
+    from .scenario import Scenario
+
+# Imported when first asked for (PEP 562): ``import scsim`` loads nothing heavy, so that the
+# command line is inside its guarded boundary (one line for a Ctrl-C, ``scsim.cli.main``)
+# before NumPy, pydantic or Numba load.
+_LAZY = {"Run": "results", "Explanation": "results", "Scenario": "scenario", "load_preset": "scenario",
+         "load_scenario": "scenario", "preset_names": "scenario"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'scsim' has no attribute '{name}'")
 
 
 def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: bool = False, graph=None,
@@ -26,6 +44,7 @@ def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: 
     there is one, else the CPU, with a note); the results match the NumPy backend's."""
 
     from .backends import make_simulation
+    from .scenario import load_preset
     from .store import RunWriter, check_run_dir
 
     if isinstance(scenario, str):
@@ -69,6 +88,8 @@ def _finish(sim, writer, progress: bool, t0: float) -> Run:
         if failure is e:
             raise
         raise failure from e
+    from .results import Run
+
     if writer is not None:  # the metrics are read back from the database when first asked for
         return Run(sim.sc, None, path, sim)
     import pandas as pd

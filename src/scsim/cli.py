@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -343,19 +346,41 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in head
     if debug:
         argv.remove("--debug")
+    seen: list[int] = []
+    with _interrupts_noted(seen):
+        try:
+            args = build_parser().parse_args(argv)
+            rc = COMMANDS[args.command](args)
+            if rc == 0:
+                _succeeded.append(args.command)
+            return rc
+        except SystemExit as e:  # --help
+            return e.code if isinstance(e.code, int) else 0
+        except BaseException as e:  # noqa: BLE001  the boundary: nothing gets past as a traceback
+            return report(e, debug, interrupted=bool(seen))
+
+
+@contextlib.contextmanager
+def _interrupts_noted(seen: list):
+    """Ctrl-C raises KeyboardInterrupt as usual, and is noted in ``seen``: whatever a library
+    turns it into on its way up (NumPy an ImportError, Numba a SystemError) is then reported as
+    the interrupt it was."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def note(signum, frame):
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, note)
     try:
-        args = build_parser().parse_args(argv)
-        rc = COMMANDS[args.command](args)
-        if rc == 0:
-            _succeeded.append(args.command)
-        return rc
-    except SystemExit as e:  # --help
-        return e.code if isinstance(e.code, int) else 0
-    except BaseException as e:  # noqa: BLE001  the boundary: nothing gets past as a traceback
-        return report(e, debug)
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
-def report(e: BaseException, debug: bool = False) -> int:
+def report(e: BaseException, debug: bool = False, interrupted: bool = False) -> int:
     """One line on stderr for ``e`` and the exit status: 2 for an expected failure (a
     ``ScsimError``, or an ``OSError`` naming its file), 130 for Ctrl-C (wherever it landed,
     even inside a compiled kernel), 1 for a bug, with a hint to run again with --debug."""
@@ -365,7 +390,7 @@ def report(e: BaseException, debug: bool = False) -> int:
     if debug:
         traceback.print_exception(e, file=sys.stderr)
     notes = "".join(f"; {n}" for n in getattr(e, "__notes__", ()))
-    interrupt = interrupt_in(e)
+    interrupt = interrupt_in(e) or (KeyboardInterrupt() if interrupted else None)
     if interrupt is not None:
         said = str(interrupt)
         line, rc = f"scsim: interrupted{': ' + said if said else ''}", 130

@@ -9,6 +9,8 @@ the CLI prints one line and "run with --debug for the traceback". Ctrl-C is one 
 
 from __future__ import annotations
 
+import contextlib
+
 
 class ScsimError(Exception):
     """Every expected failure: one line naming where and what."""
@@ -44,3 +46,25 @@ def os_error_line(e: OSError, what: str = "cannot write") -> str:
     """An ``OSError`` as one line naming its file: 'PATH: cannot write: No space left on device'."""
     reason = e.strerror or str(e) or type(e).__name__
     return f"{e.filename}: {what}: {reason}" if e.filename else f"{what}: {reason}"
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Ctrl-C held back until the block ends, then raised: for code that an interrupt must not
+    cut in two, such as importing DuckDB (an interrupt inside its extension's initialisation
+    aborts the whole process, about one Ctrl-C in thirty that land there). Only the main thread
+    can handle signals; elsewhere the block runs as it is."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt

@@ -25,15 +25,17 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from . import metric_columns
 from .checkpoint import write_checkpoint
-from .errors import InputError, OutputError, os_error_line
+from .errors import InputError, OutputError, interrupts_deferred, os_error_line
 from .month import REASONS
 from .outputs import check_writable_folder, folder_lock
+
+with interrupts_deferred():  # (a Ctrl-C inside DuckDB's initialisation aborts the process)
+    import duckdb
 
 DB_NAME = "results.duckdb"
 CHECKPOINT = "checkpoint.npz"
