@@ -76,6 +76,30 @@ def test_a_damaged_or_foreign_database_is_one_line(capsys, tmp_path, finished, k
     assert not (tmp_path / "pq").exists() and not (folder / "metrics.png").exists()
 
 
+@pytest.mark.parametrize("cut", [0, 100, 5000])
+def test_resume_from_a_damaged_checkpoint_is_one_line(capsys, tmp_path, monkeypatch, cut):
+    from scsim.engine import Simulation
+
+    real = Simulation.step
+
+    def step(self):
+        if self.month == 5:
+            raise KeyboardInterrupt
+        return real(self)
+
+    monkeypatch.setattr(Simulation, "step", step)
+    sc = tmp_path / "sc.toml"
+    sc.write_text('extends = "sesame-2015"\n[population]\ncitizens = 300\n[run]\nmonths = 8\ncheckpoint_every = 2\n')
+    folder = tmp_path / "run"
+    assert main(["run", str(sc), "--out", str(folder), "--quiet"]) == 130
+    capsys.readouterr()
+    monkeypatch.undo()
+    data = (folder / CHECKPOINT).read_bytes()
+    (folder / CHECKPOINT).write_bytes(data[:cut])
+    rc, _, err = cli(capsys, "run", "--resume", folder)
+    assert_input_error(rc, err, str(folder / CHECKPOINT), "not a readable checkpoint")
+
+
 @pytest.mark.parametrize("kind", ["truncated", "overwritten", "foreign"])
 def test_resume_of_a_damaged_partial_is_one_line(capsys, tmp_path, finished, kind):
     folder = tmp_path / "run"

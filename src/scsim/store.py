@@ -209,9 +209,8 @@ class RunWriter:
                 raise
             raise failure from e
 
-    def _locked(self):
-        import contextlib
-
+    def _locked(self) -> contextlib.ExitStack:
+        """The folder's lock (``outputs.folder_lock``), held until ``_unlock``."""
         stack = contextlib.ExitStack()
         stack.enter_context(folder_lock(self.folder, "a run"))
         return stack
@@ -411,7 +410,7 @@ class RunWriter:
             for table in ("citizens", "edges"):  # the final tables, of a run killed while it finished
                 self.con.execute(f"DROP TABLE IF EXISTS {table}")
         except BaseException as e:
-            with __import__("contextlib").suppress(Exception):
+            with contextlib.suppress(Exception):
                 self.con.close()
             self._unlock()
             if isinstance(e, duckdb.Error):
