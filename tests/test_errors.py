@@ -164,3 +164,17 @@ def test_malformed_scheduler_address_is_one_line_without_a_client(capfd, tmp_pat
     gc.collect()
     err = capfd.readouterr().err
     assert rc == 2 and needle in one_line(err)
+
+
+def test_the_command_line_is_guarded_before_anything_heavy_loads():
+    """`import scsim.cli` (what the console script does before calling main) loads neither NumPy
+    nor pydantic nor Numba, so that a Ctrl-C while they load lands inside main's boundary."""
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    code = "import sys, scsim.cli; print(sorted(m for m in ('numpy', 'pydantic', 'numba', 'duckdb') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "PYTHONPATH": str(REPO / "src")}).stdout
+    assert out.strip() == "[]"
