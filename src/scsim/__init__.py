@@ -13,7 +13,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from .errors import InputError, Interrupted, OutputError, ScsimError, interrupt_in
+from .errors import InputError, Interrupted, OutputError, ScsimError, interrupt_in, interrupts_deferred
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -79,7 +79,8 @@ def _finish(sim, writer, progress: bool, t0: float) -> Run:
 
         if writer is None:
             raise
-        kept = writer.abort()
+        with interrupts_deferred(reraise=False):  # a second Ctrl-C does not cut the clean-up in two
+            kept = writer.abort()
         failure = write_error(writer.partial, e)
         if interrupt_in(e) is not None:
             failure = Interrupted()

@@ -49,11 +49,12 @@ def os_error_line(e: OSError, what: str = "cannot write") -> str:
 
 
 @contextlib.contextmanager
-def interrupts_deferred():
-    """Ctrl-C held back until the block ends, then raised: for code that an interrupt must not
+def interrupts_deferred(reraise: bool = True):
+    """Ctrl-C held back until the block ends, then raised (``reraise``; else dropped, for a
+    cleanup that is already part of handling a failure): for code that an interrupt must not
     cut in two, such as importing DuckDB (an interrupt inside its extension's initialisation
-    aborts the whole process, about one Ctrl-C in thirty that land there). Only the main thread
-    can handle signals; elsewhere the block runs as it is."""
+    aborts the whole process, about one Ctrl-C in thirty that land there) or removing a failed
+    run. Only the main thread can handle signals; elsewhere the block runs as it is."""
     import signal
     import threading
 
@@ -66,5 +67,5 @@ def interrupts_deferred():
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-    if pending:
+    if pending and reraise:
         raise KeyboardInterrupt
