@@ -446,7 +446,8 @@ def _interrupt_and_resume(tmp_path, delay: float) -> None:
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=300)
-    if proc.returncode == 0:  # it finished first
+    if (folder / DB_NAME).exists():  # it finished first (the signal may then land in Python's own exit)
+        assert proc.returncode in (0, -signal.SIGINT) and "Traceback" not in err, err
         return
     assert proc.returncode == 130, err
     lines = [ln for ln in err.splitlines() if ln.strip()]
