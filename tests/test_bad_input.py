@@ -381,7 +381,7 @@ def test_out_folder_holding_a_partial_run_is_refused(capsys, tmp_path):
     (folder / "results.duckdb.partial").write_bytes(b"half a run")
     rc, _, err = cli(capsys, "run", "--preset", "sesame-2015", "--citizens", "300", "--months", "3",
                      "--out", folder, "--quiet")
-    assert_input_error(rc, err, str(folder), "already holds a run")
+    assert_input_error(rc, err, str(folder), "interrupted before its first checkpoint", f"scsim run --resume {folder}")
     assert (folder / "results.duckdb.partial").read_bytes() == b"half a run"
     assert not (folder / "results.duckdb").exists()
 

@@ -272,7 +272,8 @@ def test_unreachable_scheduler_fails_fast(tmp_path, capsys):
 def test_bad_arguments(tmp_path, capsys):
     path = sweep_file(tmp_path / "ok.toml", "grid", '"behaviour.ties.cut_rate" = [0.1]')
     for args, needle in ((["--workers", "0"], "--workers"), (["--workers", "1", "--scheduler", "tcp://x:1"], "not both"),
-                         (["--scheduler", "nonsense"], "cannot connect")):
+                         (["--scheduler", "nonsense"], "not a scheduler address"),
+                             (["--scheduler", "foo://bar:1"], "unknown address scheme")):
         rc = main(["sweep", str(path), "--out", str(tmp_path / "out"), *args])
         assert_one_line_exit_2(rc, capsys.readouterr().err, needle)
     rc = main(["sweep", str(tmp_path / "missing.toml")])

@@ -11,10 +11,28 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .errors import InputError
-from .results import Explanation, Run
-from .scenario import Scenario, load_preset, load_scenario, preset_names
+from typing import TYPE_CHECKING
+
+from .errors import InputError, Interrupted, OutputError, ScsimError, interrupt_in, interrupts_deferred
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .results import Explanation, Run
+    from .scenario import Scenario
+
+# Imported when first asked for (PEP 562): ``import scsim`` loads nothing heavy, so that the
+# command line is inside its guarded boundary (one line for a Ctrl-C, ``scsim.cli.main``)
+# before NumPy, pydantic or Numba load.
+_LAZY = {"Run": "results", "Explanation": "results", "Scenario": "scenario", "load_preset": "scenario",
+         "load_scenario": "scenario", "preset_names": "scenario"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'scsim' has no attribute '{name}'")
 
 
 def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: bool = False, graph=None,
@@ -26,11 +44,14 @@ def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: 
     there is one, else the CPU, with a note); the results match the NumPy backend's."""
 
     from .backends import make_simulation
-    from .store import RunWriter
+    from .scenario import load_preset
+    from .store import RunWriter, check_run_dir
 
     if isinstance(scenario, str):
         scenario = load_preset(scenario)
     t0 = time.perf_counter()
+    if out is not None:
+        check_run_dir(Path(out))  # a folder holding a run, or one that cannot be written: before the world
     sim = make_simulation(scenario, backend, device, graph)  # bad input (e.g. an edge list) fails here, before any folder exists
     writer = RunWriter(out, scenario, scenario.run.snapshot_every) if out is not None else None
     return _finish(sim, writer, progress, t0)
@@ -47,14 +68,29 @@ def resume(folder: str | Path, progress: bool = False) -> Run:
 
 
 def _finish(sim, writer, progress: bool, t0: float) -> Run:
+    """Run to the end and finish the database. On any failure (Ctrl-C included) the writer
+    keeps the run at its last checkpoint (a note on the exception says how to continue) or
+    removes it; a failed write (a full disk) becomes one ``OutputError`` naming the file."""
     try:
         rows = sim.run(store=writer, progress=progress)
         path = writer.finish(sim, time.perf_counter() - t0).parent if writer else None
-    except BaseException:
-        if writer is not None and writer.abort():
-            print(f"scsim: run kept at its last checkpoint; continue it with: scsim run --resume {writer.folder}",
-                  file=__import__("sys").stderr)
-        raise
+    except BaseException as e:
+        from .store import write_error
+
+        if writer is None:
+            raise
+        with interrupts_deferred(reraise=False):  # a second Ctrl-C does not cut the clean-up in two
+            kept = writer.abort()
+        failure = write_error(writer.partial, e)
+        if interrupt_in(e) is not None:
+            failure = Interrupted()
+        if kept:
+            failure.add_note(f"run kept at its last checkpoint; continue it with: scsim run --resume {writer.folder}")
+        if failure is e:
+            raise
+        raise failure from e
+    from .results import Run
+
     if writer is not None:  # the metrics are read back from the database when first asked for
         return Run(sim.sc, None, path, sim)
     import pandas as pd
@@ -62,4 +98,5 @@ def _finish(sim, writer, progress: bool, t0: float) -> Run:
     return Run(sim.sc, pd.DataFrame(rows), None, sim)
 
 
-__all__ = ["simulate", "resume", "Run", "Explanation", "Scenario", "load_preset", "load_scenario", "preset_names", "InputError"]
+__all__ = ["simulate", "resume", "Run", "Explanation", "Scenario", "load_preset", "load_scenario", "preset_names",
+           "ScsimError", "InputError", "OutputError", "Interrupted"]

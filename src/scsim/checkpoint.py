@@ -8,6 +8,8 @@ call these functions.
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 
 from .errors import InputError
@@ -47,8 +49,12 @@ def from_checkpoint(cls, scenario: Scenario, path):
     """A ``cls`` (``engine.Simulation``) restored from a checkpoint, ready to run its next month."""
     sim = object.__new__(cls)
     sim.configure(scenario)
-    with np.load(path) as data:
-        parts = {k: data[k] for k in data.files}
+    try:
+        with np.load(path) as data:
+            parts = {k: data[k] for k in data.files}
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:  # cut short, damaged, not a checkpoint
+        raise InputError(f"{path}: not a readable checkpoint ({str(e).splitlines()[0] if str(e) else type(e).__name__}); "
+                         "the run cannot be resumed from it") from None
     pick = lambda prefix: {k[len(prefix):]: v for k, v in parts.items() if k.startswith(prefix)}  # noqa: E731
     carried = pick("sim.")
     missing = [k for k in cls.CARRIED if k not in carried]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
+import traceback
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, ScsimError, interrupt_in, os_error_line
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,6 +32,7 @@ def _count(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="scsim", description="Simulate social credit systems on synthetic citizens.")
+    p.add_argument("--debug", action="store_true", help="on an error, print the traceback too (also after the command)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="run a scenario (default: the social-credit-2020 preset)")
@@ -116,21 +121,22 @@ def _scenario(args):
     if args.scenario and args.preset:
         raise InputError("scsim run: give a scenario file or --preset, not both")
     sc = load_scenario(args.scenario) if args.scenario else load_preset(args.preset or "social-credit-2020")
-    over = {}
-    if args.citizens is not None:
-        if sc.network.model == "edgelist":
-            raise InputError("scsim run: --citizens: the edge list sets the number of citizens")
-        over["population.citizens"] = args.citizens
-    if args.months is not None:
-        over["run.months"] = args.months
-    if args.seed is not None:
-        over["run.seed"] = args.seed
-    if over:
+    if args.citizens is not None and sc.network.model == "edgelist":
+        raise InputError("scsim run: --citizens: the edge list sets the number of citizens")
+    return with_flags(sc, "scsim run", {"--citizens": ("population.citizens", args.citizens),
+                                        "--months": ("run.months", args.months), "--seed": ("run.seed", args.seed)})
+
+
+def with_flags(sc, command: str, flags: dict):
+    """``sc`` with the values of command-line flags (``{"--months": ("run.months", 12)}``; None:
+    not given), each checked on its own so that an error names the flag, not the key."""
+    for flag, (key, value) in flags.items():
+        if value is None:
+            continue
         try:
-            sc = sc.with_overrides(**over)
+            sc = sc.with_overrides(**{key: value})
         except InputError as e:
-            raise InputError(str(e).replace("overrides: population.citizens", "--citizens")
-                             .replace("overrides: run.months", "--months").replace("overrides: run.seed", "--seed")) from None
+            raise InputError(f"{command}: {flag} {value}: {str(e).removeprefix('overrides: ').removeprefix(key + ': ')}") from None
     return sc
 
 
@@ -227,12 +233,18 @@ def cmd_lookup(args) -> int:
 
 
 def cmd_plot(args) -> int:
+    from .outputs import check_new_files, check_writable_folder
     from .results import Run
 
     out = Path(args.out) if args.out else Path(args.run) / "metrics.png"
     if out.suffix.lower() not in (".png", ".svg", ".pdf", ".jpg", ".jpeg"):
         raise InputError(f"scsim plot: --out {out}: use a .png, .svg, .pdf or .jpg file name")
-    print(Run.open(args.run).plot(out))
+    run = Run.open(args.run)
+    if args.out:  # a file of the user's is never replaced; the run's own metrics.png is redrawn
+        check_new_files([out], "scsim plot: --out")
+    else:
+        check_writable_folder(out.parent, "scsim plot: the run folder")
+    print(run.plot(out))
     return 0
 
 
@@ -248,9 +260,10 @@ def cmd_compare(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from .experiments import compare, write
+    from .experiments import OUTPUTS, compare, write
+    from .outputs import check_new_files
     from .parallel import cluster
-    from .scenario import preset_names
+    from .scenario import load_preset, preset_names
 
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     for p in presets:
@@ -258,12 +271,21 @@ def cmd_compare(args) -> int:
             raise InputError(f"scsim compare: --presets: unknown preset '{p}' (presets: {', '.join(preset_names())})")
     if len(presets) < 2:
         raise InputError("scsim compare: --presets: name at least two regimes")
-    if args.window < 1 or (args.months is not None and args.months < 1):
-        raise InputError("scsim compare: --window and --months must be at least 1")
+    if args.window < 1:
+        raise InputError("scsim compare: --window must be at least 1")
+    if args.seeds < 2:
+        raise InputError(f"scsim compare: --seeds {args.seeds}: must be at least 2 (intervals need two runs)")
+    for p in presets:  # the sizes on every regime, before any run (and before any cluster)
+        with_flags(load_preset(p), "scsim compare", {"--citizens": ("population.citizens", args.citizens),
+                                                      "--months": ("run.months", args.months)})
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"scsim compare: --out {out}: exists and is not a folder")
+    check_new_files([out / name for name in OUTPUTS], "scsim compare: --out")  # before any run
     with cluster(args.workers, args.scheduler, args.connect_timeout, "scsim compare") as client:
         result = compare(presets, args.seeds, args.citizens, args.months, args.window, progress=not args.quiet,
                          workers=args.workers, client=client)
-    paths = write(result, Path(args.out))
+    paths = write(result, out)
     if not args.quiet:
         table = Table(title=f"regimes over {args.seeds} seeds: mean [95% CI]; difference from {result.baseline} [95% CI]")
         for col in ("metric", "regime", "mean [95% CI]", "difference [95% CI]"):
@@ -339,22 +361,79 @@ _succeeded: list[str] = []  # commands that returned 0, for ``entry``
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every failure ends here as one line on stderr (``report``). ``--debug``
+    (anywhere before a ``--``) prints the traceback too."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    debug = "--debug" in head
+    if debug:
+        argv.remove("--debug")
+    seen: list[int] = []
+    with _interrupts_noted(seen):
+        try:
+            args = build_parser().parse_args(argv)
+            rc = COMMANDS[args.command](args)
+            if rc == 0:
+                _succeeded.append(args.command)
+            return rc
+        except SystemExit as e:  # --help
+            return e.code if isinstance(e.code, int) else 0
+        except BaseException as e:  # noqa: BLE001  the boundary: nothing gets past as a traceback
+            return report(e, debug, interrupted=bool(seen))
+
+
+@contextlib.contextmanager
+def _interrupts_noted(seen: list):
+    """Ctrl-C raises KeyboardInterrupt as usual, and is noted in ``seen``: whatever a library
+    turns it into on its way up (NumPy an ImportError, Numba a SystemError) is then reported as
+    the interrupt it was."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def note(signum, frame):
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, note)
     try:
-        args = build_parser().parse_args(argv)
-        rc = COMMANDS[args.command](args)
-        if rc == 0:
-            _succeeded.append(args.command)
-        return rc
-    except InputError as e:
-        msg = str(e)
-        print(msg if msg.startswith("scsim") else f"scsim: error: {msg}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("scsim: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # e.g. `scsim lookup RUN 4 | head -2`
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def report(e: BaseException, debug: bool = False, interrupted: bool = False) -> int:
+    """One line on stderr for ``e`` and the exit status: 2 for an expected failure (a
+    ``ScsimError``, or an ``OSError`` naming its file), 130 for Ctrl-C (wherever it landed,
+    even inside a compiled kernel), 1 for a bug, with a hint to run again with --debug."""
+    if isinstance(e, BrokenPipeError):  # e.g. `scsim lookup RUN 4 | head -2`
         sys.stderr.close()
         return 0
+    if debug:
+        traceback.print_exception(e, file=sys.stderr)
+    notes = "".join(f"; {n}" for n in getattr(e, "__notes__", ()))
+    interrupt = interrupt_in(e) or (KeyboardInterrupt() if interrupted else None)
+    if interrupt is not None:
+        said = str(interrupt)
+        line, rc = f"scsim: interrupted{': ' + said if said else ''}", 130
+        notes = "".join(f"; {n}" for n in getattr(interrupt, "__notes__", ())) or notes
+    elif isinstance(e, ScsimError):
+        msg = str(e)
+        line, rc = (msg if msg.startswith("scsim") else f"scsim: error: {msg}"), 2
+    elif isinstance(e, OSError) and e.filename:
+        line, rc = f"scsim: error: {os_error_line(e, 'cannot use')}", 2
+    elif isinstance(e, MemoryError):
+        line, rc = "scsim: error: out of memory (try fewer citizens or months)", 2
+    else:
+        first = next((ln for ln in str(e).splitlines() if ln.strip()), "")
+        hint = "" if debug else " (run with --debug for the traceback)"
+        line, rc = f"scsim: internal error: {type(e).__name__}{': ' + first.strip() if first else ''}{hint}", 1
+    text = " ".join(part.strip() for part in (line + notes).splitlines() if part.strip())
+    try:
+        print(text, file=sys.stderr)
+    except (OSError, ValueError):  # stderr itself is gone
+        pass
+    return rc
 
 
 def entry() -> None:

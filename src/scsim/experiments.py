@@ -80,7 +80,7 @@ def compare(presets: list[str], seeds: int, citizens: int | None = None, months:
     from .scenario import load_preset
 
     if seeds < 2:
-        raise InputError("scsim compare: --seeds must be at least 2 (intervals need two runs)")
+        raise InputError(f"compare: seeds = {seeds}: must be at least 2 (intervals need two runs)")
     scenarios = []
     for name in presets:
         sc = load_preset(name)
@@ -89,12 +89,18 @@ def compare(presets: list[str], seeds: int, citizens: int | None = None, months:
             over["population.citizens"] = citizens
         if months is not None:
             over["run.months"] = months
-        scenarios.append((name, sc.with_overrides(**over)))
+        try:
+            scenarios.append((name, sc.with_overrides(**over)))
+        except InputError as e:
+            raise InputError(f"compare: preset {name}: {str(e).removeprefix('overrides: ')}") from None
     baseline = baseline or ("western" if "western" in presets else presets[0])
     jobs = [(name, seed, sc.with_overrides(**{"run.seed": seed}), window)
             for seed in range(1, seeds + 1) for name, sc in scenarios]
     runs = pd.DataFrame(map_runs(_run_summary, jobs, progress, workers, client))
     return Comparison(runs, summarise(runs, baseline), baseline)
+
+
+OUTPUTS = ("compare_runs.csv", "compare.csv", "compare.md", "compare.png")  # what ``write`` makes
 
 
 def write(comparison: Comparison, out: Path) -> list[Path]:
@@ -106,7 +112,7 @@ def write(comparison: Comparison, out: Path) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     t = comparison.table
-    paths = [out / "compare_runs.csv", out / "compare.csv", out / "compare.md", out / "compare.png"]
+    paths = [out / name for name in OUTPUTS]
     comparison.runs.to_csv(paths[0], index=False)
     t.to_csv(paths[1], index=False)
     lines = [f"| metric | regime | mean [95% CI] | difference from {comparison.baseline} [95% CI] |", "|---|---|---|---|"]

@@ -18,10 +18,28 @@ import threading
 from .errors import InputError
 
 
+def check_address(scheduler: str, what: str) -> None:
+    """A scheduler address Dask can parse (scheme, host, port), checked before a ``Client`` is
+    made: a client that fails on a malformed address prints a traceback when it is collected."""
+    from distributed.comm import get_address_host_port, parse_address
+
+    address = scheduler if "://" in scheduler else f"tcp://{scheduler}"
+    try:
+        scheme, _ = parse_address(address, strict=True)
+        if scheme != "inproc":
+            _, port = get_address_host_port(address)
+            if not 0 < int(port) < 65536:
+                raise ValueError(f"port {port} is not in 1..65535")
+    except (ValueError, TypeError) as e:
+        raise InputError(f"{what}: --scheduler {scheduler}: not a scheduler address such as tcp://host:8786 "
+                         f"({str(e).splitlines()[0]})") from None
+
+
 def connect(scheduler: str, timeout: float, what: str = "scsim sweep"):
-    """A client of an existing cluster; an unreachable address is bad input."""
+    """A client of an existing cluster; a malformed or unreachable address is bad input."""
     from distributed import Client
 
+    check_address(scheduler, what)
     try:
         return Client(scheduler, timeout=timeout, set_as_default=False)
     except (OSError, ValueError, TypeError) as e:

@@ -109,11 +109,10 @@ class Run:
         """One row a month; read from the database on first use (``scsim run`` never needs it:
         importing pandas and reading the table back cost ~0.8 s on its main thread)."""
         if self._metrics is None and self.path is not None:
-            from .store import open_run_db
+            from .store import reading
 
-            con = open_run_db(self.path)
-            self._metrics = con.execute("SELECT * FROM metrics ORDER BY month").df()
-            con.close()
+            with reading(self.path) as con:
+                self._metrics = con.execute("SELECT * FROM metrics ORDER BY month").df()
         return self._metrics
 
     @property
@@ -130,12 +129,14 @@ class Run:
     def open(cls, folder: str | Path) -> "Run":
         import tomllib
 
-        from .store import open_run_db
+        from .store import reading
 
-        con = open_run_db(folder)
-        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-        scenario = scenario_from_dict(tomllib.loads(meta["scenario"]), f"{folder}")
-        con.close()
+        with reading(folder) as con:
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        try:
+            scenario = scenario_from_dict(tomllib.loads(meta["scenario"]), f"{folder}")
+        except tomllib.TOMLDecodeError as e:
+            raise InputError(f"{folder}: the run's stored scenario is not valid TOML ({e})") from None
         return cls(scenario, None, Path(folder))
 
     def query(self, sql: str) -> pd.DataFrame:
@@ -144,9 +145,13 @@ class Run:
 
         if self.path is None:
             raise InputError("this run was not written to a database (pass out= to simulate)")
+        import duckdb
+
         con = open_run_db(self.path)
         try:
             return con.execute(sql).df()
+        except duckdb.Error as e:  # the caller's SQL (or a damaged page): one line, typed
+            raise InputError(f"query: {str(e).splitlines()[0]}") from None
         finally:
             con.close()
 
@@ -162,10 +167,9 @@ class Run:
             kinds = self._sim.net.neighbour_kinds(i)
             prev = cols["published_prev"]
             return row, friends, kinds, prev[friends], -cols["political"][friends]
-        from .store import open_run_db
+        from .store import reading
 
-        con = open_run_db(self.path)
-        try:
+        with reading(self.path) as con:
             df = con.execute("SELECT * FROM citizens WHERE citizen = ?", [i]).df()
             if df.empty:
                 count = con.execute("SELECT count(*) FROM citizens").fetchone()[0]
@@ -175,8 +179,6 @@ class Run:
                 "SELECT CASE WHEN u = ? THEN v ELSE u END AS friend, kind, c.published_prev AS prev, c.political AS political "
                 "FROM edges JOIN citizens c ON c.citizen = CASE WHEN u = ? THEN v ELSE u END "
                 "WHERE u = ? OR v = ? ORDER BY friend", [i, i, i, i]).df()
-        finally:
-            con.close()
         return (row, e["friend"].to_numpy(np.int64), (e["kind"].astype(str) == "family").to_numpy(np.uint8),
                 e["prev"].to_numpy(np.float64), -e["political"].to_numpy(np.float64))
 

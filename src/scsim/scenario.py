@@ -30,6 +30,9 @@ OCCUPATIONS = ("other", "official", "reporter", "ceo", "statistician")
 EXPRESSION_KINDS = ("opinion", "history", "news")
 SCORE_FLOOR, SCORE_CEIL = 350.0, 950.0
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# The calendar scsim runs and plots: every month a scenario names lies in these years (the
+# runs themselves are at most run.months <= 2400 months, 200 years, long)
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 
 
 def P(default: Any, description: str, unit: str = "", **bounds: Any) -> Any:
@@ -40,6 +43,8 @@ def P(default: Any, description: str, unit: str = "", **bounds: Any) -> Any:
 def _check_month(v: str | None) -> str | None:
     if v is not None and not _MONTH_RE.match(v):
         raise ValueError(f"'{v}' is not a month of the form YYYY-MM")
+    if v is not None and not FIRST_YEAR <= int(v[:4]) <= LAST_YEAR:
+        raise ValueError(f"'{v}' is outside the calendar scsim runs (years {FIRST_YEAR} to {LAST_YEAR})")
     return v
 
 
@@ -48,7 +53,11 @@ OptionalMonth = Annotated[str | None, AfterValidator(_check_month)]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    """Every table of a scenario. Strict (what the file says is what it means: no "3" for 3, no
+    "yes" for true; a whole number is accepted for a real one) and finite (no nan or inf in
+    any number), for every field, whatever its section: a field added later is strict too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, strict=True, allow_inf_nan=False)
 
 
 def month_index(start: str, when: str | None) -> int | None:
@@ -317,7 +326,7 @@ class Scenario(Section):
 
     name: str = P("custom", "scenario name")
     description: str = P("", "one paragraph for humans")
-    extends: str | None = P(None, "a preset this scenario starts from")
+    extends: str | None = P(None, "what this scenario starts from: a preset's name, or a .toml file given relative to this one, inside its folder")
     run: RunParams = Field(default_factory=RunParams)
     population: PopulationParams = Field(default_factory=PopulationParams)
     network: NetworkParams = Field(default_factory=NetworkParams)
@@ -347,7 +356,23 @@ class Scenario(Section):
                 raise ValueError(f"privileges: threshold {p.threshold} of '{p.name}' is outside the score range")
         if not self.purchases.categories:
             raise ValueError("purchases.categories: at least one category is needed")
+        self._check_network()
         return self
+
+    def _check_network(self) -> None:
+        """A generated network must fit its citizens: every generator gives each citizen
+        2 x round(mean_degree / 2) ties (at least 2), which needs more citizens than that, and
+        the block model at least one citizen per block. (An edge list sets its own size.)"""
+        if self.network.model == "edgelist":
+            return
+        n, k = self.population.citizens, self.network.mean_degree
+        ties = 2 * max(1, int(round(k / 2)))
+        if ties >= n:
+            raise ValueError(f"network.mean_degree: {k:g} is too large for population.citizens = {n} "
+                             f"(the {self.network.model} network needs more citizens than its {ties} ties each)")
+        if self.network.model == "block" and self.network.blocks > n:
+            raise ValueError(f"network.blocks: {self.network.blocks} blocks need at least as many citizens "
+                             f"(population.citizens = {n})")
 
     # Derived calendar facts, in step indices.
     def step_of(self, when: str | None) -> int | None:
@@ -362,6 +387,8 @@ class Scenario(Section):
         """A copy with 'section.key' overrides applied, re-validated (e.g. population.citizens=1000)."""
         data = self.model_dump()
         for key, value in dotted.items():
+            if type(value).__module__ == "numpy" and hasattr(value, "item"):  # a NumPy scalar: its Python value
+                value = value.item()
             _set_dotted(data, key, value)
         return scenario_from_dict(data, source="overrides")
 
@@ -396,7 +423,7 @@ def preset_names() -> list[str]:
 
 def _preset_text(name: str) -> str:
     path = resources.files("scsim.presets") / f"{name}.toml"
-    if not path.is_file():
+    if not _PRESET_NAME.match(name) or not path.is_file():
         close = difflib.get_close_matches(name, preset_names(), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else f" (presets: {', '.join(preset_names())})"
         raise InputError(f"unknown preset '{name}'{hint}")
@@ -420,22 +447,72 @@ def _parse(text: str, source: str) -> dict:
         raise InputError(f"{source}: not valid TOML: {e}") from None
 
 
-def _resolve(data: dict, source: str, seen: tuple[str, ...] = ()) -> dict:
+_PRESET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _resolve(data: dict, source: str, folder: Path | None = None, seen: tuple[str, ...] = ()) -> dict:
+    """``data`` merged over what it ``extends``: a preset's name, or (in a scenario file in
+    ``folder``) a ``.toml`` file given relative to it, inside that folder (docs/parameters.md)."""
     parent = data.get("extends")
     if parent is None:
         return data
     if not isinstance(parent, str):
-        raise InputError(f"{source}: extends: must be a preset name")
-    if parent in seen:
-        raise InputError(f"{source}: extends: preset cycle through '{parent}'")
-    try:
-        text = _preset_text(parent)
-    except InputError as e:
-        raise InputError(f"{source}: extends: {e}") from None
-    base = _resolve(_parse(text, f"preset {parent}"), f"preset {parent}", seen + (parent,))
+        raise InputError(f"{source}: extends: must be a preset name or a .toml file next to this one")
+    if parent.endswith(".toml") and folder is not None:
+        path = _extended_file(parent, folder, source)
+        key, base_source, base_folder = str(path), str(path), path.parent
+        try:
+            text = _read_text(path, "scenario file")
+        except InputError as e:
+            raise InputError(f"{source}: extends: {e}") from None
+    elif not _PRESET_NAME.match(parent):
+        raise InputError(f"{source}: extends: '{parent}' is neither a preset name (presets: {', '.join(preset_names())}) "
+                         "nor a .toml file relative to this scenario")
+    else:
+        key, base_source, base_folder = parent, f"preset {parent}", None
+        try:
+            text = _preset_text(parent)
+        except InputError as e:
+            raise InputError(f"{source}: extends: {e}") from None
+    if key in seen:
+        raise InputError(f"{source}: extends: cycle through '{parent}'")
+    base = _resolve(_parse(text, base_source), base_source, base_folder, seen + (key,))
+    if base_folder is not None:
+        _anchor_network_path(base, base_folder)
     base.pop("name", None)
-    merged = _deep_merge(base, data)
-    return merged
+    return _deep_merge(base, data)
+
+
+def _extended_file(parent: str, folder: Path, source: str) -> Path:
+    """The file an ``extends = "FILE.toml"`` names: relative to the scenario's folder, and inside it."""
+    if Path(parent).is_absolute():
+        raise InputError(f"{source}: extends: '{parent}' is an absolute path; give a file relative to this scenario")
+    root = folder.resolve()
+    path = (root / parent).resolve()
+    if not path.is_relative_to(root):
+        raise InputError(f"{source}: extends: '{parent}' is outside this scenario's folder ({folder}); "
+                         "an extended file must lie in it or below it")
+    return path
+
+
+def _read_text(path: Path, what: str) -> str:
+    """A file's text; a folder, a missing file or an unreadable one is one line naming it."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a {what}")
+    if not path.is_file():
+        raise InputError(f"{path}: no such {what}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read: {e}") from None
+
+
+def _anchor_network_path(data: dict, folder: Path) -> None:
+    """An edge list named in an extended file is relative to that file."""
+    net = data.get("network")
+    path = net.get("path") if isinstance(net, dict) else None
+    if isinstance(path, str) and path not in BUNDLED_NETWORKS and not Path(path).is_absolute():
+        net["path"] = str((folder / path).resolve())
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:
@@ -467,10 +544,38 @@ def _format_error(err: dict, source: str) -> str:
             if close:
                 hint = f" (did you mean '{close[0]}'?)"
         return f"{source}: unknown key '{where}'{hint}"
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = schema_message(err)
     if not where:
         return f"{source}: {msg}"
     return f"{source}: {where}: {msg}"
+
+
+_TYPE_NAMES = {"float_type": "a number", "int_type": "an integer", "bool_type": "true or false",
+               "string_type": "a string", "list_type": "a list", "model_type": "a table", "dict_type": "a table"}
+
+
+def schema_message(err: dict) -> str:
+    """pydantic's message, said for a scenario file: a NaN or an infinity is 'not a finite
+    number'; a value of the wrong TOML type names the type it has."""
+    value = err.get("input")
+    if err["type"] == "finite_number" or (isinstance(value, float) and value != value):
+        return f"{value} is not a finite number"
+    if err["type"] in _TYPE_NAMES:
+        if isinstance(value, str):
+            got = f"the string {value!r}" + (" (write it without quotes)" if _looks_typed(value) else "")
+        else:
+            got = type(value).__name__ if isinstance(value, (dict, list)) else f"{value!r} ({type(value).__name__})"
+        return f"expected {_TYPE_NAMES[err['type']]}, got {got}"
+    return err["msg"].removeprefix("Value error, ")
+
+
+def _looks_typed(text: str) -> bool:
+    """A string that TOML would read as a number or a boolean without its quotes."""
+    try:
+        tomllib.loads(f"x = {text}")
+        return not text.strip().startswith(("[", "{", '"', "'"))
+    except tomllib.TOMLDecodeError:
+        return False
 
 
 def scenario_from_dict(data: dict, source: str) -> Scenario:
@@ -483,19 +588,15 @@ def scenario_from_dict(data: dict, source: str) -> Scenario:
 
 
 def load_preset(name: str) -> Scenario:
-    return scenario_from_dict(_resolve(_parse(_preset_text(name), f"preset {name}"), f"preset {name}", (name,)), f"preset {name}")
+    return scenario_from_dict(_resolve(_parse(_preset_text(name), f"preset {name}"), f"preset {name}", None, (name,)),
+                              f"preset {name}")
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; an edge-list path is made relative to the file."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such scenario file")
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read: {e}") from None
-    data = _resolve(_parse(text, str(path)), str(path))
+    text = _read_text(path, "scenario file")
+    data = _resolve(_parse(text, str(path)), str(path), path.parent)
     scenario = scenario_from_dict(data, str(path))
     if scenario.network.path and not Path(scenario.network.path).is_absolute() \
             and scenario.network.path not in BUNDLED_NETWORKS:

@@ -19,25 +19,30 @@ runs ahead of the rows.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from . import metric_columns
 from .checkpoint import write_checkpoint
-from .errors import InputError
+from .errors import InputError, OutputError, interrupts_deferred, os_error_line
 from .month import REASONS
+from .outputs import check_writable_folder, folder_lock
+
+with interrupts_deferred():  # (a Ctrl-C inside DuckDB's initialisation aborts the process)
+    import duckdb
 
 DB_NAME = "results.duckdb"
 CHECKPOINT = "checkpoint.npz"
 STAGED = ".staged.npz"  # a checkpoint's state written before the database has caught up
 KINDS_SQL = "ENUM ('friend', 'family')"
 REASONS_SQL = "ENUM (" + ", ".join(f"'{r}'" for r in REASONS) + ")"
+RUN_TABLES = ("meta", "metrics", "citizens", "edges")  # what a complete run's database holds at least
 
 
 def _version() -> str:
@@ -80,11 +85,37 @@ def default_run_dir(name: str, seed: int, root: str | Path = "runs") -> Path:
 
 
 def check_run_dir(folder: Path) -> None:
-    """Refuse a folder that already holds a run (before anything is created)."""
-    if (folder / DB_NAME).exists() or (folder / (DB_NAME + ".partial")).exists():
-        raise InputError(f"{folder}: already holds a run; choose another --out")
+    """Refuse a folder that already holds a run, or that cannot be written (before anything is
+    created: ``scsim run`` calls it before the world is built)."""
+    folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: exists and is not a folder")
+    if (folder / DB_NAME).exists():
+        raise InputError(f"{folder}: already holds a run; choose another --out")
+    if (folder / (DB_NAME + ".partial")).exists():
+        if (folder / CHECKPOINT).exists():
+            raise InputError(f"{folder}: holds an interrupted run; continue it with: scsim run --resume {folder} "
+                             "(or choose another --out)")
+        raise InputError(f"{folder}: holds a run interrupted before its first checkpoint; start it again with: "
+                         f"scsim run --resume {folder} (or choose another --out)")
+    check_writable_folder(folder, "--out")
+
+
+def database_error(db: Path, e: Exception) -> InputError:
+    """A DuckDB error on opening or reading a run's database, as one line naming the file."""
+    first = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+    return InputError(f"{db}: not a readable scsim run database (damaged, truncated or another program's file: {first})")
+
+
+def write_error(target: Path, e: BaseException) -> BaseException:
+    """A failure while writing ``target`` (a full disk, a read-only folder) as one line naming
+    the file; any other exception is returned as it is."""
+    if isinstance(e, OSError) and not isinstance(e, OutputError):
+        return OutputError(os_error_line(e) if e.filename else f"{target}: cannot write: {e.strerror or e}")
+    if isinstance(e, duckdb.Error):
+        first = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+        return OutputError(f"{target}: cannot write: {first}")
+    return e
 
 
 class _Inserts:
@@ -138,27 +169,73 @@ class _Inserts:
 class RunWriter:
     """Streams one run into its database; ``finish()`` makes it complete, ``abort()`` removes it."""
 
-    def __init__(self, folder: str | Path, scenario, snapshot_every: int):
+    def __init__(self, folder: str | Path, scenario, snapshot_every: int, restart: bool = False):
+        """A new run in ``folder`` (``restart``: over the database of the same run, interrupted
+        before its first checkpoint, which is removed). The folder is locked until ``finish`` or
+        ``abort``, so that no second process writes there."""
         self.folder = Path(folder)
-        check_run_dir(self.folder)
+        if not restart:
+            check_run_dir(self.folder)
         self.created = not self.folder.exists()
-        self.folder.mkdir(parents=True, exist_ok=True)
         self.partial = self.folder / (DB_NAME + ".partial")
-        self.con = duckdb.connect(str(self.partial))
-        self.scenario = scenario
-        self.snapshot_every = snapshot_every
-        self.columns = None  # the simulation's declared row (scsim.month.row_columns), from its first month
-        self.metrics_made = False
-        self.pending: list[dict] = []
-        self.pending_events: list[dict] = []
-        self.pending_event_rows = 0
-        self.con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-        self.con.execute(f"CREATE TABLE edge_events (month SMALLINT, u INTEGER, v INTEGER, kind {KINDS_SQL}, "
-                         f"event ENUM ('cut', 'made'), reason {REASONS_SQL})")
-        self._meta(scenario=scenario.to_toml(), seed=str(scenario.run.seed), version=_version(),
-                   name=scenario.name, started=dt.datetime.now().isoformat(timespec="seconds"), status="running")
-        self.snapshots_made = False
-        self.inserts = _Inserts()
+        self.inserts = None
+        self._lock = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._lock = self._locked()
+            if not restart:
+                check_run_dir(self.folder)  # again, under the lock: another process may have started here
+            for stale in (self.partial, self.partial.with_name(self.partial.name + ".wal")):
+                stale.unlink(missing_ok=True)
+            self.con = duckdb.connect(str(self.partial))
+            self.scenario = scenario
+            self.snapshot_every = snapshot_every
+            self.columns = None  # the simulation's declared row (scsim.month.row_columns), from its first month
+            self.metrics_made = False
+            self.pending: list[dict] = []
+            self.pending_events: list[dict] = []
+            self.pending_event_rows = 0
+            self.con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            self.con.execute(f"CREATE TABLE edge_events (month SMALLINT, u INTEGER, v INTEGER, kind {KINDS_SQL}, "
+                             f"event ENUM ('cut', 'made'), reason {REASONS_SQL})")
+            self._meta(scenario=scenario.to_toml(), seed=str(scenario.run.seed), version=_version(),
+                       name=scenario.name, started=dt.datetime.now().isoformat(timespec="seconds"), status="running")
+            self.snapshots_made = False
+            self.inserts = _Inserts()
+        except BaseException as e:
+            failure = write_error(self.partial, e)
+            self._remove()
+            if failure is e:
+                raise
+            raise failure from e
+
+    def _locked(self) -> contextlib.ExitStack:
+        """The folder's lock (``outputs.folder_lock``), held until ``_unlock``."""
+        stack = contextlib.ExitStack()
+        stack.enter_context(folder_lock(self.folder, "a run"))
+        return stack
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def _remove(self) -> None:
+        """What this run wrote, removed (a folder it created, else its database), and the lock."""
+        try:
+            con = getattr(self, "con", None)
+            if con is not None:
+                con.close()
+        except Exception:  # noqa: BLE001
+            pass
+        if self._lock is None:  # another process holds the folder: touch nothing of its
+            return
+        if self.created:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        else:
+            for f in (self.partial, self.partial.with_name(self.partial.name + ".wal")):
+                f.unlink(missing_ok=True)
+        self._unlock()
 
     def _meta(self, **kv: str) -> None:
         for k, v in kv.items():
@@ -279,16 +356,18 @@ class RunWriter:
         final = self.folder / DB_NAME
         self.partial.rename(final)
         (self.folder / CHECKPOINT).unlink(missing_ok=True)
+        self._unlock()
         return final
 
     def abort(self) -> bool:
         """Close after a failure. With a checkpoint, keep the run for ``--resume`` (True);
         otherwise remove it."""
-        try:
-            self.inserts.drain()  # (a failed insert's error is the one being handled, or moot)
-        except BaseException:  # noqa: BLE001
-            pass
-        self.inserts.stop()
+        if self.inserts is not None:
+            try:
+                self.inserts.drain()  # (a failed insert's error is the one being handled, or moot)
+            except BaseException:  # noqa: BLE001
+                pass
+            self.inserts.stop()
         try:
             self.con.close()
         except Exception:
@@ -296,37 +375,47 @@ class RunWriter:
         for staged in self.folder.glob(f"checkpoint-*{STAGED}*"):  # staged, never published (or half-written)
             staged.unlink(missing_ok=True)
         if (self.folder / CHECKPOINT).exists():
+            self._unlock()
             return True
-        if self.created:
-            shutil.rmtree(self.folder, ignore_errors=True)
-        else:
-            self.partial.unlink(missing_ok=True)
+        self._remove()
         return False
 
     @classmethod
     def resume(cls, folder: str | Path):
-        """Reopen an interrupted run at its last checkpoint: (writer, simulation)."""
-        import tomllib
-
+        """Reopen an interrupted run at its last checkpoint: (writer, simulation). A run
+        interrupted before its first checkpoint starts again from its first month, from the
+        scenario its database holds (the result is the same)."""
         from .engine import Simulation
-        from .scenario import scenario_from_dict
 
         folder = Path(folder)
         if (folder / DB_NAME).exists():
             raise InputError(f"{folder}: run is already complete")
         partial = folder / (DB_NAME + ".partial")
-        if not partial.exists() or not (folder / CHECKPOINT).exists():
+        if not partial.exists():
             raise InputError(f"{folder}: no interrupted run with a checkpoint to resume")
         self = object.__new__(cls)
-        self.folder, self.partial, self.created = folder, partial, False
-        self.con = duckdb.connect(str(partial))
-        meta = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
-        scenario = scenario_from_dict(tomllib.loads(meta["scenario"]), str(folder))
-        sim = Simulation.from_checkpoint(scenario, folder / CHECKPOINT)
-        tables = {r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        for table in ("metrics", "edge_events", "snapshots"):
-            if table in tables:  # rows written after the checkpoint are written again
-                self.con.execute(f"DELETE FROM {table} WHERE month >= ?", [sim.month])
+        self.folder, self.partial, self.created, self.inserts, self._lock = folder, partial, False, None, None
+        self._lock = self._locked()
+        try:
+            if not (folder / CHECKPOINT).exists():  # stopped before its first checkpoint: from the start
+                scenario = self._stored_scenario(restart=True)
+                self._unlock()
+                return cls(folder, scenario, scenario.run.snapshot_every, restart=True), Simulation(scenario)
+            scenario = self._stored_scenario(restart=False)
+            sim = Simulation.from_checkpoint(scenario, folder / CHECKPOINT)
+            tables = {r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            for table in ("metrics", "edge_events", "snapshots"):
+                if table in tables:  # rows written after the checkpoint are written again
+                    self.con.execute(f"DELETE FROM {table} WHERE month >= ?", [sim.month])
+            for table in ("citizens", "edges"):  # the final tables, of a run killed while it finished
+                self.con.execute(f"DROP TABLE IF EXISTS {table}")
+        except BaseException as e:
+            with contextlib.suppress(Exception):
+                self.con.close()
+            self._unlock()
+            if isinstance(e, duckdb.Error):
+                raise database_error(partial, e) from None
+            raise
         self.scenario, self.snapshot_every = scenario, scenario.run.snapshot_every
         self.columns, self.metrics_made = None, "metrics" in tables
         self.snapshots_made = "snapshots" in tables
@@ -334,32 +423,105 @@ class RunWriter:
         self.inserts = _Inserts()
         return self, sim
 
+    def _stored_scenario(self, restart: bool):
+        """The scenario in the interrupted run's ``meta`` table (the connection is left open
+        unless ``restart``)."""
+        import tomllib
+
+        from .scenario import scenario_from_dict
+
+        try:
+            self.con = duckdb.connect(str(self.partial))
+            meta = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
+            if restart:
+                self.con.close()
+        except duckdb.Error as e:
+            if restart:
+                raise InputError(f"{self.partial}: the run was interrupted while its database was made; nothing of it "
+                                 f"can be resumed: delete {self.partial}* and run it again") from None
+            raise
+        if "scenario" not in meta:
+            raise InputError(f"{self.partial}: not a scsim run database (its meta table has no scenario)")
+        try:
+            return scenario_from_dict(tomllib.loads(meta["scenario"]), str(self.folder))
+        except tomllib.TOMLDecodeError as e:
+            raise InputError(f"{self.partial}: the stored scenario is not valid TOML ({e})") from None
+
 
 def open_run_db(folder: str | Path) -> duckdb.DuckDBPyConnection:
-    """Read-only connection to a complete run's database."""
+    """Read-only connection to a complete run's database; a damaged file, another program's
+    DuckDB file or an incomplete run is one ``InputError`` line naming it."""
     folder = Path(folder)
     db = folder / DB_NAME if folder.is_dir() else folder
     if not db.is_file():
         if (folder / (DB_NAME + ".partial")).exists():
-            raise InputError(f"{folder}: run is incomplete (interrupted or failed)")
+            raise InputError(f"{folder}: run is incomplete (interrupted or failed); continue it with: "
+                             f"scsim run --resume {folder}")
         raise InputError(f"{folder}: no run here (no {DB_NAME})")
-    con = duckdb.connect(str(db), read_only=True)
-    status = con.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()
-    if not status or status[0] != "complete":
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as e:
+        raise database_error(db, e) from None
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        missing = [t for t in RUN_TABLES if t not in tables]
+        if missing:
+            raise InputError(f"{db}: a DuckDB database, but not a scsim run (no table '{missing[0]}')")
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        if "scenario" not in meta:
+            raise InputError(f"{db}: a DuckDB database, but not a scsim run (its meta table has no scenario)")
+        if meta.get("status") != "complete":
+            raise InputError(f"{folder}: run is incomplete")
+    except BaseException as e:
         con.close()
-        raise InputError(f"{folder}: run is incomplete")
+        if isinstance(e, duckdb.Error):
+            raise database_error(db, e) from None
+        raise
     return con
 
 
-def export_parquet(folder: str | Path, out: str | Path) -> list[Path]:
-    """Write every table of a run to ``out/TABLE.parquet``."""
+@contextlib.contextmanager
+def reading(folder: str | Path):
+    """A complete run's database, open for the ``with`` block (``open_run_db``); a DuckDB error
+    while reading it (a damaged page) is one ``InputError`` line naming the file."""
     con = open_run_db(folder)
+    try:
+        yield con
+    except duckdb.Error as e:
+        db = Path(folder) / DB_NAME if Path(folder).is_dir() else Path(folder)
+        raise database_error(db, e) from None
+    finally:
+        con.close()
+
+
+def parquet_paths(con, out: Path) -> list[tuple[str, Path]]:
+    """(table, out/TABLE.parquet) for every table of a run."""
+    names = con.execute("SELECT table_name FROM information_schema.tables ORDER BY table_name").fetchall()
+    return [(table, out / f"{table}.parquet") for (table,) in names]
+
+
+def export_parquet(folder: str | Path, out: str | Path) -> list[Path]:
+    """Write every table of a run to ``out/TABLE.parquet``; none of those files may exist yet
+    (checked before any is written), and a failure removes the ones written."""
+    from .outputs import check_new_files
+
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for (table,) in con.execute("SELECT table_name FROM information_schema.tables ORDER BY table_name").fetchall():
-        path = out / f"{table}.parquet"
-        con.execute(f"COPY {table} TO '{path.as_posix()}' (FORMAT parquet)")
-        written.append(path)
-    con.close()
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--parquet {out}: exists and is not a folder")
+    with reading(folder) as con:
+        targets = parquet_paths(con, out)
+        check_new_files([p for _, p in targets], "--parquet")
+        written = []
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for table, path in targets:
+                written.append(path)
+                con.execute(f"COPY {table} TO '{path.as_posix()}' (FORMAT parquet)")
+        except BaseException as e:
+            for path in written:
+                path.unlink(missing_ok=True)
+            failure = write_error(out, e)
+            if failure is e:
+                raise
+            raise failure from None
     return written

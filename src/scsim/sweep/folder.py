@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, interrupts_deferred
 from ..summary import KEY_METRICS, run_summary
 from .runs import RUNS_DIR, RunTask
 from .sensitivity import sobol_indices
@@ -67,7 +67,8 @@ def combine(folder: Path, spec: SweepSpec, points: pd.DataFrame,
             done: list[RunTask]) -> tuple[list[str], pd.DataFrame, pd.DataFrame | None]:
     """sweep.duckdb, summary.csv (and sobol.csv) from the finished runs' files; returns the
     tables made, the summary and the Sobol indices (None unless a complete Sobol sweep)."""
-    import duckdb
+    with interrupts_deferred():
+        import duckdb
 
     runs = pd.DataFrame([{"run_id": t.run_id, "point": t.point, "seed": t.seed, **t.params} for t in done],
                         columns=["run_id", "point", "seed", *spec.keys])

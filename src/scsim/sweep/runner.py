@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..outputs import check_writable_folder, folder_lock
 from ..parallel import check_cluster_options, client_and_threads, connect
 from .design import design_points
 from .folder import DB_NAME, check_manifest, combine, fingerprint, prepare_folder
@@ -54,6 +55,7 @@ def run_sweep(spec: SweepSpec, out: str | Path | None = None, workers: int | Non
     folder = Path(out) if out is not None else default_folder(spec)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: exists and is not a folder")
+    check_writable_folder(folder, "--out")
     points = design_points(spec)
     tasks = plan_runs(spec, points, folder)
     fp = fingerprint(spec, points)
@@ -62,10 +64,12 @@ def run_sweep(spec: SweepSpec, out: str | Path | None = None, workers: int | Non
     with contextlib.ExitStack() as stack:
         if client is None and scheduler:
             client = stack.enter_context(connect(scheduler, connect_timeout))  # fails before any file is made
+        folder.mkdir(parents=True, exist_ok=True)
+        stack.enter_context(folder_lock(folder, "a sweep"))  # one sweep at a time in a folder
         prepare_folder(folder, spec, fp)
         failures = _execute_todo(stack, client, todo, workers, progress)
-    done = [t for t in tasks if Path(t.path).exists()]
-    tables, summary, sobol = combine(folder, spec, points, done)
+        done = [t for t in tasks if Path(t.path).exists()]
+        tables, summary, sobol = combine(folder, spec, points, done)
     return SweepResult(folder, runs_total=len(tasks), runs_done=len(todo) - len(failures),
                        runs_skipped=len(tasks) - len(todo), database=folder / DB_NAME, tables=tables,
                        summary=summary, sobol=sobol, failures=failures)

@@ -8,6 +8,7 @@ base scenario with ``[set]`` applied.
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,16 +17,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError
-from ..scenario import Scenario, load_preset, load_scenario
+from ..scenario import Scenario, load_preset, load_scenario, schema_message
 
 SECTIONS = ("sweep", "set", "vary")
+MAX_RUNS = 1_000_000  # points x seeds: a sweep's plan and its combined tables must fit in memory
 
 
 # ---------------------------------------------------------------- the sweep file
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """As the scenario's sections: no unknown key, no coercion ("3" is not 3), finite numbers."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class SweepOptions(_Strict):
@@ -81,6 +85,8 @@ class SweepSpec:
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and validate a sweep file (one-line ``InputError`` naming the file and key)."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a sweep file")
     if not path.is_file():
         raise InputError(f"{path}: no such sweep file")
     try:
@@ -110,6 +116,7 @@ def parse_sweep(data: dict, source: str, root: Path, default_name: str = "sweep"
     if not params:
         raise InputError(f"{source}: vary: name at least one scenario key to vary")
     _check_design(options, params, source)
+    check_size(options, params, source)
     spec = SweepSpec(source, options.name or default_name, options, base, fixed, params)
     _check_range_ends(spec)
     return spec
@@ -130,7 +137,7 @@ def _one_line(e: ValidationError, head: str, prefix: str, fields) -> str:
     where = ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden":
         return f"{head}unknown key '{prefix}{where}'{_hint(where, fields)}"
-    return f"{head}{prefix}{where}: {err['msg'].removeprefix('Value error, ')}"
+    return f"{head}{prefix}{where}: {schema_message(err)}"
 
 
 def _first_error(e: ValidationError) -> dict:
@@ -256,6 +263,19 @@ def _check_design(o: SweepOptions, params: list[Parameter], source: str) -> None
     if o.design == "sobol" and (o.samples < 2 or o.samples & (o.samples - 1)):
         raise InputError(f"{source}: sweep.samples: design 'sobol' needs a power of two of at least 2 "
                          f"(Sobol' sequences balance only then), got {o.samples}")
+
+
+def check_size(o: SweepOptions, params: list[Parameter], source: str) -> None:
+    """At most ``MAX_RUNS`` runs (points x seeds), checked before any point is drawn."""
+    if o.design == "grid":
+        points = math.prod(len(p.values) for p in params)
+        what = "the grid has " + " x ".join(str(len(p.values)) for p in params) + f" = {points:,} points"
+    else:
+        points = o.samples if o.design == "lhs" else o.samples * (2 * len(params) + 2)
+        what = f"sweep.samples = {o.samples:,} gives {points:,} points"
+    if points * o.seeds > MAX_RUNS:
+        raise InputError(f"{source}: {what}, x {o.seeds} seeds = {points * o.seeds:,} runs; "
+                         f"a sweep runs at most {MAX_RUNS:,}")
 
 
 def _check_range_ends(spec: SweepSpec) -> None:
