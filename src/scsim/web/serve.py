@@ -1,0 +1,38 @@
+"""``scsim serve``: check the folders, then run the app on uvicorn (loopback unless told)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from ..errors import InputError
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def serve(folders: list[str], host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False) -> int:
+    """Serve ``folders`` until interrupted; a bad folder or port is an InputError (one line, exit 2)."""
+    if not 0 < port < 65536:
+        raise InputError(f"scsim serve: --port {port}: use a port from 1 to 65535")
+    from .sources import open_sources
+
+    sources = open_sources(folders)  # refuses a folder that is not a run, incomplete or corrupt
+    import uvicorn
+
+    from .app import create_app
+
+    if host not in LOOPBACK:
+        print(f"scsim serve: warning: listening on {host}: other machines can read these runs", file=sys.stderr)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    print(f"scsim serve: {len(sources)} folder(s) at {url} (Ctrl-C to stop)", file=sys.stderr)
+    if open_browser:
+        import webbrowser
+
+        threading.Timer(1.0, webbrowser.open, [url]).start()
+    config = uvicorn.Config(create_app(sources), host=host, port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    except OSError as e:
+        raise InputError(f"scsim serve: cannot listen on {host}:{port} ({e.strerror or e})") from None
+    return 0
