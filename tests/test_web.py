@@ -319,3 +319,78 @@ def test_report_is_one_self_contained_file(tmp_path, web_runs, capsys):
     assert list(tmp_path.iterdir()) == [out]
     rc = main(["report", str(web_runs["credit"]), "--html", str(tmp_path / "report.txt")])
     assert rc == 2 and ".html" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- Try it
+
+
+def wait_for(client, location: str, seconds: float = 120) -> str:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        html = client.get(location).text
+        state = re.search(r'data-state="(\w+)"', html).group(1)
+        if state not in ("queued", "running"):
+            return state
+        time.sleep(0.2)
+    raise AssertionError(f"{location} did not finish")
+
+
+def test_try_it_runs_a_small_scenario_into_the_scratch_folder(web_runs, tmp_path, monkeypatch):
+    from scsim.web import tryit
+
+    monkeypatch.setattr(tryit, "MAX_KEPT", 1)
+    scratch = tmp_path / "scratch"
+    with TestClient(create_app(open_sources([web_runs["credit"]]), scratch), follow_redirects=False) as c:
+        assert 'action="/try"' in c.get("/try").text
+        r = c.post("/try", data={"preset": "social-credit-2020", "citizens": "400", "months": "14",
+                                 "register_public": "no", "association_points": "60"})
+        assert r.status_code == 303 and r.headers["location"] == "/try/1"
+        assert wait_for(c, "/try/1") == "done"
+        page = c.get("/run/try-1").text
+        assert "400 citizens, 14 months" in page
+        with duckdb.connect(str(scratch / "try-1" / "results.duckdb"), read_only=True) as db:
+            stored = db.execute("SELECT value FROM meta WHERE key = 'scenario'").fetchone()[0]
+        assert "points = 60.0" in stored and "public = false" in stored
+        # a second run: the oldest is removed (at most MAX_KEPT kept), and nothing lands elsewhere
+        r = c.post("/try", data={"preset": "western", "citizens": "300", "months": "6"})
+        assert wait_for(c, r.headers["location"]) == "done"
+        assert c.get("/run/try-1").status_code == 404 and c.get("/run/try-2").status_code == 200
+        assert sorted(p.name for p in scratch.iterdir()) == ["try-2"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["scratch"]
+
+
+@pytest.mark.parametrize("form,message", [
+    ({"citizens": "60000"}, "citizens: 60000 is outside 100..50,000"),
+    ({"citizens": "many"}, "citizens: 'many' is not a number"),
+    ({"months": "0"}, "months: 0 is outside 1..180"),
+    ({"preset": "../etc"}, "preset: '../etc' is not one of"),
+    ({"register_public": "maybe"}, "register_public: 'maybe' is not yes or no"),
+    ({"association_points": "-5"}, "scoring.association.points"),
+    ({"seed": "1" * 30}, "seed: too long"),
+])
+def test_try_it_refuses_bad_forms(web_runs, tmp_path, form, message):
+    with TestClient(create_app(open_sources([web_runs["credit"]]), tmp_path / "s"), follow_redirects=False) as c:
+        r = c.post("/try", data=form)
+        assert r.status_code == 400 and message in error_line(r.text) and "Traceback" not in r.text
+        assert list((tmp_path / "s").iterdir()) == []
+
+
+def test_try_it_queue_is_bounded(web_runs, tmp_path, monkeypatch):
+    import threading
+
+    from scsim.web import tryit
+
+    release = threading.Event()
+    monkeypatch.setattr(tryit, "MAX_QUEUED", 1)
+    monkeypatch.setattr(tryit.TryIt, "_run", lambda self, job: release.wait(30))
+    with TestClient(create_app(open_sources([web_runs["credit"]]), tmp_path / "s"), follow_redirects=False) as c:
+        codes = [c.post("/try", data={"citizens": "300", "months": "3"}).status_code for _ in range(3)]
+        release.set()
+    assert codes == [303, 303, 429]
+
+
+def test_try_it_off_and_a_server_without_scratch_is_read_only(client):
+    assert client.get("/try").status_code == 404
+    assert client.post("/try", data={"citizens": "300"}).status_code == 404

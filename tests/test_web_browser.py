@@ -20,6 +20,8 @@ from .webkit import live_server, web_runs  # noqa: F401  (fixtures)
 
 CHROMIUM = next((p for p in (os.environ.get("SCSIM_CHROMIUM"), shutil.which("chromium"),
                              shutil.which("chromium-browser"), "/usr/bin/chromium") if p and Path(p).is_file()), None)
+if CHROMIUM is None and os.environ.get("SCSIM_REQUIRE_CHROMIUM"):  # CI: .ci/run installs it
+    raise RuntimeError("SCSIM_REQUIRE_CHROMIUM is set but no chromium binary was found")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install -y chromium)")
 
 

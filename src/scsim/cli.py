@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     sv.add_argument("--port", type=_count, default=8765, help="port (default 8765)")
     sv.add_argument("--open", action="store_true", help="open the explorer in a browser")
+    sv.add_argument("--scratch", metavar="DIR", help="folder for Try it runs (default: a temporary one)")
+    sv.add_argument("--no-try", action="store_true", help="no Try it form: serve the given folders only")
     rp = sub.add_parser("report", help="one self-contained HTML file of a run: dashboards and sample citizens")
     rp.add_argument("run")
     rp.add_argument("--html", required=True, metavar="FILE", help="the HTML file to write")
@@ -233,7 +235,7 @@ def cmd_lookup(args) -> int:
 def cmd_serve(args) -> int:
     from .web.serve import serve
 
-    return serve(args.runs, args.host, args.port, args.open)
+    return serve(args.runs, args.host, args.port, args.open, args.scratch, not args.no_try)
 
 
 def cmd_report(args) -> int:

@@ -21,10 +21,11 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..errors import InputError
 from ..results import points
-from ..scenario import OCCUPATIONS
+from ..scenario import OCCUPATIONS, preset_names
 from . import pages, queries
-from .sources import Source
+from .sources import Source, open_run
 
 HERE = Path(__file__).parent
 MAX_QUERY = 1000  # characters of a query string
@@ -86,12 +87,28 @@ def whole(text: str | None, what: str, lo: int, hi: int, default: int | None = N
     return value
 
 
-def create_app(sources: dict[str, Source]) -> Starlette:
-    """The app serving ``sources`` (from ``sources.open_sources``), read-only."""
+def create_app(sources: dict[str, Source], scratch: Path | None = None) -> Starlette:
+    """The app serving ``sources`` (from ``sources.open_sources``), read-only; with ``scratch``,
+    also the "Try it" form, whose runs go to that folder (``tryit``)."""
     env = environment()
+    tries = None
+    if scratch is not None:
+        from .tryit import TryIt
+
+        def add(folder: Path, name: str) -> str:
+            sources[name] = open_run(folder, name)
+            return name
+
+        def remove(name: str) -> None:
+            src = sources.pop(name, None)
+            if src is not None and src.con is not None:
+                src.con.close()
+
+        tries = TryIt(scratch, add, remove)
 
     def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
-        html = env.get_template(template).render(sources=sources, inline=None, static="/static", **context)
+        html = env.get_template(template).render(sources=dict(sources), inline=None, static="/static",
+                                                 try_on=tries is not None, **context)
         return HTMLResponse(html, status_code=status)
 
     def source(request: Request, kind: str = "run") -> Source:
@@ -186,6 +203,40 @@ def create_app(sources: dict[str, Source]) -> Starlette:
             bad(f"metric: '{metric[:40]}' is not one of {', '.join(ctx['metrics'])}")
         return render(request, "sweep.html", src=src, **ctx)
 
+    def try_form(request: Request):
+        if tries is None:
+            bad("Try it is off on this server (scsim serve --no-try)", 404)
+        from .tryit import FIELDS, MAX_CITIZENS
+
+        return render(request, "try.html", jobs=sorted(tries.jobs.values(), key=lambda j: -j.id),
+                      presets=preset_names(), fields=FIELDS, max_citizens=MAX_CITIZENS)
+
+    async def try_submit(request: Request):
+        if tries is None:
+            bad("Try it is off on this server (scsim serve --no-try)", 404)
+        from urllib.parse import parse_qs
+
+        from .tryit import parse_form
+
+        body = await request.body()
+        if len(body) > 4096:
+            bad("the form is too large", 413)
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        try:
+            job = tries.submit(*parse_form(form))
+        except InputError as e:
+            bad(str(e), 429 if "queue is full" in str(e) else 400)
+        return RedirectResponse(f"/try/{job.id}", 303)
+
+    def try_job(request: Request):
+        if tries is None:
+            bad("Try it is off on this server (scsim serve --no-try)", 404)
+        k = whole(request.path_params["job"], "run", 0, 10**9)
+        job = tries.jobs.get(k)
+        if job is None:
+            bad(f"no Try it run {k}", 404)
+        return render(request, "try_job.html", job=job)
+
     async def error(request: Request, exc: HTTPException):
         html = env.get_template("error.html").render(sources=sources, inline=None, static="/static",
                                                      status=exc.status_code, message=exc.detail)
@@ -200,7 +251,8 @@ def create_app(sources: dict[str, Source]) -> Starlette:
         Route("/", index), Route("/compare", compare), Route("/compare/{name}", compare_folder),
         Route("/sweep/{name}", sweep), Route("/run/{name}", dashboard), Route("/run/{name}/register", register),
         Route("/run/{name}/citizen", search), Route("/run/{name}/citizen/{cid}", citizen),
-        Route("/run/{name}/random/{kind}", random),
+        Route("/run/{name}/random/{kind}", random), Route("/try", try_form), Route("/try", try_submit, methods=["POST"]),
+        Route("/try/{job}", try_job),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: error, Exception: server_error})
