@@ -394,3 +394,18 @@ def test_try_it_queue_is_bounded(web_runs, tmp_path, monkeypatch):
 def test_try_it_off_and_a_server_without_scratch_is_read_only(client):
     assert client.get("/try").status_code == 404
     assert client.post("/try", data={"citizens": "300"}).status_code == 404
+
+
+def test_load_benchmark_runs_tiny(web_runs, tmp_path):
+    """benchmarks/web_load.py cannot rot: a few requests against the test run, zero errors."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "load.jsonl"
+    p = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "benchmarks" / "web_load.py"), "--tiny",
+                        "--run", str(web_runs["credit"]), "--requests", "60", "--out", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    record = json.loads(out.read_text().splitlines()[-1])
+    assert record["routes"]["all"]["requests"] == 60 and record["routes"]["all"]["errors"] == 0
+    assert {"citizen", "register", "dashboard"} <= set(record["routes"])

@@ -199,25 +199,29 @@ class Run:
 
         con = open_run_db(self.path)
         try:
-            rows = con.execute("SELECT * FROM citizens WHERE citizen IN (SELECT unnest(?))", [ids]).df()
+            res = con.execute("SELECT * FROM citizens WHERE citizen IN (SELECT unnest(?))", [ids])
+            names = [d[0] for d in res.description]
+            rows = [dict(zip(names, r)) for r in res.fetchall()]
             if len(rows) < len(set(ids)):
                 count = con.execute("SELECT count(*) FROM citizens").fetchone()[0]
-                missing = min(set(ids) - set(rows["citizen"].tolist()))
+                missing = min(set(ids) - {int(r["citizen"]) for r in rows})
                 raise InputError(f"citizen {missing} does not exist (citizens are 0..{count - 1})")
             e = con.execute(
                 "WITH ties AS (SELECT u AS who, v AS friend, kind FROM edges WHERE u IN (SELECT unnest($ids)) "
                 "UNION ALL SELECT v, u, kind FROM edges WHERE v IN (SELECT unnest($ids))) "
-                "SELECT who, friend, kind, c.published_prev AS prev FROM ties JOIN citizens c ON c.citizen = friend "
-                "ORDER BY who, friend", {"ids": ids}).df()
+                "SELECT who, friend::BIGINT AS friend, (kind = 'family')::UTINYINT AS family, "
+                "coalesce(c.published_prev, 'NaN'::DOUBLE) AS prev FROM ties JOIN citizens c ON c.citizen = friend "
+                "ORDER BY who, friend", {"ids": ids}).fetchnumpy()
         finally:
             con.close()
+        who = np.asarray(e["who"])
         out = {}
-        groups = dict(tuple(e.groupby("who"))) if len(e) else {}
-        for row in rows.to_dict("records"):
+        for row in rows:
             i = int(row["citizen"])
-            g = groups.get(i, e.iloc[:0])
-            out[i] = (row, g["friend"].to_numpy(np.int64), (g["kind"].astype(str) == "family").to_numpy(np.uint8),
-                      g["prev"].to_numpy(np.float64))
+            lo, hi = np.searchsorted(who, i, "left"), np.searchsorted(who, i, "right")
+            row["published"] = np.nan if row["published"] is None else row["published"]
+            out[i] = (row, np.asarray(e["friend"][lo:hi], np.int64), np.asarray(e["family"][lo:hi], np.uint8),
+                      np.asarray(e["prev"][lo:hi], np.float64))
         return out
 
     def explain(self, citizen: int) -> Explanation:
