@@ -119,8 +119,9 @@ def main() -> int:
             citizens = con.execute("SELECT count(*) FROM citizens").fetchone()[0]
             listed = con.execute("SELECT count(*) FROM citizens WHERE listed").fetchone()[0]
         port = free_port()
+        log = open(Path(tmp) / "server.log", "w+")  # a file, not a pipe: a full pipe would stall the server
         server = subprocess.Popen([sys.executable, "-m", "scsim", "serve", str(run), "--port", str(port), "--no-try"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                  stdout=subprocess.DEVNULL, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
             import httpx2
@@ -133,7 +134,8 @@ def main() -> int:
                 except httpx2.TransportError:
                     pass
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit(f"web_load: the server did not start: {server.stderr.read().decode()[-500:]}")
+                    log.seek(0)
+                    raise SystemExit(f"web_load: the server did not start: {log.read()[-500:]}")
                 time.sleep(0.2)
             plan = urls(run.resolve().name, citizens, max(1, listed // 50), args.requests)
             t0 = time.perf_counter()
@@ -142,16 +144,22 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(timeout=30)
+            log.seek(0)
+            errors_logged = log.read()
+            log.close()
     record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": {"platform": platform.platform(),
               "cpu_count": __import__("os").cpu_count()}, "citizens": citizens, "requests": args.requests,
               "concurrency": args.concurrency, "seconds": round(seconds, 2),
-              "requests_per_s": round(args.requests / seconds, 1), "routes": summarise(results)}
+              "requests_per_s": round(args.requests / seconds, 1), "routes": summarise(results),
+              "server_errors_logged": errors_logged.count("Traceback")}
+    if errors_logged.count("Traceback"):
+        print(errors_logged[-3000:], file=sys.stderr)
     line = json.dumps(record)
     print(line)
     if args.out:
         with open(args.out, "a") as f:
             f.write(line + "\n")
-    return 1 if record["routes"]["all"]["errors"] else 0
+    return 1 if record["routes"]["all"]["errors"] or record["server_errors_logged"] else 0
 
 
 if __name__ == "__main__":

@@ -75,11 +75,18 @@ def charts_drawn(page, expected: int) -> None:
         assert state == "yes" and marks > 5, drawn
 
 
-def test_citizen_page_draws_the_ego_network_and_history(browser, live_server, artefacts):
-    page, errors, foreign = visit(browser, live_server, "/run/credit/citizen/1", artefacts / "citizen.png")
+def test_citizen_page_draws_the_ego_network_and_history(browser, live_server, web_runs, artefacts):
+    import duckdb
+
+    with duckdb.connect(str(web_runs["credit"] / "results.duckdb"), read_only=True) as con:
+        citizen, degree = con.execute("SELECT citizen, degree FROM citizens ORDER BY draggers DESC, citizen LIMIT 1").fetchone()
+        cut = con.execute("SELECT count(DISTINCT CASE WHEN u = ? THEN v ELSE u END) FROM edge_events "
+                          "WHERE (u = ? OR v = ?) AND event = 'cut'", [citizen] * 3).fetchone()[0]
+    page, errors, foreign = visit(browser, live_server, f"/run/credit/citizen/{citizen}", artefacts / "citizen.png")
     assert errors == [] and foreign == []
     ego = page.query_selector("div.ego")
-    assert ego.get_attribute("data-drawn") == "yes" and int(ego.get_attribute("data-nodes")) > 2
+    nodes = int(ego.get_attribute("data-nodes"))  # the citizen, its friends, the ties it lost (at most)
+    assert ego.get_attribute("data-drawn") == "yes" and degree + 1 <= nodes <= degree + 1 + cut
     assert ego.query_selector("canvas") is not None  # Cytoscape draws on canvases
     charts_drawn(page, 1)
     assert_not_blank(artefacts / "citizen.png")

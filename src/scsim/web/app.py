@@ -53,6 +53,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     env.policies["json.dumps_function"] = lambda obj, **kw: json.dumps(plain(obj), allow_nan=False, **kw)
     env.filters["pts"] = points
+    env.filters["score"] = lambda x: "n/a" if x is None or x != x else points(x, 1)
     env.filters["num"] = lambda x, d=3: "n/a" if x is None or x != x else f"{x:.{d}g}" if abs(x) < 1e4 else f"{x:,.0f}"
     return env
 
@@ -125,7 +126,9 @@ def create_app(sources: dict[str, Source], scratch: Path | None = None) -> Starl
 
     def dashboard(request: Request):
         src = source(request)
-        return render(request, "run.html", src=src, **pages.dashboard(src))
+        if "dashboard" not in src.cache:  # a run's database never changes: its dashboards are made once
+            src.cache["dashboard"] = pages.dashboard(src)
+        return render(request, "run.html", src=src, **src.cache["dashboard"])
 
     def citizen(request: Request):
         src = source(request)

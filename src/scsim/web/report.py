@@ -48,14 +48,17 @@ def sample_citizens(src, count: int) -> list[int]:
 
 def render_report(folder: str | Path, count: int = 3) -> str:
     src = open_run(Path(folder), Path(folder).resolve().name)
-    env = environment()
-    common = {"sources": {src.name: src}, "inline": inline_assets(), "static": ""}
-    body = env.get_template("citizen_body.html")
-    citizens = []
-    for i in sample_citizens(src, count):
-        ctx = pages.citizen(src, i)
-        citizens.append({"id": i, "html": body.render(**common, src=src, **ctx)})
-    return env.get_template("report.html").render(**common, src=src, citizens=citizens, **pages.dashboard(src))
+    try:
+        env = environment()
+        common = {"sources": {src.name: src}, "inline": inline_assets(), "static": ""}
+        body = env.get_template("citizen_body.html")
+        citizens = []
+        for i in sample_citizens(src, count):
+            ctx = pages.citizen(src, i)
+            citizens.append({"id": i, "html": body.render(**common, src=src, **ctx)})
+        return env.get_template("report.html").render(**common, src=src, citizens=citizens, **pages.dashboard(src))
+    finally:
+        src.con.close()
 
 
 def write_report(folder: str | Path, html: str | Path, count: int = 3) -> Path:

@@ -35,6 +35,7 @@ class Source:
     months: int = 0
     con: duckdb.DuckDBPyConnection | None = None  # read-only; each request takes a cursor
     lock: threading.Lock = field(default_factory=threading.Lock)
+    cache: dict = field(default_factory=dict)  # pages made once (the database is read-only)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor of the read-only connection, for one request's thread."""
