@@ -126,6 +126,13 @@ def test_draggers_and_register_agree_with_the_database(con, web_runs):
         assert (ex.drags["drag"] >= run.scenario.register.min_drag).all()
 
 
+def test_points_never_print_minus_zero():
+    from scsim.results import points
+
+    assert points(-0.04, 1) == "0.0" and points(-0.0, 1, sign=True) == "+0.0" and points(-0.004) == "0.00"
+    assert points(-1.26) == "-1.26" and points(2.0, 1, sign=True) == "+2.0"
+
+
 def test_citizen_page_ego_network_and_events(client, con):
     citizen = con.execute("SELECT u FROM edge_events WHERE event = 'cut' GROUP BY u ORDER BY count(*) DESC, u LIMIT 1").fetchone()[0]
     html = client.get(f"/run/credit/citizen/{citizen}").text

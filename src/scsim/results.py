@@ -90,14 +90,15 @@ class Explanation:
             return "on the register" + why
         return f"not on the register: drags no friend by {points(self.min_drag, 1)} points or more"
 
-    def _published_note(self) -> str:
+    def published_note(self) -> str:
+        """Whether the score is published (and, if not, why)."""
         if self.published == self.published:
             return "published"
         return "not published: not opted in" if self.scored_regime else "not published: this regime has no score"
 
     def __str__(self) -> str:
         lines = [f"Credit China: citizen {self.citizen}",
-                 f"  score            {points(self.score, 1):>8}   ({self._published_note()})",
+                 f"  score            {points(self.score, 1):>8}   ({self.published_note()})",
                  f"  base             {points(self.base, 1):>8}"]
         lines += [f"  {name:<16} {points(pts, 1, sign=True):>8}" for name, pts in self.components.items()]
         lines.append(f"  clamp            {points(self.clamp, 1, sign=True):>8}")

@@ -50,7 +50,7 @@ def plain(value):
 
 def environment() -> jinja2.Environment:
     """The templates (autoescaped), shared by the server and the report."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, auto_reload=False)
     env.policies["json.dumps_function"] = lambda obj, **kw: json.dumps(plain(obj), allow_nan=False, **kw)
     env.filters["pts"] = points
     env.filters["score"] = lambda x: "n/a" if x is None or x != x else points(x, 1)
