@@ -416,3 +416,20 @@ def test_load_benchmark_runs_tiny(web_runs, tmp_path):
     record = json.loads(out.read_text().splitlines()[-1])
     assert record["routes"]["all"]["requests"] == 60 and record["routes"]["all"]["errors"] == 0
     assert {"citizen", "register", "dashboard"} <= set(record["routes"])
+
+
+def test_vendored_scripts_match_their_pins():
+    """static/vendor holds exactly what scripts/vendor_web.py pins (versions and digests), with licences."""
+    import hashlib
+    import importlib.util
+
+    root = Path(__file__).parents[1]
+    spec_ = importlib.util.spec_from_file_location("vendor_web", root / "scripts" / "vendor_web.py")
+    vendor = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(vendor)
+    lines = [line.split() for line in (vendor.OUT / "VERSIONS.txt").read_text().splitlines() if not line.startswith("#")]
+    assert [(n, v, f) for n, v, f, _ in lines] == [(n, v, t) for n, v, _, t in vendor.PACKAGES]
+    for name, _, file, digest in lines:
+        assert digest == "sha256:" + hashlib.sha256((vendor.OUT / file).read_bytes()).hexdigest()
+        assert "Permission is hereby granted" in (vendor.OUT / f"{name}.LICENSE").read_text() or \
+            "Redistribution and use" in (vendor.OUT / f"{name}.LICENSE").read_text()

@@ -99,7 +99,10 @@ def test_dashboard_draws_every_chart(browser, live_server, artefacts):
     charts_drawn(page, 3)
     slider = page.query_selector("input[type=range]")
     assert slider is not None  # the score distribution's month slider
+    assert "2020-12" in page.inner_text("#scores")  # the last snapshot first
     slider.fill("0")
+    # the first snapshot with published scores: 2016-01 (nobody is scored before the 2015-06 opt-in)
+    page.wait_for_function("() => document.querySelector('#scores').textContent.includes('2016-01')", timeout=5000)
     assert_not_blank(artefacts / "dashboard.png")
     page.close()
 
