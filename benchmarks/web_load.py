@@ -4,6 +4,12 @@ main routes of one run; reports errors and latency percentiles per route.
     .venv/bin/python benchmarks/web_load.py --citizens 100000 --requests 10000 --concurrency 50
     .venv/bin/python benchmarks/web_load.py --run runs/big --requests 10000 --concurrency 50
     .venv/bin/python benchmarks/web_load.py --tiny                  # 500 citizens, 200 requests
+    .venv/bin/python benchmarks/web_load.py --run runs/20k --tile 50 --concurrency 1   # pages at 1M rows
+
+``--tile K`` serves a database made of K copies of the run's tables side by side (citizen ids
+and ties shifted by the run's size, each table kept in the order the store writes it): the
+row counts of a run K times as large, to time the pages' queries at that size on a machine
+that should not simulate it. The copies are data, not a simulation of the larger society.
 
 The server is ``scsim serve RUN --no-try`` in its own process (as a user runs it); the client
 is httpx2's async client in this one, so on a small machine both share its cores. Mix of
@@ -38,6 +44,29 @@ def free_port() -> int:
 def build_run(citizens: int, months: int, folder: Path) -> Path:
     subprocess.run([sys.executable, "-m", "scsim", "run", "--citizens", str(citizens), "--months", str(months),
                     "--out", str(folder), "--quiet"], check=True, stdout=subprocess.DEVNULL)
+    return folder
+
+
+def tile(run: Path, k: int, folder: Path) -> Path:
+    """K copies of ``run``'s tables in one database (see the module docstring)."""
+    import duckdb
+
+    folder.mkdir(parents=True)
+    with duckdb.connect(str(folder / "results.duckdb")) as con:
+        con.execute(f"ATTACH '{run / 'results.duckdb'}' AS src (READ_ONLY)")
+        n = con.execute("SELECT count(*) FROM src.citizens").fetchone()[0]
+        copies = f"range({k}) t(k)"
+        con.execute(f"CREATE TABLE citizens AS SELECT * REPLACE (citizen + k * {n} AS citizen) FROM src.citizens, "
+                    f"{copies} ORDER BY citizen")
+        con.execute(f"CREATE TABLE edges AS SELECT * REPLACE (u + k * {n} AS u, v + k * {n} AS v) FROM src.edges, "
+                    f"{copies} ORDER BY k, u, v")
+        con.execute(f"CREATE TABLE snapshots AS SELECT * REPLACE (citizen + k * {n} AS citizen) FROM src.snapshots, "
+                    f"{copies} ORDER BY month, citizen")
+        con.execute(f"CREATE TABLE edge_events AS SELECT * REPLACE (u + k * {n} AS u, v + k * {n} AS v) "
+                    f"FROM src.edge_events, {copies} ORDER BY month, k")
+        con.execute("CREATE TABLE metrics AS SELECT * FROM src.metrics")
+        con.execute("CREATE TABLE meta AS SELECT * FROM src.meta")
+        con.execute("UPDATE meta SET value = ? WHERE key = 'citizens'", [str(n * k)])
     return folder
 
 
@@ -105,6 +134,7 @@ def main() -> int:
     ap.add_argument("--months", type=int, default=84)
     ap.add_argument("--requests", type=int)
     ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--tile", type=int, default=1, metavar="K", help="serve K copies of the run's tables side by side")
     ap.add_argument("--tiny", action="store_true", help="500 citizens x 12 months, 200 requests at 10")
     ap.add_argument("--out", help="append the JSON line to this file")
     args = ap.parse_args()
@@ -113,6 +143,8 @@ def main() -> int:
     args.requests = args.requests or (200 if args.tiny else 10_000)
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(args.run) if args.run else build_run(args.citizens, args.months, Path(tmp) / "run")
+        if args.tile > 1:
+            run = tile(run, args.tile, Path(tmp) / f"{run.resolve().name}-x{args.tile}")
         import duckdb
 
         with duckdb.connect(str(run / "results.duckdb"), read_only=True) as con:
@@ -149,7 +181,7 @@ def main() -> int:
             log.close()
     record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": {"platform": platform.platform(),
               "cpu_count": __import__("os").cpu_count()}, "citizens": citizens, "requests": args.requests,
-              "concurrency": args.concurrency, "seconds": round(seconds, 2),
+              "concurrency": args.concurrency, "tile": args.tile, "seconds": round(seconds, 2),
               "requests_per_s": round(args.requests / seconds, 1), "routes": summarise(results),
               "server_errors_logged": errors_logged.count("Traceback")}
     if errors_logged.count("Traceback"):

@@ -410,11 +410,12 @@ def test_load_benchmark_runs_tiny(web_runs, tmp_path):
 
     out = tmp_path / "load.jsonl"
     p = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "benchmarks" / "web_load.py"), "--tiny",
-                        "--run", str(web_runs["credit"]), "--requests", "60", "--out", str(out)],
+                        "--run", str(web_runs["credit"]), "--tile", "2", "--requests", "60", "--out", str(out)],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-2000:]
     record = json.loads(out.read_text().splitlines()[-1])
     assert record["routes"]["all"]["requests"] == 60 and record["routes"]["all"]["errors"] == 0
+    assert record["citizens"] == 2 * CITIZENS  # two copies of the run's tables
     assert {"citizen", "register", "dashboard"} <= set(record["routes"])
 
 
