@@ -312,6 +312,18 @@ def test_serve_refuses_what_is_not_a_run(tmp_path, capsys, web_runs):
     assert rc == 2 and "--port 70000" in err
 
 
+def test_serve_warns_before_listening_beyond_loopback(web_runs, capsys, monkeypatch):
+    import uvicorn
+
+    listened = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: listened.append(self.config.host))
+    assert main(["serve", str(web_runs["credit"]), "--host", "0.0.0.0", "--no-try"]) == 0
+    assert listened == ["0.0.0.0"]
+    assert "warning: listening on 0.0.0.0" in capsys.readouterr().err
+    assert main(["serve", str(web_runs["credit"]), "--no-try"]) == 0
+    assert listened[-1] == "127.0.0.1" and "warning" not in capsys.readouterr().err
+
+
 # ----------------------------------------------------------------------------- the report
 
 
