@@ -15,6 +15,9 @@ from . import charts, queries
 from .sources import Source
 
 
+SHOWN_EVENTS = 200  # ties cut and made listed on a citizen's page (all are counted)
+
+
 def calendar(src: Source, month: int) -> str:
     return month_label(src.scenario.run.start, int(month))
 
@@ -48,9 +51,10 @@ def citizen(src: Source, i: int) -> dict:
     cur = src.cursor()
     history = queries.citizen_history(cur, i)
     events, n_events = queries.citizen_events(cur, i)
+    cut = queries.cut_partners(cur, events, ex.friends["friend"])
+    events = events[:SHOWN_EVENTS]
     for e in events:
         e["date"] = calendar(src, e["month"])
-    cut = queries.cut_partners(cur, i)
     draggers = ex.draggers
     ego = charts.ego_elements(i, ex.published if ex.published == ex.published else None, ex.friends,
                               set(draggers["friend"].astype(int)), cut)

@@ -31,23 +31,29 @@ def citizen_history(cur, i: int) -> list[dict]:
                      "WHERE citizen = ? ORDER BY month", [i])
 
 
-def citizen_events(cur, i: int, limit: int = 200) -> tuple[list[dict], int]:
-    """Ties the citizen cut or made (or lost), with month and reason: the first ``limit``, and the total."""
-    total = cur.execute("SELECT count(*) FROM edge_events WHERE u = ? OR v = ?", [i, i]).fetchone()[0]
+def citizen_events(cur, i: int, limit: int = 5000) -> tuple[list[dict], int]:
+    """Ties the citizen cut or made (or lost), with month and reason, in month order: up to
+    ``limit`` of them (one scan of the table), and how many there are."""
     got = rows(cur, "SELECT month, CASE WHEN u = ? THEN v ELSE u END AS other, "
                     "kind::VARCHAR AS kind, event::VARCHAR AS event, reason::VARCHAR AS reason FROM edge_events "
                     "WHERE u = ? OR v = ? ORDER BY month, other LIMIT ?", [i, i, i, limit])
-    return got, int(total)
+    if len(got) < limit:
+        return got, len(got)
+    return got, int(cur.execute("SELECT count(*) FROM edge_events WHERE u = ? OR v = ?", [i, i]).fetchone()[0])
 
 
-def cut_partners(cur, i: int, limit: int = 60) -> list[dict]:
-    """Citizens whose tie with ``i`` was cut and not made again, with their final score."""
-    return rows(cur, "WITH ev AS (SELECT CASE WHEN u = ? THEN v ELSE u END AS other, event, month "
-                     "FROM edge_events WHERE u = ? OR v = ?), last AS (SELECT other, arg_max(event::VARCHAR, month) "
-                     "AS event FROM ev GROUP BY other) SELECT l.other AS citizen, c.published_prev AS score "
-                     "FROM last l JOIN citizens c ON c.citizen = l.other WHERE l.event = 'cut' "
-                     "AND l.other NOT IN (SELECT CASE WHEN u = ? THEN v ELSE u END FROM edges WHERE u = ? OR v = ?) "
-                     "ORDER BY l.other LIMIT ?", [i, i, i, i, i, i, limit])
+def cut_partners(cur, events: list[dict], friends, limit: int = 60) -> list[dict]:
+    """Citizens whose last event with this one (in ``events``, month order) was a cut and who are
+    not friends now, with their final score."""
+    last = {}
+    for e in events:
+        last[e["other"]] = e["event"]
+    now = {int(f) for f in friends}
+    gone = sorted(o for o, ev in last.items() if ev == "cut" and o not in now)[:limit]
+    if not gone:
+        return []
+    return rows(cur, "SELECT citizen, published_prev AS score FROM citizens WHERE citizen IN (SELECT unnest(?)) "
+                     "ORDER BY citizen", [gone])
 
 
 def register_filters(score: str | None, tau: str | None, sanctioned: str | None, occupation: str | None):
