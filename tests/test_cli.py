@@ -190,9 +190,13 @@ def test_lookup_explains_score_and_draggers(capsys, con, run_dir):
     # the friends drawing the score down, and they are friends
     n = int(re.search(r"friends drawing the score down: (\d+)", out).group(1))
     assert n == len(scsim.Run.open(run_dir).explain(citizen).draggers)
-    assert n >= draggers > 0
+    assert n == draggers > 0  # counted as the citizens table counts them (register.min_drag)
     listed = [int(x) for x in re.findall(r"^\s+citizen\s+(\d+) \((?:friend|family), score", out, re.M)]
     assert len(listed) == min(n, 10)
+    more = re.search(r"and (\d+) more", out)
+    assert (int(more.group(1)) if more else 0) == n - len(listed)
+    assert "-0.0" not in out and re.search(r"tau .*: \d\.\d{3}", out)
+    assert re.search(r"^\s+(on|not on) the register", out, re.M)
     neighbours = {r[0] for r in con.execute("SELECT CASE WHEN u = ? THEN v ELSE u END FROM edges WHERE u = ? OR v = ?",
                                             [citizen, citizen, citizen]).fetchall()}
     assert set(listed) <= neighbours

@@ -58,6 +58,18 @@ def build_parser() -> argparse.ArgumentParser:
     lk.add_argument("run")
     lk.add_argument("citizen", type=_count)
 
+    sv = sub.add_parser("serve", help="a read-only web explorer of runs, compare outputs and sweeps")
+    sv.add_argument("runs", nargs="+", metavar="RUN", help="run folders (or scsim compare / sweep output folders)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=_count, default=8765, help="port (default 8765)")
+    sv.add_argument("--open", action="store_true", help="open the explorer in a browser")
+    sv.add_argument("--scratch", metavar="DIR", help="folder for Try it runs (default: a temporary one)")
+    sv.add_argument("--no-try", action="store_true", help="no Try it form: serve the given folders only")
+    rp = sub.add_parser("report", help="one self-contained HTML file of a run: dashboards and sample citizens")
+    rp.add_argument("run")
+    rp.add_argument("--html", required=True, metavar="FILE", help="the HTML file to write")
+    rp.add_argument("--citizens", type=_count, default=3, help="sample citizens shown (default 3)")
+
     pl = sub.add_parser("plot", help="a finished run at a glance: its monthly metrics as a figure")
     pl.add_argument("run")
     pl.add_argument("--out", metavar="FILE", help="image file (default: RUN/metrics.png; .svg, .pdf also work)")
@@ -232,6 +244,19 @@ def cmd_lookup(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from .web.serve import serve
+
+    return serve(args.runs, args.host, args.port, args.open, args.scratch, not args.no_try)
+
+
+def cmd_report(args) -> int:
+    from .web.report import write_report
+
+    print(write_report(args.run, args.html, args.citizens))
+    return 0
+
+
 def cmd_plot(args) -> int:
     from .outputs import check_new_files, check_writable_folder
     from .results import Run
@@ -351,7 +376,7 @@ def cmd_calibrate(args) -> int:
 
 COMMANDS = {"run": cmd_run, "calibrate": cmd_calibrate, "presets": cmd_presets, "validate": cmd_validate, "params": cmd_params,
             "lookup": cmd_lookup, "plot": cmd_plot, "export": cmd_export, "compare": cmd_compare, "validate-models": cmd_validate_models,
-            "sweep": cmd_sweep, "study": cmd_study}
+            "sweep": cmd_sweep, "study": cmd_study, "serve": cmd_serve, "report": cmd_report}
 
 
 # Commands whose output is all written, flushed and closed when they return; after them the

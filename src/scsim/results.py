@@ -61,7 +61,12 @@ class Explanation:
     tau: float
     scored_regime: bool = True  # False: the regime has no score at all (provocateur)
     status: list[str] = field(default_factory=list)  # arrested, on file, a planted agent
+    min_drag: float = 0.0  # register.min_drag: a smaller drag does not count as dragging
+    register_on: bool = False  # the register was open in the run's last month
+    listed: bool = False  # on the register: drags some friend by at least min_drag
+    drags: pd.DataFrame | None = None  # friend, drag: the friends this citizen drags (listed for), largest first
 
+    SHOWN = 10  # draggers listed on the page; the rest are counted ("and N more")
 
     @property
     def total(self) -> float:
@@ -69,30 +74,56 @@ class Explanation:
 
     @property
     def draggers(self) -> pd.DataFrame:
-        return self.friends[self.friends["drag"] > 0]
+        """Friends that draw the score down by more than 0 and at least ``register.min_drag``:
+        the friends the engine counts in the citizens table's ``draggers`` column."""
+        d = self.friends["drag"]
+        return self.friends[(d > 0) & (d >= self.min_drag)]
 
-    def _published_note(self) -> str:
+    def register_note(self) -> str:
+        """Whether the citizen is on the register, and why (or why not)."""
+        if not self.register_on:
+            return "not on the register: this run has no public register open"
+        if self.listed:
+            top = self.drags.iloc[0] if self.drags is not None and len(self.drags) else None
+            why = (f": drags {len(self.drags)} friend(s) by at least {points(self.min_drag, 1)} points "
+                   f"(most: citizen {int(top.friend)}, {points(top.drag)} points)") if top is not None else ""
+            return "on the register" + why
+        return f"not on the register: drags no friend by {points(self.min_drag, 1)} points or more"
+
+    def published_note(self) -> str:
+        """Whether the score is published (and, if not, why)."""
         if self.published == self.published:
             return "published"
         return "not published: not opted in" if self.scored_regime else "not published: this regime has no score"
 
     def __str__(self) -> str:
         lines = [f"Credit China: citizen {self.citizen}",
-                 f"  score            {self.score:8.1f}   ({self._published_note()})",
-                 f"  base             {self.base:8.1f}"]
-        lines += [f"  {name:<16} {pts:+8.1f}" for name, pts in self.components.items()]
-        lines.append(f"  clamp            {self.clamp:+8.1f}")
-        lines.append(f"  = total          {self.total:8.1f}")
+                 f"  score            {points(self.score, 1):>8}   ({self.published_note()})",
+                 f"  base             {points(self.base, 1):>8}"]
+        lines += [f"  {name:<16} {points(pts, 1, sign=True):>8}" for name, pts in self.components.items()]
+        lines.append(f"  clamp            {points(self.clamp, 1, sign=True):>8}")
+        lines.append(f"  = total          {points(self.total, 1):>8}")
+        lines.append(f"  tau (independent thinking): {self.tau:.3f}")
         lines.append(f"  privileges: {', '.join(self.privileges) or 'none'}")
         lines.append(f"  sanctioned: {'yes' if self.sanctioned else 'no'}; position: {self.occupation}")
+        lines.append(f"  {self.register_note()}")
         lines += [f"  {note}" for note in self.status]
         if self.stand_in:
             lines.append("  no published friends: own last score stood in for the association")
         d = self.draggers
-        lines.append(f"  friends drawing the score down: {len(d)}")
-        for r in d.head(10).itertuples():
-            lines.append(f"    citizen {r.friend:>9} ({r.kind}, score {r.friend_score:6.1f}): -{r.drag:.2f} points")
+        lines.append(f"  friends drawing the score down: {len(d)}" + (
+            f" (by at least {points(self.min_drag, 1)} points)" if self.min_drag > 0 else ""))
+        for r in d.head(self.SHOWN).itertuples():
+            lines.append(f"    citizen {r.friend:>9} ({r.kind}, score {r.friend_score:6.1f}): -{points(r.drag)} points")
+        if len(d) > self.SHOWN:
+            lines.append(f"    and {len(d) - self.SHOWN} more")
         return "\n".join(lines)
+
+
+def points(x: float, digits: int = 2, sign: bool = False) -> str:
+    """A number of points as text, never '-0.0' (a value that rounds to zero is shown as 0)."""
+    r = round(float(x), digits) + 0.0  # -0.0 + 0.0 == +0.0
+    return f"{r:+.{digits}f}" if sign else f"{r:.{digits}f}"
 
 
 class Run:
@@ -156,42 +187,63 @@ class Run:
             con.close()
 
     # -- explanation
-    def _citizen_data(self, i: int):
-        n = self._sim.n if self._sim is not None else None
+    def _neighbourhoods(self, ids: list[int]) -> dict[int, tuple]:
+        """For each citizen in ``ids``: (row, friends, kinds (1 = family), the friends' last
+        published scores, their political records). One query for all of them on a database; raises for an unknown id."""
         if self._sim is not None:
-            if not 0 <= i < n:
-                raise InputError(f"citizen {i} does not exist (citizens are 0..{n - 1})")
+            n = self._sim.n
             cols = self._sim.citizen_columns()
-            row = {k: v[i] for k, v in cols.items()}
-            friends = self._sim.net.neighbours(i)
-            kinds = self._sim.net.neighbour_kinds(i)
-            prev = cols["published_prev"]
-            return row, friends, kinds, prev[friends], -cols["political"][friends]
+            out = {}
+            for i in ids:
+                if not 0 <= i < n:
+                    raise InputError(f"citizen {i} does not exist (citizens are 0..{n - 1})")
+                friends = self._sim.net.neighbours(i)
+                out[i] = ({k: v[i] for k, v in cols.items()}, np.asarray(friends, np.int64),
+                          np.asarray(self._sim.net.neighbour_kinds(i), np.uint8), cols["published_prev"][friends],
+                          -cols["political"][friends])
+            return out
         from .store import reading
 
         with reading(self.path) as con:
-            df = con.execute("SELECT * FROM citizens WHERE citizen = ?", [i]).df()
-            if df.empty:
+            res = con.execute("SELECT * FROM citizens WHERE citizen IN (SELECT unnest(?))", [ids])
+            names = [d[0] for d in res.description]
+            rows = [dict(zip(names, r)) for r in res.fetchall()]
+            if len(rows) < len(set(ids)):
                 count = con.execute("SELECT count(*) FROM citizens").fetchone()[0]
-                raise InputError(f"citizen {i} does not exist (citizens are 0..{count - 1})")
-            row = df.iloc[0].to_dict()
+                missing = min(set(ids) - {int(r["citizen"]) for r in rows})
+                raise InputError(f"citizen {missing} does not exist (citizens are 0..{count - 1})")
             e = con.execute(
-                "SELECT CASE WHEN u = ? THEN v ELSE u END AS friend, kind, c.published_prev AS prev, c.political AS political "
-                "FROM edges JOIN citizens c ON c.citizen = CASE WHEN u = ? THEN v ELSE u END "
-                "WHERE u = ? OR v = ? ORDER BY friend", [i, i, i, i]).df()
-        return (row, e["friend"].to_numpy(np.int64), (e["kind"].astype(str) == "family").to_numpy(np.uint8),
-                e["prev"].to_numpy(np.float64), -e["political"].to_numpy(np.float64))
+                "SELECT u AS who, v::BIGINT AS friend, (kind = 'family')::UTINYINT AS family FROM edges "
+                "WHERE u IN (SELECT unnest($ids)) UNION ALL SELECT v, u, (kind = 'family')::UTINYINT FROM edges "
+                "WHERE v IN (SELECT unnest($ids)) ORDER BY who, friend", {"ids": ids}).fetchnumpy()
+            # the friends' scores by id (a join with the whole citizens table cost ~10x as much at 1M)
+            known = np.unique(np.asarray(e["friend"], np.int64))
+            s = con.execute("SELECT citizen, coalesce(published_prev, 'NaN'::DOUBLE) AS prev, -political AS record "
+                            "FROM citizens WHERE citizen IN (SELECT unnest(?)) ORDER BY citizen",
+                            [known.tolist()]).fetchnumpy()
+        at = np.searchsorted(np.asarray(s["citizen"]), e["friend"])
+        e["prev"] = np.asarray(s["prev"], np.float64)[at]
+        e["record"] = np.asarray(s["record"], np.float64)[at]
+        who = np.asarray(e["who"])
+        out = {}
+        for row in rows:
+            i = int(row["citizen"])
+            lo, hi = np.searchsorted(who, i, "left"), np.searchsorted(who, i, "right")
+            row["published"] = np.nan if row["published"] is None else row["published"]
+            out[i] = (row, np.asarray(e["friend"][lo:hi], np.int64), np.asarray(e["family"][lo:hi], np.uint8),
+                      np.asarray(e["prev"][lo:hi], np.float64), np.asarray(e["record"][lo:hi], np.float64))
+        return out
 
     def explain(self, citizen: int) -> Explanation:
-        """Points per component, the clamp, and the friends that drew the score down, by how much."""
+        """Points per component, the clamp, the friends that drew the score down, by how much, and
+        whether the citizen is on the register because it drags some friend."""
         i = int(citizen)
         if i < 0:
             raise InputError(f"citizen {i} does not exist (ids are non-negative)")
         sm = ScoreModel(self.scenario)
-        row, friends, kinds, friend_prev, friend_record = self._citizen_data(i)
-        local = np.full(len(friends), np.nan)
-        local[:] = friend_prev
-        contrib, drag = friend_terms(sm, np.arange(len(friends)), kinds, local, float(row["own_ref"]), friend_record)
+        row, friends, kinds, friend_prev, friend_record = self._neighbourhoods([i])[i]
+        contrib, drag = friend_terms(sm, np.arange(len(friends)), kinds, friend_prev, float(row["own_ref"]),
+                                     friend_record)
         import pandas as pd
 
         table = pd.DataFrame({"friend": friends.astype(np.int64), "kind": np.where(kinds == 1, "family", "friend"),
@@ -201,12 +253,33 @@ class Run:
         published = float(row["published"])
         held = [p.name for p in self.scenario.privileges if published == published and published >= p.threshold]
         stand_in = sm.assoc_mode == 1 and not np.isfinite(friend_prev).any()
+        months = self.scenario.run.months
+        register_on = bool(self.scenario.register.enabled and months - 1 >= self.scenario.switch_on(self.scenario.register.start))
         return Explanation(
             citizen=i, score=float(row["score"]), published=published, base=float(row["base"]),
             components=comps, clamp=float(row["clamp"]), friends=table, stand_in=bool(stand_in),
             privileges=held, sanctioned=bool(row["sanctioned"]),
             occupation=OCCUPATIONS[int(row["occupation"])], tau=float(row["tau"]),
-            scored_regime=self.scenario.scoring.enabled, status=_status(row))
+            scored_regime=self.scenario.scoring.enabled, status=_status(row), min_drag=float(sm.min_drag),
+            register_on=register_on, listed=bool(row.get("listed", False)), drags=self._drags_on_friends(sm, i, friends))
+
+    def _drags_on_friends(self, sm: ScoreModel, i: int, friends: np.ndarray) -> pd.DataFrame:
+        """The friends citizen ``i`` drags by more than 0 and at least ``min_drag`` (why the register
+        lists it), with the same formulas as the engine's register (``scoring.friend_terms``)."""
+        import pandas as pd
+
+        rows = []
+        if sm.associates and len(friends):
+            for f, (frow, ff, fk, fprev, frec) in self._neighbourhoods([int(x) for x in friends]).items():
+                at = np.flatnonzero(ff == i)
+                if not len(at):
+                    continue
+                _, d = friend_terms(sm, np.arange(len(ff)), fk, fprev, float(frow["own_ref"]), frec)
+                dj = float(d[at].max())
+                if dj > 0 and dj >= sm.min_drag:
+                    rows.append((f, dj))
+        table = pd.DataFrame(rows, columns=["friend", "drag"])
+        return table.sort_values(["drag", "friend"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
     # -- summaries
     def plot(self, path: str | Path | None = None):
