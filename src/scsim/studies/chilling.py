@@ -32,10 +32,11 @@ def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dic
     base = spec.baseline or spec.regimes[0]
     t_before = table(b, METRICS, "regime", base).assign(window="year before mandatory")
     t_after = table(a, METRICS, "regime", base).assign(window="final year")
-    t_change = table(change, METRICS, "regime", base).assign(window="change (difference in differences)")
+    t_change = table(change, METRICS, "regime", base, change=True).assign(window="change (difference in differences)")
     full = pd.concat([t_before, t_after, t_change], ignore_index=True)
     full.to_csv(out / "table.csv", index=False)
-    md = "".join(f"### {w}\n\n{markdown(g.drop(columns='window'), 'regime')}\n" for w, g in full.groupby("window", sort=False))
+    md = "".join(f"### {w}\n\n{markdown(g.drop(columns='window'), 'regime', f'chilling effect: {w}', base)}\n"
+                 for w, g in full.groupby("window", sort=False))
     (out / "table.md").write_text(md)
 
     fig, ax = figure(1, 3)

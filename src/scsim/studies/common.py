@@ -36,7 +36,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
-from ..experiments import interval
+from .. import tables
+from ..summary import difference_range, interval, metric_range
 from ..parallel import map_runs
 from ..scenario import Scenario, load_preset, preset_names
 
@@ -173,39 +174,30 @@ def window_means(runs: pd.DataFrame, metrics: list[str], months: slice, by: list
     return sel.groupby([*by, "seed"], sort=False)[metrics].mean().reset_index()
 
 
-def table(per_run: pd.DataFrame, metrics: list[str], group: str, baseline=None) -> pd.DataFrame:
-    """Per metric and group: mean [95% CI] over seeds, and the paired difference from ``baseline``."""
+def table(per_run: pd.DataFrame, metrics: list[str], group: str, baseline=None, change: bool = False) -> pd.DataFrame:
+    """Per metric and group: mean [95% CI] over seeds, and the paired difference from ``baseline``
+    (NaN for the baseline itself). Intervals stay in the metric's range (a ``change``, a
+    difference between two windows, in the range of a difference)."""
     rows = []
     base = per_run[per_run[group] == baseline].set_index("seed") if baseline is not None else None
     for metric in metrics:
         for key, g in per_run.groupby(group, sort=False):
             g = g.set_index("seed")
-            mean, lo, hi = interval(g[metric])
-            row = {"metric": metric, group: key, "mean": mean, "low": lo, "high": hi}
+            own = interval(g[metric], bounds=difference_range(metric) if change else metric_range(metric))
+            row = {"metric": metric, group: key, "mean": own.mean, "low": own.low, "high": own.high, "n": own.n,
+                   "clipped": own.clipped}
             if base is not None:
                 seeds = g.index.intersection(base.index)
-                row["diff"], row["diff_low"], row["diff_high"] = interval(g.loc[seeds, metric] - base.loc[seeds, metric])
+                d = interval(g.loc[seeds, metric] - base.loc[seeds, metric], bounds=difference_range(metric)) \
+                    if key != baseline else interval([])
+                row.update(diff=d.mean, diff_low=d.low, diff_high=d.high, diff_clipped=d.clipped)
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def fmt(mean: float, lo: float, hi: float, digits: int = 3) -> str:
-    """'0.123 [0.110, 0.136]'"""
-    if math.isnan(lo):
-        return f"{mean:.{digits}g}"
-    return f"{mean:.{digits}g} [{lo:.{digits}g}, {hi:.{digits}g}]"
-
-
-def markdown(t: pd.DataFrame, group: str) -> str:
-    has_diff = "diff" in t
-    head = f"| metric | {group} | mean [95% CI] |" + (" difference [95% CI] |" if has_diff else "")
-    lines = [head, "|---|---|---|" + ("---|" if has_diff else "")]
-    for r in t.to_dict("records"):
-        line = f"| {r['metric']} | {r[group]} | {fmt(r['mean'], r['low'], r['high'])} |"
-        if has_diff:
-            line += f" {fmt(r['diff'], r['diff_low'], r['diff_high'])} |"
-        lines.append(line)
-    return "\n".join(lines) + "\n"
+def markdown(t: pd.DataFrame, group: str | list[str], caption: str, baseline=None) -> str:
+    """``t`` (a ``table``) as Markdown for a paper (``scsim.tables``)."""
+    return tables.render(tables.display(t, group, caption, baseline), "markdown")
 
 
 def band(ax, runs: pd.DataFrame, metric: str, group: str, start: str = "2015-01", label_fmt="{}"):
@@ -247,12 +239,15 @@ def figure(rows: int, cols: int, width: float = 4.2, height: float = 3.0):
 def headline(t: pd.DataFrame, group: str, metric: str, key, diff: bool = False) -> str:
     """One cell of a table as 'mean [low, high]' (or the difference from the baseline)."""
     r = t[(t[group] == key) & (t.metric == metric)].iloc[0]
-    return fmt(*(r[["diff", "diff_low", "diff_high"]] if diff else r[["mean", "low", "high"]]))
+    if diff:
+        return tables.cell(metric, r["diff"], r["diff_low"], r["diff_high"], bool(r["diff_clipped"]), difference=True)
+    return tables.cell(metric, r["mean"], r["low"], r["high"], bool(r["clipped"]))
 
 
-def write_table(t: pd.DataFrame, group: str, out: Path, name: str = "table") -> None:
+def write_table(t: pd.DataFrame, group: str, out: Path, caption: str, baseline=None, name: str = "table") -> None:
+    """``name``.csv (the numbers) and ``name``.md (for a paper)."""
     t.to_csv(out / f"{name}.csv", index=False)
-    (out / f"{name}.md").write_text(markdown(t, group))
+    (out / f"{name}.md").write_text(markdown(t, group, caption, baseline))
 
 
 def final_year(spec: StudySpec) -> slice:
@@ -264,8 +259,9 @@ def regime_table(spec: StudySpec, runs: pd.DataFrame, metrics: list[str], out: P
     """Per run, the final-year mean of each metric; per regime, the mean [95% CI] and the paired
     difference from the baseline, written as table.csv and table.md. Returns (per run, table)."""
     per_run = window_means(runs, metrics, final_year(spec), ["regime"])
-    t = table(per_run, metrics, "regime", spec.baseline or spec.regimes[0])
-    write_table(t, "regime", out)
+    base = spec.baseline or spec.regimes[0]
+    t = table(per_run, metrics, "regime", base)
+    write_table(t, "regime", out, f"{spec.title or spec.study}: mean of each run's final {spec.window} months", base)
     return per_run, t
 
 
@@ -285,14 +281,13 @@ def assumption_sweep(spec: StudySpec, setting: Setting, out: Path, progress: boo
     for key, g in per_run.groupby(groups, sort=False):
         key = key if isinstance(key, tuple) else (key,)
         for metric in metrics:
-            mean, lo, hi = interval(g[metric])
-            rows.append({**dict(zip(groups, key)), "metric": metric, "mean": mean, "low": lo, "high": hi})
+            own = interval(g[metric], bounds=metric_range(metric))
+            rows.append({**dict(zip(groups, key)), "metric": metric, "mean": own.mean, "low": own.low,
+                         "high": own.high, "n": own.n, "clipped": own.clipped})
     t = pd.DataFrame(rows)
     t.to_csv(out / "assumption.csv", index=False)
-    lines = [f"| {' | '.join(groups)} | metric | mean [95% CI] |", "|" + "---|" * (len(groups) + 2)]
-    lines += [f"| {' | '.join(str(r[g]) for g in groups)} | {r['metric']} | {fmt(r['mean'], r['low'], r['high'])} |"
-              for r in t.to_dict("records")]
-    (out / "assumption.md").write_text("\n".join(lines) + "\n")
+    (out / "assumption.md").write_text(markdown(t, groups, f"{a.regime} as {a.parameter} varies: mean of each run's "
+                                                f"final {window.stop - window.start} months"))
     fig, ax = figure(1, len(metrics))
     for axis, metric in zip(ax, metrics):
         d = t[t.metric == metric]
@@ -306,5 +301,5 @@ def assumption_sweep(spec: StudySpec, setting: Setting, out: Path, progress: boo
         if second:
             axis.legend(fontsize=7)
     save(fig, out / "assumption.png")
-    return {f"{r['metric']} at " + ", ".join(f"{g}={r[g]}" for g in groups): fmt(r["mean"], r["low"], r["high"])
-            for r in t.to_dict("records")}
+    return {f"{r['metric']} at " + ", ".join(f"{g}={r[g]}" for g in groups):
+            tables.cell(r["metric"], r["mean"], r["low"], r["high"], bool(r["clipped"])) for r in t.to_dict("records")}

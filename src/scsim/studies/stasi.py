@@ -23,7 +23,8 @@ def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dic
     if {"social-credit-2020", "provocateur"} <= set(spec.regimes):
         duel = table(per_run[per_run.regime.isin(["social-credit-2020", "provocateur"])], METRICS, "regime",
                      "provocateur")
-        write_table(duel, "regime", out, "social-credit-vs-provocateur")
+        write_table(duel, "regime", out, "social credit against provocateurs: mean of each run's final "
+                    f"{spec.window} months", "provocateur", "social-credit-vs-provocateur")
         head_to_head = {m: headline(duel, "regime", m, "social-credit-2020", diff=True)
                         for m in ("dissenter_cluster_share", "dissenter_core", "posts_per_capita", "dissenters")}
 
