@@ -64,17 +64,18 @@ def _run_summary(name: str, seed: int, sc, window: int) -> dict:
 
 def compare(presets: list[str], seeds: int, citizens: int | None = None, months: int | None = None,
             window: int = 12, progress: bool = False, baseline: str | None = None,
-            workers: int | None = None, client=None) -> Comparison:
+            workers: int | None = None, client=None, settings: dict | None = None) -> Comparison:
     """Run every preset on seeds 1..``seeds`` and summarise (see the module docstring). The runs
     go on ``client``'s Dask cluster if given, else on a local one of ``workers`` processes if
-    more than one, else here (scsim.parallel.map_runs): the same results either way."""
+    more than one, else here (scsim.parallel.map_runs): the same results either way. ``settings``
+    ('section.key': value, as ``scsim compare --set``) apply to every regime."""
     from .scenario import load_preset
 
     if seeds < 2:
         raise InputError("scsim compare: --seeds must be at least 2 (intervals need two runs)")
     scenarios = []
     for name in presets:
-        sc = load_preset(name)
+        sc = load_preset(name).with_settings(settings or {}, "--set")
         over = {"run.seed": 0}
         if citizens is not None:
             over["population.citizens"] = citizens

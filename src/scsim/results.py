@@ -63,6 +63,11 @@ class Explanation:
     status: list[str] = field(default_factory=list)  # arrested, on file, a planted agent
 
 
+    def __repr__(self) -> str:
+        state = f"score {self.score:.1f}, {self._published_note()}" if self.scored_regime else "no score in this regime"
+        return (f"<Explanation of citizen {self.citizen}: {state}, {len(self.friends)} ties, "
+                f"{len(self.draggers)} drawing the score down; print() it for the whole page>")
+
     @property
     def total(self) -> float:
         return self.base + sum(self.components.values()) + self.clamp
@@ -103,6 +108,13 @@ class Run:
         self._metrics = metrics
         self.path = path
         self._sim = sim
+        self._citizens: int | None = None  # a run read back: the population its database records
+
+    def __repr__(self) -> str:
+        sc = self.scenario
+        n = self._sim.n if self._sim is not None else self._citizens or sc.population.citizens
+        where = f"in {self.path}" if self.path is not None else "in memory (not written: pass out= to simulate)"
+        return f"<scsim.Run '{sc.name}': {n:,} citizens, {sc.run.months} months, seed {sc.run.seed}, {where}>"
 
     @property
     def metrics(self) -> pd.DataFrame | None:
@@ -136,7 +148,9 @@ class Run:
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         scenario = scenario_from_dict(tomllib.loads(meta["scenario"]), f"{folder}")
         con.close()
-        return cls(scenario, None, Path(folder))
+        run = cls(scenario, None, Path(folder))
+        run._citizens = int(meta["citizens"]) if meta.get("citizens", "").isdigit() else None
+        return run
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run SQL on the run's database (tables meta, metrics, citizens, edges, snapshots, edge_events)."""

@@ -358,15 +358,47 @@ class Scenario(Section):
 
     def with_overrides(self, **dotted: Any) -> "Scenario":
         """A copy with 'section.key' overrides applied, re-validated (e.g. population.citizens=1000)."""
+        return self.with_settings(dotted, "overrides")
+
+    def with_settings(self, dotted: dict[str, Any], source: str) -> "Scenario":
+        """A copy with 'section.key' settings applied and validated as a scenario file is
+        (``scenario_from_dict``); an error names ``source`` (e.g. '--set') and the key."""
         data = self.model_dump()
         for key, value in dotted.items():
-            _set_dotted(data, key, value)
-        return scenario_from_dict(data, source="overrides")
+            try:
+                _set_dotted(data, key, value)
+            except (TypeError, AttributeError):
+                raise InputError(f"{source}: {key}: '{key.rsplit('.', 1)[0]}' is a value, not a section") from None
+        return scenario_from_dict(data, source=source)
+
+    def __repr__(self) -> str:
+        n = "citizens from the edge list" if self.network.model == "edgelist" else f"{self.population.citizens:,} citizens"
+        phases = ", ".join(f"{k} {v}" for k, v in (("opt-in", self.phases.optin_start),
+                                                    ("mandatory", self.phases.mandatory_start)) if v)
+        score = f"score {self.scoring.method}" if self.scoring.enabled else "no score"
+        return (f"Scenario('{self.name}': {n}, {self.run.months} months from {self.run.start}, seed {self.run.seed}, "
+                f"network {self.network.model}, {score}{', ' + phases if phases else ''})")
 
     def to_toml(self) -> str:
         import tomli_w
 
         return tomli_w.dumps(_drop_none(self.model_dump()))
+
+
+def parse_settings(items: list[str] | None, source: str = "--set") -> dict[str, Any]:
+    """``KEY=VALUE`` strings (``scsim run --set``) as dotted settings: the value is a TOML literal
+    (``3``, ``0.5``, ``true``, ``"penalty"``, ``[1, 2]``); a bare word that is not one is a string."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or not key or not all(key.split(".")):
+            raise InputError(f"{source} {item}: expected KEY=VALUE, e.g. {source} population.citizens=5000")
+        try:
+            out[key] = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key] = text.strip()
+    return out
 
 
 def _drop_none(obj: Any) -> Any:

@@ -121,6 +121,7 @@ class Setting:
     edgelist: Path | None = None
     workers: int = 1  # > 1: runs side by side on a local Dask cluster (scsim.parallel.local_client)
     client: Any = None  # a Dask client: runs on that cluster instead (scsim study --scheduler)
+    table_format: str | None = None  # tables also as LaTeX ('latex') or text ('text'), beside the Markdown
 
     def scenario(self, regime: str, seed: int, overrides: dict[str, Any]) -> Scenario:
         over = {"run.seed": seed, "run.months": self.months, "population.citizens": self.citizens}
@@ -195,9 +196,13 @@ def table(per_run: pd.DataFrame, metrics: list[str], group: str, baseline=None, 
     return pd.DataFrame(rows)
 
 
-def markdown(t: pd.DataFrame, group: str | list[str], caption: str, baseline=None) -> str:
-    """``t`` (a ``table``) as Markdown for a paper (``scsim.tables``)."""
-    return tables.render(tables.display(t, group, caption, baseline), "markdown")
+def write_tables(out: Path, name: str, displays: list[tables.Display], table_format: str | None = None) -> None:
+    """``name``.md (the tables for a paper, ``scsim.tables``) and, for ``table_format`` 'latex'
+    or 'text', ``name``.tex or ``name``.txt as well."""
+    (out / f"{name}.md").write_text("\n".join(tables.render(d, "markdown") for d in displays))
+    if table_format not in (None, "markdown"):
+        suffix = {v: k for k, v in tables.SUFFIXES.items()}[table_format]
+        (out / f"{name}{suffix}").write_text("\n".join(tables.render(d, table_format) for d in displays))
 
 
 def band(ax, runs: pd.DataFrame, metric: str, group: str, start: str = "2015-01", label_fmt="{}"):
@@ -244,10 +249,11 @@ def headline(t: pd.DataFrame, group: str, metric: str, key, diff: bool = False) 
     return tables.cell(metric, r["mean"], r["low"], r["high"], bool(r["clipped"]))
 
 
-def write_table(t: pd.DataFrame, group: str, out: Path, caption: str, baseline=None, name: str = "table") -> None:
-    """``name``.csv (the numbers) and ``name``.md (for a paper)."""
+def write_table(t: pd.DataFrame, group: str, out: Path, caption: str, baseline=None, name: str = "table",
+                table_format: str | None = None) -> None:
+    """``name``.csv (the numbers) and the table for a paper (``write_tables``)."""
     t.to_csv(out / f"{name}.csv", index=False)
-    (out / f"{name}.md").write_text(markdown(t, group, caption, baseline))
+    write_tables(out, name, [tables.display(t, group, caption, baseline)], table_format)
 
 
 def final_year(spec: StudySpec) -> slice:
@@ -255,13 +261,15 @@ def final_year(spec: StudySpec) -> slice:
     return slice(spec.months - spec.window, spec.months)
 
 
-def regime_table(spec: StudySpec, runs: pd.DataFrame, metrics: list[str], out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def regime_table(spec: StudySpec, setting: Setting, runs: pd.DataFrame, metrics: list[str],
+                 out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per run, the final-year mean of each metric; per regime, the mean [95% CI] and the paired
     difference from the baseline, written as table.csv and table.md. Returns (per run, table)."""
     per_run = window_means(runs, metrics, final_year(spec), ["regime"])
     base = spec.baseline or spec.regimes[0]
     t = table(per_run, metrics, "regime", base)
-    write_table(t, "regime", out, f"{spec.title or spec.study}: mean of each run's final {spec.window} months", base)
+    write_table(t, "regime", out, f"{spec.title or spec.study}: mean of each run's final {spec.window} months", base,
+                table_format=setting.table_format)
     return per_run, t
 
 
@@ -286,8 +294,9 @@ def assumption_sweep(spec: StudySpec, setting: Setting, out: Path, progress: boo
                          "high": own.high, "n": own.n, "clipped": own.clipped})
     t = pd.DataFrame(rows)
     t.to_csv(out / "assumption.csv", index=False)
-    (out / "assumption.md").write_text(markdown(t, groups, f"{a.regime} as {a.parameter} varies: mean of each run's "
-                                                f"final {window.stop - window.start} months"))
+    write_tables(out, "assumption", [tables.display(t, groups, f"{a.regime} as {a.parameter} varies: mean of each "
+                                                    f"run's final {window.stop - window.start} months")],
+                 setting.table_format)
     fig, ax = figure(1, len(metrics))
     for axis, metric in zip(ax, metrics):
         d = t[t.metric == metric]

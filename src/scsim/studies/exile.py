@@ -27,7 +27,7 @@ def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dic
     runs = with_gap(regime_runs(spec, setting, progress, RAW))
     final = final_year(spec)
     base = spec.baseline or spec.regimes[0]
-    _, t = regime_table(spec, runs, METRICS, out)
+    _, t = regime_table(spec, setting, runs, METRICS, out)
 
     fig, ax = figure(2, 3)
     for axis, metric in zip(ax, ["degree_gap", "isolated_high_tau", "giant_high_tau", "dissenter_cluster_share",

@@ -29,7 +29,7 @@ def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dic
     runs = with_change(regime_runs(spec, setting, progress, RAW))
     final = final_year(spec)
     base = spec.baseline or spec.regimes[0]
-    _, t = regime_table(spec, runs, METRICS, out)
+    _, t = regime_table(spec, setting, runs, METRICS, out)
     # mean tau of each generation (its first month), per regime and seed
     per_gen = runs.groupby(["regime", "seed", "generation"], sort=False).tau_mean.first().reset_index()
     per_gen.to_csv(out / "generations.csv", index=False)
