@@ -36,9 +36,14 @@ def test_differences_are_paired_by_seed():
 
 def test_compare_cli_on_a_tiny_case(tmp_path, capsys):
     out = tmp_path / "cmp"
-    rc = main(["compare", "--presets", "western,social-credit-2020", "--seeds", "2", "--citizens", "600",
-               "--months", "64", "--out", str(out), "--quiet"])
+    args = ["compare", "--presets", "western,social-credit-2020", "--seeds", "2", "--citizens", "600",
+            "--months", "64", "--out", str(out), "--quiet"]
+    rc = main([*args, "--table", str(tmp_path / "paper.tex")])
     assert rc == 0
+    tex = (tmp_path / "paper.tex").read_text()
+    assert r"\begin{tabular}" in tex and r"self\_censorship\_rate" in tex and "over 2 seeds" in tex
+    assert main(args) == 2  # the folder holds a comparison: --overwrite replaces it
+    assert "already holds a comparison; pass --overwrite" in capsys.readouterr().err
     table = pd.read_csv(out / "compare.csv").set_index(["metric", "regime"])
     runs = pd.read_csv(out / "compare_runs.csv")
     assert len(runs) == 4 and set(runs.seed) == {1, 2}
