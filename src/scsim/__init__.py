@@ -32,6 +32,10 @@ def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: 
 
     if isinstance(scenario, str):
         scenario = load_preset(scenario)
+    if progress and backend == "numpy":
+        from .kernels import notice
+
+        notice()  # the first run compiles for about a minute before its first month: say so
     t0 = time.perf_counter()
     sim = make_simulation(scenario, backend, device, graph)  # bad input (e.g. an edge list) fails here, before any folder exists
     if out is not None and overwrite:

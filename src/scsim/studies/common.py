@@ -36,8 +36,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
-from .. import tables
-from ..summary import difference_range, interval, metric_range
+from matplotlib.ticker import MaxNLocator
+
+from .. import plots, tables
+from ..summary import difference_range, interval, metric_range, unit
 from ..parallel import map_runs
 from ..scenario import Scenario, load_preset, preset_names
 
@@ -206,7 +208,9 @@ def write_tables(out: Path, name: str, displays: list[tables.Display], table_for
 
 
 def band(ax, runs: pd.DataFrame, metric: str, group: str, start: str = "2015-01", label_fmt="{}"):
-    """Mean over seeds per month with a 95% band, one line per group; x axis in years."""
+    """Mean over seeds per month with a 95% band, one line per group; x axis in whole years,
+    titled by the metric's meaning, the y axis labelled with its unit and from zero for a
+    metric that cannot be negative (``scsim.plots``)."""
     from scipy import stats
 
     y0, m0 = map(int, start.split("-"))
@@ -217,9 +221,12 @@ def band(ax, runs: pd.DataFrame, metric: str, group: str, start: str = "2015-01"
         half = stats.t.ppf(0.975, np.maximum(k - 1, 1)) * wide.std(axis=1, ddof=1) / np.sqrt(k)
         ok = mean.notna()
         x = y0 + (m0 - 1 + mean.index[ok]) / 12
+        lo, hi = metric_range(metric)
         ax.plot(x, mean[ok], label=label_fmt.format(key))
-        ax.fill_between(x, (mean - half)[ok], (mean + half)[ok], alpha=0.2)
-    ax.set_title(metric, fontsize=9)
+        ax.fill_between(x, (mean - half)[ok].clip(lo, hi), (mean + half)[ok].clip(lo, hi), alpha=0.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(plots.metric_title(metric), fontsize=9)
+    plots.honest_y(ax, metric_range(metric)[0], unit(metric) or metric)
 
 
 def save(fig, path: Path) -> Path:
@@ -306,7 +313,9 @@ def assumption_sweep(spec: StudySpec, setting: Setting, out: Path, progress: boo
             axis.errorbar(x, line["mean"], yerr=err, marker="o", capsize=3,
                           label=None if key is None else f"{second[0]} = {key}")
         axis.set_xlabel(a.parameter)
-        axis.set_title(f"{metric} ({a.regime}, final months)", fontsize=9)
+        axis.set_title(f"{plots.metric_title(metric)}\n({a.regime}, final {window.stop - window.start} months)",
+                       fontsize=9)
+        plots.honest_y(axis, metric_range(metric)[0], unit(metric) or metric)
         if second:
             axis.legend(fontsize=7)
     save(fig, out / "assumption.png")
