@@ -35,3 +35,17 @@ def test_nothing_refers_to_a_folder_beside_the_repository():
     assert len(files) > 50
     hits = [str(p.relative_to(DOCS.parent)) for p in files if needle in p.read_bytes()]
     assert hits == []
+
+
+def test_every_bundled_network_is_described_and_cited():
+    from scsim import datasets
+    from scsim.network.io import load_edgelist
+
+    from scsim.scenario import BUNDLED_NETWORKS
+
+    assert datasets.names() == sorted(BUNDLED_NETWORKS) == ["ego-facebook"]
+    fb = datasets.get("ego-facebook")
+    n, u, _ = load_edgelist(fb.path)
+    assert (n, len(u)) == (fb.citizens, fb.ties) == (4039, 88234)
+    assert "McAuley" in fb.citation and "Leskovec" in fb.citation
+    assert fb.citation.split(",")[0] in (DOCS / "index.md").read_text()
