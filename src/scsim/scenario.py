@@ -105,13 +105,24 @@ class PopulationParams(Section):
 
 
 class NetworkParams(Section):
-    model: Literal["watts-strogatz", "barabasi-albert", "block", "edgelist"] = P("watts-strogatz", "friendship network generator, or an edge list file")
+    model: Literal["watts-strogatz", "barabasi-albert", "block", "edgelist"] = P("watts-strogatz", "friendship network generator, an edge list file, or a network shipped with scsim by its name (ego-facebook: read as edgelist with that path)")
     mean_degree: float = P(20.0, "mean number of friends (generators only)", "ties", ge=1, le=1000)
     rewire: float = P(0.1, "Watts-Strogatz rewiring probability", "probability", ge=0, le=1)
     blocks: int = P(10, "block model: number of tau blocks (quantiles of tau)", "", ge=1)
     homophily: float = P(0.8, "block model: probability that a tie stays inside the citizen's tau block", "probability", ge=0, le=1)
     path: str | None = P(None, "edge list: whitespace-separated 'u v' per line, '#' comments, optionally .gz; relative to the scenario file, or the name of a network shipped with scsim (ego-facebook)")
     household_size: float = P(2.6, "mean household size (1 + Poisson); family ties join household members; 1 = no families (China 2020 census: 2.62)", "citizens", ge=1, le=20)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bundled(cls, data: Any) -> Any:
+        """``model = "ego-facebook"``: the bundled network, as model 'edgelist' with that path."""
+        if isinstance(data, dict) and data.get("model") in BUNDLED_NETWORKS:
+            name = data["model"]
+            if data.get("path") not in (None, name):
+                raise ValueError(f"model = '{name}' is the network shipped with scsim: give no path")
+            data = {**data, "model": "edgelist", "path": name}
+        return data
 
     @model_validator(mode="after")
     def _path(self):
