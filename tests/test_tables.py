@@ -88,7 +88,7 @@ def test_a_table_counts_seeds_says_why_a_value_is_missing_and_leaves_out_the_bas
 def test_latex_and_text_tables():
     d = tables.display(_table(), "regime", "regimes", "western")
     tex = tables.render(d, "latex")
-    assert r"\begin{tabular}" in tex and r"\caption{regimes" in tex
+    assert r"\begin{tabular}" in tex and r"\caption{regimes; 95\% CI over 3 seeds" in tex  # % escaped
     assert r"arrested\_share" in tex and r"$^\dagger$" in tex and "\u2020" not in tex
     text = tables.render(d, "text")
     assert text.startswith("regimes; 95% CI over 3 seeds") and "baseline" in text

@@ -114,15 +114,15 @@ def display(t: pd.DataFrame, group: str | list[str], caption: str, baseline=None
 
 
 def render(d: Display, fmt: str) -> str:
-    """``d`` as 'markdown', 'latex' (a booktabs-free tabular in a table with its caption) or
-    'text'."""
+    """``d`` as 'markdown', 'latex' (a tabular with booktabs rules, in a table with its caption
+    and notes) or 'text'."""
     if fmt == "markdown":
         cols = list(d.frame.columns)
         lines = [f"*{_md(d.caption)}*", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         lines += ["| " + " | ".join(_md(str(v)) for v in row) + " |" for row in d.frame.itertuples(index=False)]
         return "\n".join(lines + ([""] + [_md(n) + "  " for n in d.notes] if d.notes else [])) + "\n"
     if fmt == "latex":
-        body = d.frame.to_latex(index=False, escape=True, caption=d.caption, position="htbp")
+        body = d.frame.to_latex(index=False, escape=True, caption=_tex(d.caption), position="htbp")
         body = body.replace(CLIPPED, r"$^\dagger$").replace(MISSING, "---")
         if d.notes:
             notes = " ".join(n.replace(CLIPPED, r"$^\dagger$").replace(MISSING, "---") for n in d.notes)
