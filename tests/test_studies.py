@@ -124,7 +124,8 @@ def test_fast_leaves_the_published_results_untouched(tmp_path, monkeypatch, caps
 
 @pytest.mark.parametrize("args, message", [
     (["--publish", "--fast"], "--publish regenerates the published results at the study's own sizes"),
-    (["--publish", "--set", "run.months=30"], "drop --fast and --set"),
+    (["--publish", "--set", "behaviour.ties.cut_rate=0.5"], "drop --fast and --set"),
+    (["--fast", "--set", "run.months=30"], "--set run.months: a study sets it itself"),
     (["--publish", "--out", "x"], "--publish writes to the study's folder: drop --out"),
 ])
 def test_publish_runs_only_at_the_published_size(capsys, args, message):
@@ -141,7 +142,8 @@ def test_an_out_folder_with_results_needs_overwrite(tmp_path, capsys):
     assert "already holds a study's results; pass --overwrite" in capsys.readouterr().err
     assert (tmp_path / "results.json").read_text() == "{}"
     assert main(["study", str(FOLDERS["stasi"]), "--fast", "--out", str(tmp_path), "--quiet", "--overwrite",
-                 "--table-format", "latex"]) == 0
-    assert json.loads((tmp_path / "results.json").read_text())["study"] == "stasi"
+                 "--table-format", "latex", "--set", "behaviour.ties.cut_rate=0.05"]) == 0
+    found = json.loads((tmp_path / "results.json").read_text())
+    assert found["study"] == "stasi" and found["set"] == {"behaviour.ties.cut_rate": 0.05}
     assert r"\begin{tabular}" in (tmp_path / "table.tex").read_text()
     assert (tmp_path / "assumption.tex").is_file() and (tmp_path / "social-credit-vs-provocateur.tex").is_file()

@@ -25,6 +25,7 @@ from .common import Setting, load_spec
 STUDIES = {"chilling-effect": chilling, "social-exile": exile, "selection": selection, "stasi": stasi}
 
 
+STUDY_SIZES = {"run.seed", "run.months", "population.citizens", "run.start"}  # a study's own, not --set's
 SCRATCH = Path("runs") / "studies"  # where a run not at a study's published size goes by default
 
 
@@ -66,6 +67,9 @@ def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | Non
     folder = Path(folder)
     spec = load_spec(folder)
     settings = dict(settings or {})
+    for key in STUDY_SIZES.intersection(settings):
+        raise InputError(f"--set {key}: a study sets it itself (seeds, citizens and months are study.toml's; "
+                         "--fast for the small ones)")
     if spec.study not in STUDIES:
         raise InputError(f"{folder / 'study.toml'}: study: unknown study '{spec.study}' (studies: {', '.join(STUDIES)})")
     if table_format not in (None, *tables.FORMATS):
