@@ -87,6 +87,7 @@ def test_compare_on_a_dask_cluster_gives_the_same_table(tmp_path):
     (["--presets", "western,nope"], "unknown preset 'nope'"),
     (["--presets", "western"], "at least two regimes"),
     (["--seeds", "1"], "at least 2"),
+    (["--set", "run.seed=4"], "--set run.seed: compare runs every regime on seeds 1..--seeds"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:9"], "not both"),
     (["--workers", "0"], "--workers"),
     (["--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"], "cannot connect"),

@@ -73,6 +73,8 @@ def compare(presets: list[str], seeds: int, citizens: int | None = None, months:
 
     if seeds < 2:
         raise InputError("scsim compare: --seeds must be at least 2 (intervals need two runs)")
+    if "run.seed" in (settings or {}):
+        raise InputError("scsim compare: --set run.seed: compare runs every regime on seeds 1..--seeds")
     scenarios = []
     for name in presets:
         sc = load_preset(name).with_settings(settings or {}, "--set")
