@@ -171,7 +171,7 @@ def cmd_run(args) -> int:
     from . import simulate
     from .results import KEY_METRICS
     from .store import check_run_dir, default_run_dir
-    from .tables import number
+    from .tables import decimals, number
 
     t0 = time.perf_counter()
     # the imported modules' objects live to the end: the garbage collector skips them from now
@@ -200,8 +200,9 @@ def cmd_run(args) -> int:
         for col in summary.columns:
             table.add_column(col, justify="left" if col == "metric" else "right")
         columns = {label: col for col, label in KEY_METRICS}
-        for row in summary.itertuples(index=False):  # each number to its metric's precision (scsim.tables)
-            table.add_row(row[0], *(number(columns[row[0]], x) for x in row[1:]))
+        for row in summary.itertuples(index=False):  # a row to its metric's precision (scsim.tables)
+            digits = decimals(columns[row[0]], *row[1:])
+            table.add_row(row[0], *(number(columns[row[0]], x, digits=digits) for x in row[1:]))
         console.print(table)
         console.print(f"results: {run.path / 'results.duckdb'}  ({seconds:.1f} s); "
                       f"at a glance: scsim plot {run.path}")
