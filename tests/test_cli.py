@@ -329,7 +329,7 @@ def test_set_applies_like_the_file(capsys, tmp_path):
 
 @pytest.mark.parametrize("setting, message", [
     ("scoring.association.mod=penalty", "--set: unknown key 'scoring.association.mod' (did you mean 'mode'?)"),
-    ("population.citizens=1", "--set: population.citizens: Input should be greater than or equal to 2"),
+    ("behaviour.ties.cut_rate=2", "--set: behaviour.ties.cut_rate: Input should be less than or equal to 1"),
     ("scoring.association.mode=nope", "--set: scoring.association.mode: Input should be 'off', 'mean' or 'penalty'"),
     ("run.seed.x=1", "--set: run.seed.x: 'run.seed' is a value, not a section"),
     ("run.months", "--set run.months: expected KEY=VALUE"),
