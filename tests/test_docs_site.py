@@ -31,3 +31,15 @@ def test_the_docs_site_builds_strictly(tmp_path):
     api = (tmp_path / "site" / "api" / "index.html").read_text()
     assert "overwrite" in api and "clipped" in api  # simulate's and interval's docstrings
     assert not (tmp_path / "site" / "hooks").exists()
+
+
+def test_a_page_missing_from_the_nav_joins_it(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cli_reference", REPO / "docs" / "hooks" / "cli_reference.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    (tmp_path / "a.md").write_text("# a")
+    (tmp_path / "new.md").write_text("# new")
+    config = hook.on_config({"docs_dir": str(tmp_path), "nav": [{"A": "a.md"}]})
+    assert config["nav"] == [{"A": "a.md"}, {"More": ["new.md"]}]
