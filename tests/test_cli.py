@@ -273,24 +273,103 @@ def test_presets(capsys):
     assert all(len(line.split()) > 1 for line in out.splitlines())  # each with its description
 
 
-def test_params_lists_every_key_with_units(capsys):
-    rc, out, err = cli(capsys, "params")
+def _params(capsys, *args) -> tuple[list[str], dict[str, str]]:
+    """``scsim params`` output: its lines, and each parameter's first line by key."""
+    rc, out, err = cli(capsys, "params", *args)
     assert rc == 0, err
-    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    lines = out.splitlines()
+    keys = {r[0] for r in parameter_table()}
+    return lines, {line.split()[0]: line for line in lines if line.strip() and line.split()[0] in keys}
+
+
+def test_params_is_a_table_of_the_preset_scsim_run_runs(capsys):
+    lines, rows = _params(capsys)
+    assert "values of social-credit-2020" in lines[0]
+    assert lines[1].split() == ["key", "social-credit-2020", "unit", "range", "meaning"]  # a header
     assert len(rows) == len(parameter_table())
     assert re.search(r"\b100000\s+citizens\s+>=2\b", rows["population.citizens"])
     assert re.search(r"\bmonths\s+>=1 <=2400\b", rows["run.months"])
     assert "probability" in rows["economy.borrow_prob"]
     assert "utility/month" in rows["behaviour.ties.friend_value"]
-    assert re.match(r"scoring\.association\.mode\s+off\s", rows["scoring.association.mode"])
+    # what scsim run runs, not the schema's defaults (association off, politics off)
+    assert re.match(r"scoring\.association\.mode\s+mean\s", rows["scoring.association.mode"])
+    # no value is cut: every privilege of the preset is there, whole
+    text = "\n".join(lines)
+    for p in load_preset("social-credit-2020").privileges:
+        assert f"name={p.name}, threshold={p.threshold}, value={p.value}" in text
+    assert "[[privileges]]" in text  # text, not rich markup
 
 
 def test_params_with_preset_shows_its_values(capsys):
-    rc, out, err = cli(capsys, "params", "--preset", "sesame-2015")
-    assert rc == 0, err
-    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    lines, rows = _params(capsys, "--preset", "sesame-2015")
     assert re.match(r"scoring\.association\.mode\s+mean\s", rows["scoring.association.mode"])
     assert re.match(r"scoring\.base\s+290\.0\s", rows["scoring.base"])
+
+
+def test_params_search(capsys):
+    _, rows = _params(capsys, "--search", "Association")
+    assert "scoring.association.penalty" in rows and "behaviour.ties.score_seeking" in rows  # key or meaning
+    assert "run.months" not in rows
+    rc, out, err = cli(capsys, "params", "--search", "zzzz")
+    assert rc == 2 and "--search zzzz: no parameter" in err and out == ""
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0  # (argparse's exit, caught at the boundary)
+    assert capsys.readouterr().out.strip() == f"scsim {scsim.__version__}"
+
+
+def test_set_applies_like_the_file(capsys, tmp_path):
+    out = tmp_path / "r"
+    rc, _, err = cli(capsys, "run", "--preset", "sesame-2015", "--set", "population.citizens=400",
+                     "--set", "run.months=3", "--set", "scoring.association.mode=penalty",
+                     "--set", 'scoring.association.line = 560.5', "--out", out, "--quiet")
+    assert rc == 0, err
+    sc = Run.open(out).scenario
+    assert (sc.population.citizens, sc.run.months, sc.scoring.association.mode) == (400, 3, "penalty")
+    assert sc.scoring.association.line == 560.5
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("scoring.association.mod=penalty", "--set: unknown key 'scoring.association.mod' (did you mean 'mode'?)"),
+    ("behaviour.ties.cut_rate=2", "--set: behaviour.ties.cut_rate: Input should be less than or equal to 1"),
+    ("scoring.association.mode=nope", "--set: scoring.association.mode: Input should be 'off', 'mean' or 'penalty'"),
+    ("run.seed.x=1", "--set: run.seed.x: 'run.seed' is a value, not a section"),
+    ("run.months", "--set run.months: expected KEY=VALUE"),
+])
+@pytest.mark.parametrize("command", [["run", "--months", "2"], ["compare", "--seeds", "2", "--months", "2"],
+                                     ["study", str(Path(__file__).parents[1] / "studies" / "stasi"), "--fast"]])
+def test_set_errors_are_one_line_and_nothing_is_written(capsys, tmp_path, setting, message, command):
+    out = tmp_path / "out"
+    rc, _, err = cli(capsys, *command, "--set", setting, "--out", out, "--quiet")
+    assert rc == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()
+
+
+def test_overwrite_replaces_a_run(capsys, tmp_path):
+    out = tmp_path / "r"
+    args = ["run", "--preset", "western", "--citizens", "300", "--months", "2", "--out", out, "--quiet"]
+    assert cli(capsys, *args, "--seed", "1")[0] == 0
+    (out / "notes.txt").write_text("mine")
+    rc, _, err = cli(capsys, *args, "--seed", "2")
+    assert rc == 2 and "already holds a run; choose another --out, or pass --overwrite" in err
+    assert cli(capsys, *args, "--seed", "2", "--overwrite")[0] == 0
+    assert Run.open(out).seed == 2 and (out / "notes.txt").read_text() == "mine"
+
+
+def test_api_overwrite_and_reprs(tmp_path):
+    sc = load_preset("sesame-2015").with_overrides(**{"population.citizens": 300, "run.months": 3})
+    assert repr(sc).startswith("Scenario('sesame-2015': 300 citizens, 3 months from 2015-01, seed")
+    run = scsim.simulate(sc, out=tmp_path / "r")
+    assert repr(run) == f"<scsim.Run 'sesame-2015': 300 citizens, 3 months, seed {sc.run.seed}, in {tmp_path / 'r'}>"
+    with pytest.raises(scsim.InputError, match="already holds a run; choose another folder, or pass overwrite=True"):
+        scsim.simulate(sc, out=tmp_path / "r")
+    again = scsim.simulate(sc.with_overrides(**{"run.seed": 5}), out=tmp_path / "r", overwrite=True)
+    assert Run.open(again.path).seed == 5 and "300 citizens" in repr(Run.open(again.path))
+    assert "in memory" in repr(scsim.simulate(sc))
+    ex = run.explain(3)
+    assert re.match(r"<Explanation of citizen 3: score \d+\.\d, (published|not published: not opted in), \d+ ties, "
+                    r"\d+ drawing the score down", repr(ex))
 
 
 def test_run_prints_summary_and_results_path(capsys, tmp_path, monkeypatch):

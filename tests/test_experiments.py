@@ -7,12 +7,14 @@ import pandas as pd
 import pytest
 
 from scsim.cli import main
-from scsim.experiments import interval, summarise
+from scsim.experiments import summarise
+from scsim.summary import interval
 
 
 def test_interval_on_a_known_case():
     # values 1..5: mean 3, sd 1.5811, t(0.975, 4) = 2.7764 -> half-width 1.9632
-    m, lo, hi = interval([1, 2, 3, 4, 5])
+    m, lo, hi, n, clipped = interval([1, 2, 3, 4, 5])
+    assert n == 5 and not clipped
     assert m == 3
     assert hi - m == pytest.approx(2.776445 * math.sqrt(2.5) / math.sqrt(5), rel=1e-6)
     assert lo == pytest.approx(2 * m - hi)
@@ -29,14 +31,19 @@ def test_differences_are_paired_by_seed():
     assert t.loc["sc", "diff"] == pytest.approx(1.0)
     assert t.loc["sc", "diff_low"] == pytest.approx(1.0) and t.loc["sc", "diff_high"] == pytest.approx(1.0)
     assert t.loc["sc", "high"] - t.loc["sc", "low"] > 50
-    assert t.loc["western", "diff"] == 0
+    assert math.isnan(t.loc["western", "diff"])  # the baseline's difference from itself is left out
 
 
 def test_compare_cli_on_a_tiny_case(tmp_path, capsys):
     out = tmp_path / "cmp"
-    rc = main(["compare", "--presets", "western,social-credit-2020", "--seeds", "2", "--citizens", "600",
-               "--months", "64", "--out", str(out), "--quiet"])
+    args = ["compare", "--presets", "western,social-credit-2020", "--seeds", "2", "--citizens", "600",
+            "--months", "64", "--out", str(out), "--quiet"]
+    rc = main([*args, "--table", str(tmp_path / "paper.tex")])
     assert rc == 0
+    tex = (tmp_path / "paper.tex").read_text()
+    assert r"\begin{tabular}" in tex and r"self\_censorship\_rate" in tex and "over 2 seeds" in tex
+    assert main(args) == 2  # the folder holds a comparison: --overwrite replaces it
+    assert "already exists (a comparison); pass --overwrite" in capsys.readouterr().err
     table = pd.read_csv(out / "compare.csv").set_index(["metric", "regime"])
     runs = pd.read_csv(out / "compare_runs.csv")
     assert len(runs) == 4 and set(runs.seed) == {1, 2}
@@ -55,7 +62,9 @@ def test_compare_with_a_regime_that_has_no_score(tmp_path):
     table = pd.read_csv(out / "compare.csv").set_index(["metric", "regime"])
     assert math.isnan(table.loc[("score_mean", "provocateur"), "mean"])
     assert table.loc[("arrested_share", "western"), "mean"] == 0
-    assert "| score_mean | provocateur | n/a | n/a |" in (out / "compare.md").read_text()
+    md = (out / "compare.md").read_text()
+    assert "| score_mean | points | provocateur | \u2014 | \u2014 |" in md and "not defined in any run" in md
+    assert "nan" not in md and "over 2 seeds" in md
 
 
 def test_compare_on_a_dask_cluster_gives_the_same_table(tmp_path):
@@ -78,6 +87,7 @@ def test_compare_on_a_dask_cluster_gives_the_same_table(tmp_path):
     (["--presets", "western,nope"], "unknown preset 'nope'"),
     (["--presets", "western"], "at least two regimes"),
     (["--seeds", "1"], "at least 2"),
+    (["--set", "run.seed=4"], "--set run.seed: compare runs every regime on seeds 1..--seeds"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:9"], "not both"),
     (["--workers", "0"], "--workers"),
     (["--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"], "cannot connect"),

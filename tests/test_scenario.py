@@ -66,3 +66,13 @@ def test_every_parameter_is_documented_with_a_range():
         assert desc, f"{key} has no description"
     numeric = [r for r in rows if r[1].replace(".", "", 1).isdigit()]
     assert sum(1 for r in numeric if r[3]) / len(numeric) > 0.9  # nearly every number has a range
+
+
+def test_the_bundled_network_is_a_model_by_name(tmp_path):
+    f = tmp_path / "fb.toml"
+    f.write_text('extends = "western"\n[network]\nmodel = "ego-facebook"\n')
+    sc = load_scenario(f)
+    assert (sc.network.model, sc.network.path) == ("edgelist", "ego-facebook")  # read as the edge list
+    f.write_text('extends = "western"\n[network]\nmodel = "ego-facebook"\npath = "mine.txt"\n')
+    with pytest.raises(InputError, match="fb.toml: network: model = 'ego-facebook' is the network shipped with scsim"):
+        load_scenario(f)

@@ -96,3 +96,57 @@ def test_an_unreachable_scheduler_fails_before_anything_is_written(tmp_path, cap
     err = capsys.readouterr().err
     assert rc == 2 and "cannot connect" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def _tracked(folder) -> dict:
+    """Every file git tracks under ``folder`` (every file, outside a git checkout), with its bytes."""
+    import subprocess
+
+    try:
+        names = subprocess.run(["git", "ls-files", "-z", "."], cwd=folder, capture_output=True, check=True,
+                               text=True).stdout.split("\0")
+        files = [folder / n for n in names if n]
+    except (OSError, subprocess.CalledProcessError):
+        files = [p for p in folder.rglob("*") if p.is_file()]
+    assert any(f.parent.name == "results" for f in files)
+    return {f: f.read_bytes() for f in files}
+
+
+def test_fast_leaves_the_published_results_untouched(tmp_path, monkeypatch, capsys):
+    folder = FOLDERS["chilling-effect"]
+    before = _tracked(folder)
+    monkeypatch.chdir(tmp_path)
+    assert main(["study", str(folder), "--fast"]) == 0
+    assert _tracked(folder) == before
+    scratch = tmp_path / "runs" / "studies" / "chilling-effect-fast"
+    assert json.loads((scratch / "results.json").read_text())["fast"] is True
+    out = capsys.readouterr().out
+    assert "--fast: the test" in out and "posts" in out and "{" not in out  # a table, not JSON
+    assert main(["study", str(folder), "--fast", "--quiet"]) == 0  # the scratch folder is replaced
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--publish", "--fast"], "--publish regenerates the published results at the study's own sizes"),
+    (["--publish", "--set", "behaviour.ties.cut_rate=0.5"], "drop --fast and --set"),
+    (["--fast", "--set", "run.months=30"], "--set run.months: a study sets it itself"),
+    (["--publish", "--out", "x"], "--publish writes to the study's folder: drop --out"),
+])
+def test_publish_runs_only_at_the_published_size(capsys, args, message):
+    before = _tracked(FOLDERS["stasi"])
+    assert main(["study", str(FOLDERS["stasi"]), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert _tracked(FOLDERS["stasi"]) == before
+
+
+def test_an_out_folder_with_results_needs_overwrite(tmp_path, capsys):
+    (tmp_path / "results.json").write_text("{}")
+    assert main(["study", str(FOLDERS["stasi"]), "--fast", "--out", str(tmp_path), "--quiet"]) == 2
+    assert "already holds a study's results; pass --overwrite" in capsys.readouterr().err
+    assert (tmp_path / "results.json").read_text() == "{}"
+    assert main(["study", str(FOLDERS["stasi"]), "--fast", "--out", str(tmp_path), "--quiet", "--overwrite",
+                 "--table-format", "latex", "--set", "behaviour.ties.cut_rate=0.05"]) == 0
+    found = json.loads((tmp_path / "results.json").read_text())
+    assert found["study"] == "stasi" and found["set"] == {"behaviour.ties.cut_rate": 0.05}
+    assert r"\begin{tabular}" in (tmp_path / "table.tex").read_text()
+    assert (tmp_path / "assumption.tex").is_file() and (tmp_path / "social-credit-vs-provocateur.tex").is_file()

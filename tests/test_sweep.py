@@ -289,3 +289,39 @@ def test_folder_of_another_sweep_is_refused(tmp_path, capsys):
     rc = main(["sweep", str(path), "--out", str(out)])
     assert_one_line_exit_2(rc, capsys.readouterr().err, "different sweep")
     assert not (out / RUNS_DIR).exists()
+
+
+def test_main_effects_on_a_known_case():
+    """A metric that rises with one parameter at every point and ignores the other has rank
+    correlation +1 with it and 0 with the other; a metric no point changes is left out."""
+    from scsim.sweep.effects import display, main_effects
+
+    spec = spec_from("lhs", {"behaviour.ties.cut_rate": {"low": 0.1, "high": 0.9},
+                             "population.tau_alpha": {"low": 1.0, "high": 4.0}}, samples=5)
+    cut = [0.1, 0.3, 0.5, 0.7, 0.9]
+    alpha = [2.0, 1.0, 3.0, 1.0, 2.0]  # unrelated to cut_rate's order: Spearman 0 with a rising metric
+    rows = [{"point": p, "seed": s, "behaviour.ties.cut_rate": c, "population.tau_alpha": a,
+             "posts_per_capita": 0.01 * c + 0.0001 * s, "arrested_share": 0.0}
+            for p, (c, a) in enumerate(zip(cut, alpha)) for s in (1, 2)]
+    summary = pd.DataFrame(rows)
+    t = main_effects(spec, summary).set_index("metric")
+    assert list(t.index) == ["posts_per_capita"]
+    assert t.loc["posts_per_capita", "rho_behaviour.ties.cut_rate"] == pytest.approx(1.0)
+    assert t.loc["posts_per_capita", "rho_population.tau_alpha"] == pytest.approx(0.0)
+    assert t.loc["posts_per_capita", "lowest"] == pytest.approx(0.00115)
+    d = display(spec, t.reset_index(), summary)
+    assert "5 points x 2 seeds" in d.caption and "arrested_share" in d.notes[0]
+    assert list(d.frame["rho cut_rate"]) == ["+1.00"]
+
+
+def test_a_sweep_ends_with_main_effects(two_worker_sweep, capsys):
+    from scsim.sweep import print_result
+
+    _, folder, result = two_worker_sweep
+    effects = pd.read_csv(folder / "effects.csv")
+    assert len(effects) > 0 and {"rho_behaviour.ties.cut_rate", "rho_population.tau_alpha"} <= set(effects.columns)
+    assert effects[["rho_behaviour.ties.cut_rate", "rho_population.tau_alpha"]].abs().le(1).all().all()
+    assert result.effects_plot == folder / "main_effects.png" and result.effects_plot.stat().st_size > 0
+    print_result(result)
+    out = capsys.readouterr().out
+    assert "main effects" in out and "rho cut_rate" in out and "3 points x 2 seeds" in out

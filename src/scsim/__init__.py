@@ -36,9 +36,11 @@ def __getattr__(name: str):
 
 
 def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: bool = False, graph=None,
-             backend: str = "numpy", device=None) -> Run:
+             backend: str = "numpy", device=None, overwrite: bool = False) -> Run:
     """Run a scenario (or a preset name) to the end. With ``out``, the run is also written to
-    its DuckDB database in that folder (complete only if the run finishes). ``graph`` (a
+    its DuckDB database in that folder (complete only if the run finishes); a folder that
+    already holds a run is refused unless ``overwrite`` (then that run is removed first, and
+    nothing else in the folder). ``graph`` (a
     NetworkX graph or a ``scsim.network.Network``) replaces the scenario's network and sets
     the number of citizens. ``backend="torch"`` runs the step on PyTorch (a CUDA GPU when
     there is one, else the CPU, with a note); the results match the NumPy backend's."""
@@ -49,10 +51,18 @@ def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: 
 
     if isinstance(scenario, str):
         scenario = load_preset(scenario)
+    if progress and backend == "numpy":
+        from .kernels import notice
+
+        notice()  # the first run compiles for about a minute before its first month: say so
     t0 = time.perf_counter()
-    if out is not None:
+    if out is not None and not overwrite:
         check_run_dir(Path(out))  # a folder holding a run, or one that cannot be written: before the world
     sim = make_simulation(scenario, backend, device, graph)  # bad input (e.g. an edge list) fails here, before any folder exists
+    if out is not None and overwrite:
+        from .store import clear_run_dir
+
+        clear_run_dir(Path(out))
     writer = RunWriter(out, scenario, scenario.run.snapshot_every) if out is not None else None
     return _finish(sim, writer, progress, t0)
 

@@ -99,7 +99,7 @@ def measure(citizens: int = 20_000, seeds: int = 5, progress: bool = False, work
             m = runs[(t.preset, s)].iloc[t.window(sc)]
             v = float(m[t.metric].mean())
             values.append(v / sc.population.citizens if t.per_citizen else v)
-        mean, lo, hi = interval(values)
+        mean, lo, hi = interval(values)[:3]
         rows.append({"target": t.name, "what": t.what, "preset": t.preset, "kind": t.kind, "low": t.low,
                      "high": t.high, "simulated": mean, "sim_low": lo, "sim_high": hi,
                      "within": bool(t.low <= mean <= t.high), "set_by": t.set_by, "source": t.source})

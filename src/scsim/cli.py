@@ -31,8 +31,11 @@ def _count(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .version import __version__
+
     p = _Parser(prog="scsim", description="Simulate social credit systems on synthetic citizens.")
     p.add_argument("--debug", action="store_true", help="on an error, print the traceback too (also after the command)")
+    p.add_argument("--version", action="version", version=f"scsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="run a scenario (default: the social-credit-2020 preset)")
@@ -42,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--months", type=_count, help="number of months")
     r.add_argument("--seed", type=_count, help="root seed")
     r.add_argument("--out", help="run folder (default: runs/NAME-seedS-TIMESTAMP)")
+    r.add_argument("--overwrite", action="store_true", help="replace the run --out already holds")
+    _set_option(r)
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     r.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its last checkpoint")
     r.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
@@ -51,8 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a scenario file")
     v.add_argument("file")
     pa = sub.add_parser("params", help="every parameter with its unit, range and default")
-    pa.add_argument("--preset", help="show this preset's values as defaults")
-    pa.add_argument("--markdown", action="store_true", help="a Markdown table (docs/parameters.md)")
+    pa.add_argument("--preset",
+                    help=f"show this preset's values (default: {RUN_PRESET}, the one scsim run runs)")
+    pa.add_argument("--search", metavar="WORD", help="only the parameters whose key or meaning has WORD")
+    pa.add_argument("--markdown", action="store_true", help="a Markdown table of the defaults (docs/parameters.md)")
 
     lk = sub.add_parser("lookup", help="the Credit China page of one citizen of a finished run")
     lk.add_argument("run")
@@ -85,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--months", type=_count, help="months per run")
     cp.add_argument("--window", type=_count, default=12, help="final months averaged per run (default 12)")
     cp.add_argument("--out", default="compare-results", help="folder for the table and plots")
+    cp.add_argument("--overwrite", action="store_true", help="replace the comparison --out already holds")
+    _table_options(cp, "compare")
+    _set_option(cp)
     _dask_options(cp, "run side by side on a local Dask cluster of N processes (default: one after the other)")
     cp.add_argument("--quiet", action="store_true")
 
@@ -110,13 +120,35 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--quiet", action="store_true", help="no progress bar")
     st = sub.add_parser("study", help="regenerate a study of the article's claims (studies/NAME)")
     st.add_argument("folder", help="a study folder with study.toml, e.g. studies/chilling-effect")
-    st.add_argument("--fast", action="store_true", help="the test suite's small sizes")
+    st.add_argument("--fast", action="store_true", help="the test suite's small sizes (results in a scratch folder)")
+    st.add_argument("--publish", action="store_true", help="regenerate the published results (FOLDER/results, or "
+                    "results-facebook with --edgelist ego-facebook) at the study's own sizes")
     st.add_argument("--edgelist", metavar="PATH", help="run on this network instead: a file, or ego-facebook (the SNAP "
                     "ego-Facebook graph, shipped with scsim)")
-    st.add_argument("--out", help="results folder (default: FOLDER/results, or FOLDER/results-facebook)")
+    st.add_argument("--out", help="results folder (default: runs/studies/NAME..., a scratch folder; with --publish "
+                    "the study's own)")
+    st.add_argument("--overwrite", action="store_true", help="replace the results --out already holds")
+    st.add_argument("--table-format", choices=("markdown", "latex", "text"),
+                    help="write every table in this format too (table.tex, ...), beside the Markdown")
+    _set_option(st)
     _dask_options(st, "run simulations side by side on a local Dask cluster of N processes")
     st.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     return p
+
+
+RUN_PRESET = "social-credit-2020"  # what scsim run runs without a scenario
+
+
+def _set_option(parser) -> None:
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
+                        help="set a parameter for every run, as in a scenario file (repeatable; e.g. "
+                             "--set scoring.association.mode=penalty --set population.citizens=5000)")
+
+
+def _table_options(parser, name: str) -> None:
+    parser.add_argument("--table", metavar="FILE", help=f"also write the table here (.md, .tex or .txt: "
+                        f"Markdown, LaTeX or text; or say --table-format); default with --table-format: OUT/{name}.EXT")
+    parser.add_argument("--table-format", choices=("markdown", "latex", "text"), help="the format of --table")
 
 
 def _dask_options(parser, workers_help: str) -> None:
@@ -128,15 +160,18 @@ def _dask_options(parser, workers_help: str) -> None:
 
 
 def _scenario(args):
-    from .scenario import load_preset, load_scenario
+    from .scenario import load_preset, load_scenario, parse_settings
 
     if args.scenario and args.preset:
         raise InputError("scsim run: give a scenario file or --preset, not both")
-    sc = load_scenario(args.scenario) if args.scenario else load_preset(args.preset or "social-credit-2020")
+    sc = load_scenario(args.scenario) if args.scenario else load_preset(args.preset or RUN_PRESET)
     if args.citizens is not None and sc.network.model == "edgelist":
         raise InputError("scsim run: --citizens: the edge list sets the number of citizens")
-    return with_flags(sc, "scsim run", {"--citizens": ("population.citizens", args.citizens),
-                                        "--months": ("run.months", args.months), "--seed": ("run.seed", args.seed)})
+    sc = with_flags(sc, "scsim run", {"--citizens": ("population.citizens", args.citizens),
+                                      "--months": ("run.months", args.months), "--seed": ("run.seed", args.seed)})
+    if args.set:
+        sc = sc.with_settings(parse_settings(args.set), "--set")
+    return sc
 
 
 def with_flags(sc, command: str, flags: dict):
@@ -159,15 +194,18 @@ def cmd_run(args) -> int:
     from rich.table import Table
 
     from . import simulate
+    from .results import KEY_METRICS
     from .store import check_run_dir, default_run_dir
+    from .tables import decimals, number
 
     t0 = time.perf_counter()
     # the imported modules' objects live to the end: the garbage collector skips them from now
     # on (its full collections scan ~170,000 objects, ~0.1 s each)
     gc.freeze()
     if args.resume:
-        if args.scenario or args.preset or args.citizens or args.months or args.seed is not None or args.out:
-            raise InputError("scsim run: --resume takes no scenario, preset, sizes, seed or --out")
+        if args.scenario or args.preset or args.citizens or args.months or args.seed is not None or args.out \
+                or args.set or args.overwrite:
+            raise InputError("scsim run: --resume takes no scenario, preset, sizes, seed, --set, --out or --overwrite")
         from . import resume
 
         run = resume(args.resume, progress=not args.quiet)
@@ -175,8 +213,9 @@ def cmd_run(args) -> int:
     else:
         sc = _scenario(args)
         out = Path(args.out) if args.out else default_run_dir(sc.name, sc.run.seed)
-        check_run_dir(out)
-        run = simulate(sc, out=out, progress=not args.quiet, backend=args.backend)
+        if not args.overwrite:
+            check_run_dir(out, "choose another --out, or pass --overwrite to replace it")
+        run = simulate(sc, out=out, progress=not args.quiet, backend=args.backend, overwrite=args.overwrite)
     seconds = time.perf_counter() - t0
     if not args.quiet:
         console = Console()
@@ -185,8 +224,10 @@ def cmd_run(args) -> int:
         console.width = max(console.width, 100)
         for col in summary.columns:
             table.add_column(col, justify="left" if col == "metric" else "right")
-        for row in summary.itertuples(index=False):
-            table.add_row(row[0], *(f"{x:,.3f}" if abs(x) < 1000 else f"{x:,.0f}" for x in row[1:]))
+        columns = {label: col for col, label in KEY_METRICS}
+        for row in summary.itertuples(index=False):  # a row to its metric's precision (scsim.tables)
+            digits = decimals(columns[row[0]], *row[1:])
+            table.add_row(row[0], *(number(columns[row[0]], x, digits=digits) for x in row[1:]))
         console.print(table)
         console.print(f"results: {run.path / 'results.duckdb'}  ({seconds:.1f} s); "
                       f"at a glance: scsim plot {run.path}")
@@ -212,22 +253,47 @@ def cmd_validate(args) -> int:
 
 
 def cmd_params(args) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     from .scenario import load_preset, parameter_table
 
     rows = parameter_table()
-    if args.preset:
-        sc = load_preset(args.preset).model_dump()
-        for i, (key, _, unit, rng, desc) in enumerate(rows):
-            node = sc
-            for part in key.split("."):
-                node = node.get(part) if isinstance(node, dict) else None
-            rows[i] = (key, str(node), unit, rng, desc)
+    if args.markdown and args.preset is None:  # docs/parameters.md: the schema's own defaults
+        print(markdown_parameters(rows))
+        return 0
+    preset = args.preset or RUN_PRESET
+    values = load_preset(preset).model_dump()
+    for i, (key, _, unit, rng, desc) in enumerate(rows):
+        node = values
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        rows[i] = (key, _value_text(node), unit, rng, desc)
+    if args.search:
+        word = args.search.lower()
+        rows = [r for r in rows if word in r[0].lower() or word in r[4].lower()]
+        if not rows:
+            raise InputError(f"scsim params: --search {args.search}: no parameter's key or meaning has it")
     if args.markdown:
         print(markdown_parameters(rows))
         return 0
-    for key, default, unit, rng, desc in rows:
-        print(f"{key:<42} {default[:30]:<30} {unit:<14} {rng:<14} {desc}")
+    note = " (what scsim run runs; --preset NAME for another)" if preset == RUN_PRESET else ""
+    table = Table(title=f"scsim's parameters, with the values of {preset}{note}", title_justify="left", box=None,
+                  pad_edge=False)
+    for col, width in (("key", None), (preset, 48), ("unit", None), ("range", None), ("meaning", None)):
+        table.add_column(col, min_width=width, overflow="fold")  # a privilege on one line, meanings wrapped
+    for row in rows:
+        table.add_row(*map(escape, row))  # '[[privileges]]' is text, not rich markup
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
     return 0
+
+
+def _value_text(value) -> str:
+    """A parameter's value for the table: a list of sections (privileges) one per line."""
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return "\n".join(", ".join(f"{k}={v}" for k, v in d.items()) for d in value)
+    return str(value)
 
 
 def markdown_parameters(rows) -> str:
@@ -282,13 +348,11 @@ def cmd_export(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from .experiments import OUTPUTS, compare, write
+    from . import tables
+    from .experiments import OUTPUTS, compare, display, write
     from .outputs import check_new_files
     from .parallel import cluster
-    from .scenario import load_preset, preset_names
+    from .scenario import load_preset, parse_settings, preset_names
 
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     for p in presets:
@@ -306,19 +370,25 @@ def cmd_compare(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"scsim compare: --out {out}: exists and is not a folder")
-    check_new_files([out / name for name in OUTPUTS], "scsim compare: --out")  # before any run
+    if not args.overwrite:
+        if (out / "compare.csv").exists():
+            raise InputError(f"scsim compare: {out / 'compare.csv'}: already exists (a comparison); pass --overwrite to replace it, "
+                             "or choose another --out")
+        check_new_files([out / name for name in OUTPUTS], "scsim compare: --out")  # before any run
+    table = Path(args.table) if args.table else None
+    if table is None and args.table_format:
+        table = out / ("compare" + {v: k for k, v in tables.SUFFIXES.items()}[args.table_format])
+    if table is not None:
+        tables.format_for(table, args.table_format)  # a bad file name fails before any run
+    settings = parse_settings(args.set)
+    if "run.seed" in settings:
+        raise InputError("scsim compare: --set run.seed: compare runs every regime on seeds 1..--seeds")
     with cluster(args.workers, args.scheduler, args.connect_timeout, "scsim compare") as client:
         result = compare(presets, args.seeds, args.citizens, args.months, args.window, progress=not args.quiet,
-                         workers=args.workers, client=client)
-    paths = write(result, out)
+                         workers=args.workers, client=client, settings=settings)
+    paths = write(result, out, table, args.table_format)
     if not args.quiet:
-        table = Table(title=f"regimes over {args.seeds} seeds: mean [95% CI]; difference from {result.baseline} [95% CI]")
-        for col in ("metric", "regime", "mean [95% CI]", "difference [95% CI]"):
-            table.add_column(col)
-        for r in result.table.itertuples():
-            table.add_row(r.metric, r.regime, f"{r.mean:.4g} [{r.low:.4g}, {r.high:.4g}]",
-                          f"{r.diff:+.4g} [{r.diff_low:+.4g}, {r.diff_high:+.4g}]")
-        Console(width=120).print(table)
+        tables.print_rich(display(result))
     for p in paths:
         print(p)
     return 0
@@ -347,14 +417,18 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_study(args) -> int:
-    import json
-
-    from .studies import run_study
+    from . import tables
+    from .scenario import parse_settings
+    from .studies import headline_display, run_study
 
     headline = run_study(args.folder, fast=args.fast, edgelist=args.edgelist, out=args.out, progress=not args.quiet,
-                         workers=args.workers, scheduler=args.scheduler, connect_timeout=args.connect_timeout)
-    if not args.quiet:
-        print(json.dumps(headline, indent=1))
+                         workers=args.workers, scheduler=args.scheduler, connect_timeout=args.connect_timeout,
+                         settings=parse_settings(args.set), publish=args.publish, overwrite=args.overwrite,
+                         table_format=args.table_format)
+    if args.quiet:
+        print(headline["folder"])
+    else:
+        tables.print_rich(headline_display(headline))
     return 0
 
 

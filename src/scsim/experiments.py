@@ -6,8 +6,9 @@ seed is an effect, not noise; intervals for differences are therefore paired by 
 
 For each run and metric the summary value is the mean over the final ``window`` months (network
 metrics, computed every few months, by their available months in that window). Over seeds, a
-regime's mean comes with a 95% Student-t interval, mean +- t(0.975, n - 1) * sd / sqrt(n); so
-does each regime's paired difference from the baseline.
+regime's mean comes with a 95% Student-t interval, mean +- t(0.975, n - 1) * sd / sqrt(n),
+clipped to the metric's range (``scsim.summary.interval``); so does each regime's paired
+difference from the baseline (the baseline's difference from itself is left out: NaN).
 """
 
 from __future__ import annotations
@@ -18,24 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from . import tables
 from .errors import InputError
 from .parallel import map_runs
-from .summary import KEY_METRICS, run_summary
-
-
-def interval(values, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high): a Student-t interval for the mean of ``values`` (NaN dropped)."""
-    x = np.asarray(values, float)
-    x = x[~np.isnan(x)]
-    if len(x) == 0:
-        return math.nan, math.nan, math.nan
-    m = float(x.mean())
-    if len(x) == 1:
-        return m, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return m, m - half, m + half
+from .summary import KEY_METRICS, difference_range, interval, metric_range, run_summary, unit
 
 
 @dataclass
@@ -43,23 +31,26 @@ class Comparison:
     runs: pd.DataFrame  # one row per (regime, seed): the summary of each key metric
     table: pd.DataFrame  # one row per (metric, regime): mean, CI, difference from baseline, CI
     baseline: str
+    window: int = 12  # final months averaged per run
 
 
 def summarise(runs: pd.DataFrame, baseline: str, level: float = 0.95, metrics=KEY_METRICS) -> pd.DataFrame:
-    """Per metric and regime: mean with its interval, and the paired difference from ``baseline``."""
+    """Per metric and regime: mean with its interval, and the paired difference from ``baseline``
+    (NaN for the baseline itself)."""
     rows = []
     base = runs[runs.regime == baseline].set_index("seed")
     for metric in [m for m in metrics if m in runs]:
         for regime, grp in runs.groupby("regime", sort=False):
             g = grp.set_index("seed")
-            mean, lo, hi = interval(g[metric], level)
+            own = interval(g[metric], level, metric_range(metric))
             if regime == baseline or base.empty:
-                d, dlo, dhi = (0.0, 0.0, 0.0) if regime == baseline else (math.nan,) * 3
+                d = interval([], level)
             else:
                 seeds = g.index.intersection(base.index)
-                d, dlo, dhi = interval(g.loc[seeds, metric] - base.loc[seeds, metric], level)
-            rows.append({"metric": metric, "regime": regime, "mean": mean, "low": lo, "high": hi,
-                         "diff": d, "diff_low": dlo, "diff_high": dhi})
+                d = interval(g.loc[seeds, metric] - base.loc[seeds, metric], level, difference_range(metric))
+            rows.append({"metric": metric, "regime": regime, "mean": own.mean, "low": own.low, "high": own.high,
+                         "n": own.n, "clipped": own.clipped, "diff": d.mean, "diff_low": d.low, "diff_high": d.high,
+                         "diff_clipped": d.clipped})
     return pd.DataFrame(rows)
 
 
@@ -73,17 +64,20 @@ def _run_summary(name: str, seed: int, sc, window: int) -> dict:
 
 def compare(presets: list[str], seeds: int, citizens: int | None = None, months: int | None = None,
             window: int = 12, progress: bool = False, baseline: str | None = None,
-            workers: int | None = None, client=None) -> Comparison:
+            workers: int | None = None, client=None, settings: dict | None = None) -> Comparison:
     """Run every preset on seeds 1..``seeds`` and summarise (see the module docstring). The runs
     go on ``client``'s Dask cluster if given, else on a local one of ``workers`` processes if
-    more than one, else here (scsim.parallel.map_runs): the same results either way."""
+    more than one, else here (scsim.parallel.map_runs): the same results either way. ``settings``
+    ('section.key': value, as ``scsim compare --set``) apply to every regime."""
     from .scenario import load_preset
 
     if seeds < 2:
         raise InputError(f"compare: seeds = {seeds}: must be at least 2 (intervals need two runs)")
+    if "run.seed" in (settings or {}):
+        raise InputError("compare: run.seed cannot be set: compare runs every regime on seeds 1..seeds")
     scenarios = []
     for name in presets:
-        sc = load_preset(name)
+        sc = load_preset(name).with_settings(settings or {}, "--set")
         over = {"run.seed": 0}
         if citizens is not None:
             over["population.citizens"] = citizens
@@ -97,14 +91,22 @@ def compare(presets: list[str], seeds: int, citizens: int | None = None, months:
     jobs = [(name, seed, sc.with_overrides(**{"run.seed": seed}), window)
             for seed in range(1, seeds + 1) for name, sc in scenarios]
     runs = pd.DataFrame(map_runs(_run_summary, jobs, progress, workers, client))
-    return Comparison(runs, summarise(runs, baseline), baseline)
+    return Comparison(runs, summarise(runs, baseline), baseline, window)
 
 
 OUTPUTS = ("compare_runs.csv", "compare.csv", "compare.md", "compare.png")  # what ``write`` makes
 
 
-def write(comparison: Comparison, out: Path) -> list[Path]:
-    """compare_runs.csv, compare.csv, compare.md and compare.png (means with intervals)."""
+def display(comparison: Comparison) -> tables.Display:
+    """The comparison as a table for a paper (``scsim.tables``)."""
+    return tables.display(comparison.table, "regime", f"Regimes on common random numbers: mean of each run's "
+                          f"final {comparison.window} months", comparison.baseline)
+
+
+def write(comparison: Comparison, out: Path, table: Path | None = None,
+          table_format: str | None = None) -> list[Path]:
+    """compare_runs.csv, compare.csv, compare.md and compare.png (means with intervals); and
+    ``table`` in ``table_format`` (or the format its suffix names: .md, .tex, .txt) if given."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -115,26 +117,26 @@ def write(comparison: Comparison, out: Path) -> list[Path]:
     paths = [out / name for name in OUTPUTS]
     comparison.runs.to_csv(paths[0], index=False)
     t.to_csv(paths[1], index=False)
-    lines = [f"| metric | regime | mean [95% CI] | difference from {comparison.baseline} [95% CI] |", "|---|---|---|---|"]
-    for r in t.itertuples():
-        if math.isnan(r.mean):  # e.g. the score of a regime with no score
-            lines.append(f"| {r.metric} | {r.regime} | n/a | n/a |")
-            continue
-        lines.append(f"| {r.metric} | {r.regime} | {r.mean:.4g} [{r.low:.4g}, {r.high:.4g}] | "
-                     f"{r.diff:+.4g} [{r.diff_low:+.4g}, {r.diff_high:+.4g}] |")
-    paths[2].write_text("\n".join(lines) + "\n")
+    shown = display(comparison)
+    tables.write(shown, paths[2], "markdown")
+    if table is not None:
+        paths.append(tables.write(shown, table, table_format))
     metrics = list(dict.fromkeys(t.metric))
     cols = 4
     fig, axes = plt.subplots(math.ceil(len(metrics) / cols), cols, figsize=(4 * cols, 2.6 * math.ceil(len(metrics) / cols)))
     for ax, metric in zip(np.ravel(axes), metrics):
         d = t[t.metric == metric]
         err = np.vstack([d["mean"] - d["low"], d["high"] - d["mean"]])
-        ax.bar(d.regime, d["mean"], yerr=np.nan_to_num(err), capsize=3, color="#4c72b0")
-        ax.set_title(metric, fontsize=9)
+        ax.bar(d.regime, d["mean"].fillna(0), yerr=np.nan_to_num(err), capsize=3, color="#4c72b0")
+        for x, (regime, mean) in enumerate(zip(d.regime, d["mean"])):
+            if not math.isfinite(mean):
+                ax.text(x, 0, "not defined", ha="center", va="bottom", fontsize=7, color="0.4", rotation=90)
+        ax.set_title(metric.replace("_", " "), fontsize=9)
+        ax.set_ylabel(unit(metric), fontsize=8)
         ax.tick_params(axis="x", labelrotation=30, labelsize=7)
     for ax in np.ravel(axes)[len(metrics):]:
         ax.axis("off")
-    fig.suptitle(f"regimes over {comparison.runs.seed.nunique()} seeds (mean of the final months, 95% CI)")
+    fig.suptitle(f"regimes over {comparison.runs.seed.nunique()} seeds (mean of the final {comparison.window} months, 95% CI)")
     fig.tight_layout()
     fig.savefig(paths[3], dpi=110)
     plt.close(fig)

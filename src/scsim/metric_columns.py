@@ -138,6 +138,13 @@ def names(privileges: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c.name for c in columns(privileges))
 
 
+def column(name: str) -> Column | None:
+    """The declared column called ``name`` (a privilege's columns for any privilege), or None:
+    its unit and meaning for tables and figures."""
+    privileges = (name[5:].removesuffix("_tau"),) if name.startswith("priv_") else ()
+    return next((c for c in columns(privileges) if c.name == name), None)
+
+
 def ordered_row(values: dict, order: tuple[str, ...]) -> dict:
     """``values`` as a row in the declared order; a column missing or undeclared is a bug."""
     if len(values) != len(order) or values.keys() != set(order):

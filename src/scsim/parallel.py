@@ -88,6 +88,10 @@ def map_runs(fn, jobs: list[tuple], progress: bool = False, workers: int | None 
     use this; ``run_sweep`` streams its runs to files instead)."""
     from .progress import count_progress
 
+    if progress and client is None:  # a local first run compiles before its first result: say so
+        from .kernels import notice
+
+        notice()
     results: list = [None] * len(jobs)
     with count_progress(progress, len(jobs), "runs") as advance:
         if client is None and (workers or 1) <= 1 or not jobs:

@@ -4,7 +4,9 @@ Eight panels, each a question the article raises, over the run's calendar, with 
 mandatory dates marked: what the scores look like, who holds privileges, who stops posting, who
 is sanctioned or listed, who loses friends, how the network changes, what happens to dissenters
 as a group, and what happens to independent thinking itself (generations, arrests). A panel whose
-metrics are all NaN or absent (e.g. scores under the provocateur regime) says so instead.
+metrics are all NaN or absent (e.g. scores under the provocateur regime) says so instead. Axes
+are honest: counts and shares from zero, scores over the score's range, whole years as ticks
+(``honest_y``, ``year_axis``, also used by the studies' figures).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .metric_columns import column
 
 # (title, [(column, label)], y-axis label): the panels, in reading order
 PANELS = [
@@ -44,16 +48,45 @@ def _frame(metrics: pd.DataFrame, citizens: int) -> pd.DataFrame:
     return m
 
 
-def run_figure(metrics: pd.DataFrame, scenario, title: str | None = None):
-    """A matplotlib figure of ``metrics`` (a run's monthly rows) under ``scenario``'s calendar."""
-    import matplotlib
+def metric_title(metric: str) -> str:
+    """A metric's meaning for a title (``scsim.metric_columns``), its name if it has none."""
+    col = column(metric)
+    if col is None or "/" in col.meaning:  # 'dissenter_cluster / citizens' says less than the name
+        return metric.replace("_", " ")
+    return col.meaning.split(" (")[0]
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def honest_y(ax, low: float, label: str) -> None:
+    """Start the y axis at zero when the values cannot be negative (``low`` = 0, a share or a
+    count), so that a change of 1% does not fill the panel; otherwise, when the axis does not
+    reach zero, say so in its label."""
+    if low == 0:
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(label, fontsize=8)
+        return
+    bottom, top = ax.get_ylim()
+    ax.set_ylabel(label + ("" if bottom <= 0 <= top else "\n(axis not from 0)"), fontsize=8)
+
+
+def year_axis(ax, years: float) -> None:
+    """Whole years on a date axis, one tick every 1, 2, 5 ... years (never 2017.5)."""
+    import matplotlib.dates as mdates
+
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 10**9) if years / s <= 8)
+    ax.xaxis.set_major_locator(mdates.YearLocator(step))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+
+
+def run_figure(metrics: pd.DataFrame, scenario, title: str | None = None):
+    """A matplotlib figure of ``metrics`` (a run's monthly rows) under ``scenario``'s calendar.
+    A ``matplotlib.figure.Figure`` of its own (no pyplot state): a notebook shows it, a
+    server can draw it from any thread."""
+    from matplotlib.figure import Figure
 
     m = _frame(metrics, scenario.population.citizens)
     x = pd.to_datetime(m["date"], format="%Y-%m") if "date" in m else m["month"]
-    fig, axes = plt.subplots(2, 4, figsize=(17, 7.5), sharex=True)
+    fig = Figure(figsize=(17, 7.5))
+    axes = fig.subplots(2, 4, sharex=True)
     marks = [(scenario.phases.optin_start, "opt-in"), (scenario.phases.mandatory_start, "mandatory")]
     for ax, (name, series, unit) in zip(np.ravel(axes), PANELS):
         if series is None:
@@ -67,7 +100,11 @@ def run_figure(metrics: pd.DataFrame, scenario, title: str | None = None):
                 ax.plot(x[y.notna()], y[y.notna()], label=label, lw=1.4, marker="." if y.notna().mean() < 0.5 else None, ms=4)
                 drawn += 1
         ax.set_title(name, fontsize=10)
-        ax.set_ylabel(unit, fontsize=8)
+        if name == "scores":  # scores live in [min_score, max_score]: the axis shows that range
+            ax.set_ylim(scenario.scoring.min_score, scenario.scoring.max_score)
+            ax.set_ylabel(f"{unit} (axis: the score's range, from {scenario.scoring.min_score:g})", fontsize=8)
+        else:
+            honest_y(ax, 0, unit)  # every other panel counts or shares: from zero
         ax.tick_params(labelsize=7)
         if drawn:
             ax.legend(fontsize=7, loc="best", frameon=False)
@@ -81,6 +118,10 @@ def run_figure(metrics: pd.DataFrame, scenario, title: str | None = None):
             t = pd.to_datetime(when, format="%Y-%m")
             if x.min() <= t <= x.max():
                 ax.axvline(t, color="0.5", ls="--", lw=0.8)
+    if "date" in m:
+        year_axis(axes[0][0], len(m) / 12)
+    else:
+        axes[1][0].set_xlabel("month", fontsize=8)
     for ax in axes[1]:
         ax.tick_params(axis="x", labelrotation=30)
     n = int(m["citizens"].iloc[-1]) if "citizens" in m else scenario.population.citizens
@@ -93,11 +134,7 @@ def run_figure(metrics: pd.DataFrame, scenario, title: str | None = None):
 
 def save_run_figure(metrics: pd.DataFrame, scenario, path: str | Path, title: str | None = None) -> Path:
     """Write the figure to ``path`` (PNG, or any format matplotlib knows by the suffix)."""
-    import matplotlib.pyplot as plt
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig = run_figure(metrics, scenario, title)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    run_figure(metrics, scenario, title).savefig(path, dpi=110)
     return path

@@ -28,9 +28,17 @@ def month_progress(enabled: bool, months: int, citizens: int):
             progress.advance(task)
             speed = progress.tasks[0].speed
             if speed:
-                progress.update(task, rate=f"{speed * citizens / 1e6:,.1f} M citizen-months/s")
+                progress.update(task, rate=rate_text(speed * citizens))
 
         yield advance
+
+
+def rate_text(per_second: float) -> str:
+    """Citizen-months per second to two significant digits at any size: '3.9 M', '45 k', '820'
+    (a small run read '0.0 M')."""
+    scale, suffix = next(((s, x) for s, x in ((1e6, " M"), (1e3, " k")) if per_second >= s), (1.0, ""))
+    value = per_second / scale
+    return f"{value:,.{1 if value < 10 else 0}f}{suffix} citizen-months/s"
 
 
 @contextlib.contextmanager

@@ -68,6 +68,11 @@ class Explanation:
 
     SHOWN = 10  # draggers listed on the page; the rest are counted ("and N more")
 
+    def __repr__(self) -> str:
+        state = f"score {self.score:.1f}, {self.published_note()}" if self.scored_regime else "no score in this regime"
+        return (f"<Explanation of citizen {self.citizen}: {state}, {len(self.friends)} ties, "
+                f"{len(self.draggers)} drawing the score down; print() it for the whole page>")
+
     @property
     def total(self) -> float:
         return self.base + sum(self.components.values()) + self.clamp
@@ -134,6 +139,13 @@ class Run:
         self._metrics = metrics
         self.path = path
         self._sim = sim
+        self._citizens: int | None = None  # a run read back: the population its database records
+
+    def __repr__(self) -> str:
+        sc = self.scenario
+        n = self._sim.n if self._sim is not None else self._citizens or sc.population.citizens
+        where = f"in {self.path}" if self.path is not None else "in memory (not written: pass out= to simulate)"
+        return f"<scsim.Run '{sc.name}': {n:,} citizens, {sc.run.months} months, seed {sc.run.seed}, {where}>"
 
     @property
     def metrics(self) -> pd.DataFrame | None:
@@ -168,7 +180,9 @@ class Run:
             scenario = scenario_from_dict(tomllib.loads(meta["scenario"]), f"{folder}")
         except tomllib.TOMLDecodeError as e:
             raise InputError(f"{folder}: the run's stored scenario is not valid TOML ({e})") from None
-        return cls(scenario, None, Path(folder))
+        run = cls(scenario, None, Path(folder))
+        run._citizens = int(meta["citizens"]) if meta.get("citizens", "").isdigit() else None
+        return run
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run SQL on the run's database (tables meta, metrics, citizens, edges, snapshots, edge_events)."""

@@ -114,13 +114,24 @@ class PopulationParams(Section):
 
 
 class NetworkParams(Section):
-    model: Literal["watts-strogatz", "barabasi-albert", "block", "edgelist"] = P("watts-strogatz", "friendship network generator, or an edge list file")
+    model: Literal["watts-strogatz", "barabasi-albert", "block", "edgelist"] = P("watts-strogatz", "friendship network generator, an edge list file, or a network shipped with scsim by its name (ego-facebook: read as edgelist with that path)")
     mean_degree: float = P(20.0, "mean number of friends (generators only)", "ties", ge=1, le=1000)
     rewire: float = P(0.1, "Watts-Strogatz rewiring probability", "probability", ge=0, le=1)
     blocks: int = P(10, "block model: number of tau blocks (quantiles of tau)", "", ge=1)
     homophily: float = P(0.8, "block model: probability that a tie stays inside the citizen's tau block", "probability", ge=0, le=1)
     path: str | None = P(None, "edge list: whitespace-separated 'u v' per line, '#' comments, optionally .gz; relative to the scenario file, or the name of a network shipped with scsim (ego-facebook)")
     household_size: float = P(2.6, "mean household size (1 + Poisson); family ties join household members; 1 = no families (China 2020 census: 2.62)", "citizens", ge=1, le=20)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bundled(cls, data: Any) -> Any:
+        """``model = "ego-facebook"``: the bundled network, as model 'edgelist' with that path."""
+        if isinstance(data, dict) and data.get("model") in BUNDLED_NETWORKS:
+            name = data["model"]
+            if data.get("path") not in (None, name):
+                raise ValueError(f"model = '{name}' is the network shipped with scsim: give no path")
+            data = {**data, "model": "edgelist", "path": name}
+        return data
 
     @model_validator(mode="after")
     def _path(self):
@@ -385,17 +396,49 @@ class Scenario(Section):
 
     def with_overrides(self, **dotted: Any) -> "Scenario":
         """A copy with 'section.key' overrides applied, re-validated (e.g. population.citizens=1000)."""
+        return self.with_settings(dotted, "overrides")
+
+    def with_settings(self, dotted: dict[str, Any], source: str) -> "Scenario":
+        """A copy with 'section.key' settings applied and validated as a scenario file is
+        (``scenario_from_dict``); an error names ``source`` (e.g. '--set') and the key."""
         data = self.model_dump()
         for key, value in dotted.items():
             if type(value).__module__ == "numpy" and hasattr(value, "item"):  # a NumPy scalar: its Python value
                 value = value.item()
-            _set_dotted(data, key, value)
-        return scenario_from_dict(data, source="overrides")
+            try:
+                _set_dotted(data, key, value)
+            except (TypeError, AttributeError):
+                raise InputError(f"{source}: {key}: '{key.rsplit('.', 1)[0]}' is a value, not a section") from None
+        return scenario_from_dict(data, source=source)
+
+    def __repr__(self) -> str:
+        n = "citizens from the edge list" if self.network.model == "edgelist" else f"{self.population.citizens:,} citizens"
+        phases = ", ".join(f"{k} {v}" for k, v in (("opt-in", self.phases.optin_start),
+                                                    ("mandatory", self.phases.mandatory_start)) if v)
+        score = f"score {self.scoring.method}" if self.scoring.enabled else "no score"
+        return (f"Scenario('{self.name}': {n}, {self.run.months} months from {self.run.start}, seed {self.run.seed}, "
+                f"network {self.network.model}, {score}{', ' + phases if phases else ''})")
 
     def to_toml(self) -> str:
         import tomli_w
 
         return tomli_w.dumps(_drop_none(self.model_dump()))
+
+
+def parse_settings(items: list[str] | None, source: str = "--set") -> dict[str, Any]:
+    """``KEY=VALUE`` strings (``scsim run --set``) as dotted settings: the value is a TOML literal
+    (``3``, ``0.5``, ``true``, ``"penalty"``, ``[1, 2]``); a bare word that is not one is a string."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or not key or not all(key.split(".")):
+            raise InputError(f"{source} {item}: expected KEY=VALUE, e.g. {source} population.citizens=5000")
+        try:
+            out[key] = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key] = text.strip()
+    return out
 
 
 def _drop_none(obj: Any) -> Any:

@@ -84,14 +84,15 @@ def default_run_dir(name: str, seed: int, root: str | Path = "runs") -> Path:
     return Path(root) / f"{name}-seed{seed}-{stamp}"
 
 
-def check_run_dir(folder: Path) -> None:
+def check_run_dir(folder: Path, hint: str = "choose another folder, or pass overwrite=True to replace it") -> None:
     """Refuse a folder that already holds a run, or that cannot be written (before anything is
-    created: ``scsim run`` calls it before the world is built)."""
+    created: ``scsim run`` calls it before the world is built); ``hint`` says what to do instead
+    (the CLI names its options, the API its arguments)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: exists and is not a folder")
     if (folder / DB_NAME).exists():
-        raise InputError(f"{folder}: already holds a run; choose another --out")
+        raise InputError(f"{folder}: already holds a run; {hint}")
     if (folder / (DB_NAME + ".partial")).exists():
         if (folder / CHECKPOINT).exists():
             raise InputError(f"{folder}: holds an interrupted run; continue it with: scsim run --resume {folder} "
@@ -116,6 +117,18 @@ def write_error(target: Path, e: BaseException) -> BaseException:
         first = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
         return OutputError(f"{target}: cannot write: {first}")
     return e
+
+
+def clear_run_dir(folder: Path) -> None:
+    """Remove the run a folder holds (its database, finished or partial, and its checkpoints),
+    nothing else: the folder's other files (a figure, notes) stay."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: exists and is not a folder")
+    for name in (DB_NAME, DB_NAME + ".partial", DB_NAME + ".partial.wal", DB_NAME + ".wal", CHECKPOINT):
+        (folder / name).unlink(missing_ok=True)
+    for staged in folder.glob(f"checkpoint-*{STAGED}*"):
+        staged.unlink(missing_ok=True)
 
 
 class _Inserts:

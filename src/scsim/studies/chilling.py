@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .common import (Setting, StudySpec, assumption_sweep, band, figure, headline, markdown, regime_runs, save, table,
-                     window_means)
+from .. import tables
+from .common import (Setting, StudySpec, assumption_sweep, band, figure, headline, regime_runs, save, table,
+                     window_means, write_tables)
 
 METRICS = ["posts_per_capita", "would_post_per_capita", "self_censorship_rate", "posts_high_tau", "sanctioned_share"]
 
@@ -32,11 +33,11 @@ def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dic
     base = spec.baseline or spec.regimes[0]
     t_before = table(b, METRICS, "regime", base).assign(window="year before mandatory")
     t_after = table(a, METRICS, "regime", base).assign(window="final year")
-    t_change = table(change, METRICS, "regime", base).assign(window="change (difference in differences)")
+    t_change = table(change, METRICS, "regime", base, change=True).assign(window="change (difference in differences)")
     full = pd.concat([t_before, t_after, t_change], ignore_index=True)
     full.to_csv(out / "table.csv", index=False)
-    md = "".join(f"### {w}\n\n{markdown(g.drop(columns='window'), 'regime')}\n" for w, g in full.groupby("window", sort=False))
-    (out / "table.md").write_text(md)
+    write_tables(out, "table", [tables.display(g.drop(columns="window"), "regime", f"chilling effect, {w}", base)
+                                for w, g in full.groupby("window", sort=False)], setting.table_format)
 
     fig, ax = figure(1, 3)
     for axis, metric in zip(ax, ["posts_per_capita", "would_post_per_capita", "self_censorship_rate"]):

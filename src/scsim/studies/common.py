@@ -39,7 +39,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
-from ..experiments import interval
+from matplotlib.ticker import MaxNLocator
+
+from .. import plots, tables
+from ..summary import difference_range, interval, metric_range, unit
 from ..parallel import map_runs
 from ..scenario import Scenario, load_preset, preset_names
 
@@ -174,6 +177,7 @@ class Setting:
     edgelist: Path | None = None
     workers: int = 1  # > 1: runs side by side on a local Dask cluster (scsim.parallel.local_client)
     client: Any = None  # a Dask client: runs on that cluster instead (scsim study --scheduler)
+    table_format: str | None = None  # tables also as LaTeX ('latex') or text ('text'), beside the Markdown
 
     def scenario(self, preset: str, seed: int, overrides: dict[str, Any]) -> Scenario:
         over = {"run.seed": seed, "run.months": self.months, "population.citizens": self.citizens}
@@ -230,43 +234,40 @@ def window_means(runs: pd.DataFrame, metrics: list[str], months: slice, by: list
     return sel.groupby([*by, "seed"], sort=False)[metrics].mean().reset_index()
 
 
-def table(per_run: pd.DataFrame, metrics: list[str], group: str, baseline=None) -> pd.DataFrame:
-    """Per metric and group: mean [95% CI] over seeds, and the paired difference from ``baseline``."""
+def table(per_run: pd.DataFrame, metrics: list[str], group: str, baseline=None, change: bool = False) -> pd.DataFrame:
+    """Per metric and group: mean [95% CI] over seeds, and the paired difference from ``baseline``
+    (NaN for the baseline itself). Intervals stay in the metric's range (a ``change``, a
+    difference between two windows, in the range of a difference)."""
     rows = []
     base = per_run[per_run[group] == baseline].set_index("seed") if baseline is not None else None
     for metric in metrics:
         for key, g in per_run.groupby(group, sort=False):
             g = g.set_index("seed")
-            mean, lo, hi = interval(g[metric])
-            row = {"metric": metric, group: key, "mean": mean, "low": lo, "high": hi}
+            own = interval(g[metric], bounds=difference_range(metric) if change else metric_range(metric))
+            row = {"metric": metric, group: key, "mean": own.mean, "low": own.low, "high": own.high, "n": own.n,
+                   "clipped": own.clipped}
             if base is not None:
                 seeds = g.index.intersection(base.index)
-                row["diff"], row["diff_low"], row["diff_high"] = interval(g.loc[seeds, metric] - base.loc[seeds, metric])
+                d = interval(g.loc[seeds, metric] - base.loc[seeds, metric], bounds=difference_range(metric)) \
+                    if key != baseline else interval([])
+                row.update(diff=d.mean, diff_low=d.low, diff_high=d.high, diff_clipped=d.clipped)
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def fmt(mean: float, lo: float, hi: float, digits: int = 3) -> str:
-    """'0.123 [0.110, 0.136]'"""
-    if math.isnan(lo):
-        return f"{mean:.{digits}g}"
-    return f"{mean:.{digits}g} [{lo:.{digits}g}, {hi:.{digits}g}]"
-
-
-def markdown(t: pd.DataFrame, group: str) -> str:
-    has_diff = "diff" in t
-    head = f"| metric | {group} | mean [95% CI] |" + (" difference [95% CI] |" if has_diff else "")
-    lines = [head, "|---|---|---|" + ("---|" if has_diff else "")]
-    for r in t.to_dict("records"):
-        line = f"| {r['metric']} | {r[group]} | {fmt(r['mean'], r['low'], r['high'])} |"
-        if has_diff:
-            line += f" {fmt(r['diff'], r['diff_low'], r['diff_high'])} |"
-        lines.append(line)
-    return "\n".join(lines) + "\n"
+def write_tables(out: Path, name: str, displays: list[tables.Display], table_format: str | None = None) -> None:
+    """``name``.md (the tables for a paper, ``scsim.tables``) and, for ``table_format`` 'latex'
+    or 'text', ``name``.tex or ``name``.txt as well."""
+    (out / f"{name}.md").write_text("\n".join(tables.render(d, "markdown") for d in displays))
+    if table_format not in (None, "markdown"):
+        suffix = {v: k for k, v in tables.SUFFIXES.items()}[table_format]
+        (out / f"{name}{suffix}").write_text("\n".join(tables.render(d, table_format) for d in displays))
 
 
 def band(ax, runs: pd.DataFrame, metric: str, group: str, start: str = "2015-01", label_fmt="{}"):
-    """Mean over seeds per month with a 95% band, one line per group; x axis in years."""
+    """Mean over seeds per month with a 95% band, one line per group; x axis in whole years,
+    titled by the metric's meaning, the y axis labelled with its unit and from zero for a
+    metric that cannot be negative (``scsim.plots``)."""
     from scipy import stats
 
     y0, m0 = map(int, start.split("-"))
@@ -277,9 +278,12 @@ def band(ax, runs: pd.DataFrame, metric: str, group: str, start: str = "2015-01"
         half = stats.t.ppf(0.975, np.maximum(k - 1, 1)) * wide.std(axis=1, ddof=1) / np.sqrt(k)
         ok = mean.notna()
         x = y0 + (m0 - 1 + mean.index[ok]) / 12
+        lo, hi = metric_range(metric)
         ax.plot(x, mean[ok], label=label_fmt.format(key))
-        ax.fill_between(x, (mean - half)[ok], (mean + half)[ok], alpha=0.2)
-    ax.set_title(metric, fontsize=9)
+        ax.fill_between(x, (mean - half)[ok].clip(lo, hi), (mean + half)[ok].clip(lo, hi), alpha=0.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(plots.metric_title(metric), fontsize=9)
+    plots.honest_y(ax, metric_range(metric)[0], unit(metric) or metric)
 
 
 def save(fig, path: Path) -> Path:
@@ -301,15 +305,28 @@ def figure(rows: int, cols: int, width: float = 4.2, height: float = 3.0):
     return fig, axes.ravel()
 
 
+def fmt(mean: float, lo: float, hi: float, digits: int = 3) -> str:
+    """'0.123 [0.110, 0.136]' (no interval: the mean alone), for results.json and small tables."""
+    if mean is None or not math.isfinite(mean):
+        return "-"
+    if lo is None or not math.isfinite(lo):
+        return f"{mean:.{digits}g}"
+    return f"{mean:.{digits}g} [{lo:.{digits}g}, {hi:.{digits}g}]"
+
+
 def headline(t: pd.DataFrame, group: str, metric: str, key, diff: bool = False) -> str:
     """One cell of a table as 'mean [low, high]' (or the difference from the baseline)."""
     r = t[(t[group] == key) & (t.metric == metric)].iloc[0]
-    return fmt(*(r[["diff", "diff_low", "diff_high"]] if diff else r[["mean", "low", "high"]]))
+    if diff:
+        return tables.cell(metric, r["diff"], r["diff_low"], r["diff_high"], bool(r["diff_clipped"]), difference=True)
+    return tables.cell(metric, r["mean"], r["low"], r["high"], bool(r["clipped"]))
 
 
-def write_table(t: pd.DataFrame, group: str, out: Path, name: str = "table") -> None:
+def write_table(t: pd.DataFrame, group: str, out: Path, caption: str, baseline=None, name: str = "table",
+                table_format: str | None = None) -> None:
+    """``name``.csv (the numbers) and the table for a paper (``write_tables``)."""
     t.to_csv(out / f"{name}.csv", index=False)
-    (out / f"{name}.md").write_text(markdown(t, group))
+    write_tables(out, name, [tables.display(t, group, caption, baseline)], table_format)
 
 
 def final_year(spec: StudySpec) -> slice:
@@ -317,12 +334,15 @@ def final_year(spec: StudySpec) -> slice:
     return slice(spec.months - spec.window, spec.months)
 
 
-def regime_table(spec: StudySpec, runs: pd.DataFrame, metrics: list[str], out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def regime_table(spec: StudySpec, setting: Setting, runs: pd.DataFrame, metrics: list[str],
+                 out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per run, the final-year mean of each metric; per regime, the mean [95% CI] and the paired
     difference from the baseline, written as table.csv and table.md. Returns (per run, table)."""
     per_run = window_means(runs, metrics, final_year(spec), ["regime"])
-    t = table(per_run, metrics, "regime", spec.baseline or spec.regimes[0])
-    write_table(t, "regime", out)
+    base = spec.baseline or spec.regimes[0]
+    t = table(per_run, metrics, "regime", base)
+    write_table(t, "regime", out, f"{spec.title or spec.study}: mean of each run's final {spec.window} months", base,
+                table_format=setting.table_format)
     return per_run, t
 
 
@@ -342,14 +362,14 @@ def assumption_sweep(spec: StudySpec, setting: Setting, out: Path, progress: boo
     for key, g in per_run.groupby(groups, sort=False):
         key = key if isinstance(key, tuple) else (key,)
         for metric in metrics:
-            mean, lo, hi = interval(g[metric])
-            rows.append({**dict(zip(groups, key)), "metric": metric, "mean": mean, "low": lo, "high": hi})
+            own = interval(g[metric], bounds=metric_range(metric))
+            rows.append({**dict(zip(groups, key)), "metric": metric, "mean": own.mean, "low": own.low,
+                         "high": own.high, "n": own.n, "clipped": own.clipped})
     t = pd.DataFrame(rows)
     t.to_csv(out / "assumption.csv", index=False)
-    lines = [f"| {' | '.join(groups)} | metric | mean [95% CI] |", "|" + "---|" * (len(groups) + 2)]
-    lines += [f"| {' | '.join(str(r[g]) for g in groups)} | {r['metric']} | {fmt(r['mean'], r['low'], r['high'])} |"
-              for r in t.to_dict("records")]
-    (out / "assumption.md").write_text("\n".join(lines) + "\n")
+    write_tables(out, "assumption", [tables.display(t, groups, f"{a.regime} as {a.parameter} varies: mean of each "
+                                                    f"run's final {window.stop - window.start} months")],
+                 setting.table_format)
     fig, ax = figure(1, len(metrics))
     for axis, metric in zip(ax, metrics):
         d = t[t.metric == metric]
@@ -359,9 +379,11 @@ def assumption_sweep(spec: StudySpec, setting: Setting, out: Path, progress: boo
             axis.errorbar(x, line["mean"], yerr=err, marker="o", capsize=3,
                           label=None if key is None else f"{second[0]} = {key}")
         axis.set_xlabel(a.parameter)
-        axis.set_title(f"{metric} ({a.regime}, final months)", fontsize=9)
+        axis.set_title(f"{plots.metric_title(metric)}\n({a.regime}, final {window.stop - window.start} months)",
+                       fontsize=9)
+        plots.honest_y(axis, metric_range(metric)[0], unit(metric) or metric)
         if second:
             axis.legend(fontsize=7)
     save(fig, out / "assumption.png")
-    return {f"{r['metric']} at " + ", ".join(f"{g}={r[g]}" for g in groups): fmt(r["mean"], r["low"], r["high"])
-            for r in t.to_dict("records")}
+    return {f"{r['metric']} at " + ", ".join(f"{g}={r[g]}" for g in groups):
+            tables.cell(r["metric"], r["mean"], r["low"], r["high"], bool(r["clipped"])) for r in t.to_dict("records")}

@@ -49,7 +49,7 @@ def channel_table(groups: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (regime, group), g in groups.groupby(["regime", "group"], sort=False):
         for channel in [*CHANNELS, "net"]:
-            mean, lo, hi = interval(g[channel])
+            mean, lo, hi = interval(g[channel])[:3]
             rows.append({"regime": regime, "group": group, "channel": channel, "mean": mean, "low": lo, "high": hi})
     return pd.DataFrame(rows)
 
@@ -114,7 +114,7 @@ def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dic
     channel_figure(channels, spec.regimes, out)
     final = final_year(spec)
     base = spec.baseline or spec.regimes[0]
-    _, t = regime_table(spec, runs, METRICS, out)
+    _, t = regime_table(spec, setting, runs, METRICS, out)
 
     fig, ax = figure(2, 3)
     for axis, metric in zip(ax, ["degree_gap", "isolated_high_tau", "giant_high_tau", "dissenter_cluster_share",

@@ -37,7 +37,7 @@ def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dic
     runs = with_change(regime_runs(spec, setting, progress, RAW))
     final = final_year(spec)
     base = spec.baseline or spec.regimes[0]
-    _, t = regime_table(spec, runs, METRICS, out)
+    _, t = regime_table(spec, setting, runs, METRICS, out)
     # mean tau of each generation (its first month), per regime and seed
     per_gen = runs.groupby(["regime", "seed", "generation"], sort=False).tau_mean.first().reset_index()
     per_gen.to_csv(out / "generations.csv", index=False)
@@ -81,7 +81,7 @@ def per_generation(per_gen: pd.DataFrame, regimes: list[str], baseline: str) -> 
     rows = []
     for regime in regimes:
         g = by_seed[by_seed.regime == regime].set_index("seed").slope
-        mean, lo, hi = interval(g)
+        mean, lo, hi = interval(g)[:3]
         seeds = g.index.intersection(base.index)
         d = interval(g.loc[seeds] - base.loc[seeds])
         rows.append({"regime": regime, "slope": mean, "low": lo, "high": hi, "diff": d[0], "diff_low": d[1],

@@ -17,13 +17,14 @@ METRICS = ["dissenter_cluster_share", "dissenter_core", "dissenters", "posts_per
 def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dict:
     runs = regime_runs(spec, setting, progress, METRICS)
     final = final_year(spec)
-    per_run, t = regime_table(spec, runs, METRICS, out)
+    per_run, t = regime_table(spec, setting, runs, METRICS, out)
     # the claim itself: social credit minus provocateurs, paired by seed
     head_to_head = {}
     if {"social-credit-2020", "provocateur"} <= set(spec.regimes):
         duel = table(per_run[per_run.regime.isin(["social-credit-2020", "provocateur"])], METRICS, "regime",
                      "provocateur")
-        write_table(duel, "regime", out, "social-credit-vs-provocateur")
+        write_table(duel, "regime", out, "social credit against provocateurs: mean of each run's final "
+                    f"{spec.window} months", "provocateur", "social-credit-vs-provocateur", setting.table_format)
         head_to_head = {m: headline(duel, "regime", m, "social-credit-2020", diff=True)
                         for m in ("dissenter_cluster_share", "dissenter_core", "posts_per_capita", "dissenters")}
 

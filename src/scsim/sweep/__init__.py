@@ -15,11 +15,12 @@ then renamed) when it ends, so results are never all in memory and a rerun skips
 file exists: an interrupted sweep resumes. A run depends only on its scenario and seed, so the
 combined tables do not depend on how many workers ran them. When the runs are done, the sweep
 folder gets ``sweep.duckdb`` (tables ``runs``, ``metrics``, ``summary`` and, for Sobol designs,
-``sobol``), ``summary.csv`` and ``sobol.csv``.
+``sobol``), ``summary.csv`` and ``sobol.csv``, and the main effects of every design:
+``effects.csv`` and ``main_effects.png`` (``effects``), which ``scsim sweep`` ends with.
 
 The parts, each with one concern: ``spec`` (the sweep file, read and checked), ``design`` (the
 points), ``runs`` (a task per run, executed on a worker), ``folder`` (the manifest and the
-combined outputs), ``sensitivity`` (Sobol indices) and ``runner`` (``run_sweep``, from start to
+combined outputs), ``sensitivity`` (Sobol indices), ``effects`` (main effects) and ``runner`` (``run_sweep``, from start to
 end). The Dask cluster is ``scsim.parallel``, shared with ``compare`` and ``study``; its names
 are exported here too.
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 from ..parallel import check_cluster_options, cluster, connect, local_client, map_runs, numba_threads
 from .design import design_points, n_points, sampled_design
+from .effects import main_effects
 from .folder import DB_NAME, MANIFEST, combine, fingerprint, summarise_runs
 from .runner import SweepResult, default_folder, print_result, run_sweep
 from .runs import RUNS_DIR, Failure, RunTask, execute, execute_run, plan_runs, point_scenarios, run_id, write_parquet_atomic
@@ -42,7 +44,7 @@ __all__ = [
     "RUNS_DIR", "RunTask", "run_id", "point_scenarios", "plan_runs", "execute_run", "write_parquet_atomic",
     "Failure", "execute",
     "DB_NAME", "MANIFEST", "fingerprint", "combine", "summarise_runs",
-    "sobol_indices",
+    "sobol_indices", "main_effects",
     "SweepResult", "default_folder", "run_sweep", "print_result",
     "connect", "check_cluster_options", "cluster", "map_runs", "local_client", "numba_threads",
 ]

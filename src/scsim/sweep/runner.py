@@ -13,6 +13,9 @@ from ..errors import InputError
 from ..outputs import check_writable_folder, folder_lock
 from ..parallel import check_cluster_options, client_and_threads, connect
 from .design import design_points
+from .effects import display as effects_display
+from .effects import figure as effects_figure
+from .effects import main_effects
 from .folder import DB_NAME, check_manifest, combine, fingerprint, prepare_folder
 from .runs import Failure, RunTask, execute, plan_runs
 from .spec import SweepSpec
@@ -31,6 +34,9 @@ class SweepResult:
     summary: pd.DataFrame  # one row per run: run_id, point, seed, parameters, key metrics
     sobol: pd.DataFrame | None = None
     failures: list[Failure] = field(default_factory=list)
+    spec: SweepSpec | None = None
+    effects: pd.DataFrame | None = None  # main effects of the key metrics (scsim.sweep.effects)
+    effects_plot: Path | None = None  # main_effects.png (None: no metric changed)
 
     def table(self, name: str) -> pd.DataFrame:
         """A table of ``sweep.duckdb`` (e.g. ``metrics``), ordered as stored."""
@@ -70,9 +76,13 @@ def run_sweep(spec: SweepSpec, out: str | Path | None = None, workers: int | Non
         failures = _execute_todo(stack, client, todo, workers, progress)
         done = [t for t in tasks if Path(t.path).exists()]
         tables, summary, sobol = combine(folder, spec, points, done)
+    effects = main_effects(spec, summary)
+    effects.to_csv(folder / "effects.csv", index=False)
+    plot = effects_figure(spec, effects, summary, folder / "main_effects.png")
     return SweepResult(folder, runs_total=len(tasks), runs_done=len(todo) - len(failures),
                        runs_skipped=len(tasks) - len(todo), database=folder / DB_NAME, tables=tables,
-                       summary=summary, sobol=sobol, failures=failures)
+                       summary=summary, sobol=sobol, failures=failures, spec=spec, effects=effects,
+                       effects_plot=plot)
 
 
 def _execute_todo(stack: contextlib.ExitStack, client, todo: list[RunTask], workers: int | None,
@@ -103,6 +113,10 @@ def print_result(result: SweepResult, quiet: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from .. import tables
+
+    if result.effects is not None and len(result.effects):
+        tables.print_rich(effects_display(result.spec, result.effects, result.summary))
     if result.sobol is not None and len(result.sobol):
         table = Table(title="Sobol indices of each key metric's final-window mean (95% bootstrap half-widths)")
         for col in ("metric", "parameter", "S1", "ST"):
@@ -111,4 +125,5 @@ def print_result(result: SweepResult, quiet: bool = False) -> None:
             table.add_row(r.metric, r.parameter, f"{r.S1:.3f} ± {r.S1_conf:.3f}", f"{r.ST:.3f} ± {r.ST_conf:.3f}")
         Console(width=120).print(table)
     print(f"{result.runs_done} runs done now, {result.runs_skipped} already finished, "
-          f"{result.runs_total} in the sweep; results: {result.database}")
+          f"{result.runs_total} in the sweep; results: {result.database}"
+          + (f"; main effects: {result.effects_plot}" if result.effects_plot else ""))

@@ -94,10 +94,10 @@ def compare_runs(sources: list[Source], window: int = 12) -> dict:
         row = {"metric": metric, "runs": []}
         for src, m in zip(sources, means):
             vals = [v for v in m.get(metric, []) if v is not None and not math.isnan(v)]
-            mean, lo, hi = interval(vals)
+            mean, lo, hi = interval(vals)[:3]
             pairs = [a - b for a, b in zip(m.get(metric, []), base[metric])
                      if a is not None and b is not None and not (math.isnan(a) or math.isnan(b))]
-            d, dlo, dhi = interval(pairs) if src is not sources[0] else (0.0, 0.0, 0.0)
+            d, dlo, dhi = interval(pairs)[:3] if src is not sources[0] else (0.0, 0.0, 0.0)
             row["runs"].append({"mean": mean, "low": lo, "high": hi, "diff": d, "diff_low": dlo, "diff_high": dhi})
             chart_rows.append({"metric": metric, "run": src.name, "mean": mean, "low": lo, "high": hi})
         table.append(row)
