@@ -8,7 +8,7 @@ import pytest
 from scsim.behaviour import choice, value, value_slope
 from scsim.network import Network
 from scsim.scenario import load_preset
-from scsim.scoring import AssociationRule, ScoreModel, association_pass, dragger_counts, friend_terms
+from scsim.scoring import AssociationRule, ScoreModel, association_pass, dragger_counts, friend_terms, friend_view
 
 
 def sm_for(preset="sesame-2015", **over):
@@ -31,9 +31,9 @@ def test_scorecard_scaling_points_to_double_the_odds():
 
 def run_pass(net, pub, own, mode, posted=None, record=None, **kw):
     n = net.n
-    view = np.zeros((n, 2), np.float32)
-    view[:, 0] = np.nan_to_num(pub, nan=0.0)  # the kernel's convention: 0 is unpublished
-    view[:, 1] = 0 if posted is None else posted
+    record = np.zeros(0) if record is None else np.asarray(record, float)
+    posted = np.zeros(n, np.float32) if posted is None else np.asarray(posted, np.float32)
+    view = friend_view(np.asarray(pub, float), posted, record)  # published NaN: 0 in the view
     out = dict(assoc=np.zeros(n), worst=np.zeros(n, np.int32), worst_drag=np.zeros(n), worst_kind=np.zeros(n, np.uint8),
                peer=np.zeros(n), w=np.zeros(n), unit=np.zeros(n), register=True, listed=np.zeros(n, np.bool_))
     p = dict(points=120.0, family_weight=1.0, line=550.0, penalty=8.0, max_penalty=20.0, min_drag=1e-9,
@@ -41,8 +41,7 @@ def run_pass(net, pub, own, mode, posted=None, record=None, **kw):
     own = own.astype(float)
     rule = AssociationRule(mode, p["points"], p["family_weight"], p["line"], p["penalty"], p["max_penalty"], p["min_drag"],
                            p["friends_posts"])
-    record = np.zeros(0) if record is None else np.asarray(record, float)
-    association_pass(net.start, net.deg, net.nbr, net.kind, view, record, own, rule, *out.values())
+    association_pass(net.start, net.deg, net.nbr, net.kind, view, own, rule, *out.values())
     s_pub = np.asarray(pub, float)
     out["nd"] = np.zeros(n, np.int32)
     dragger_counts(net.start, net.deg, net.nbr, net.kind, s_pub, own, out["unit"], rule, record, out["nd"])

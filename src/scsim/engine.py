@@ -284,12 +284,10 @@ class Simulation(month.Phased):
         record_posts(m.posted, m.pens, sm.decay, m.t, self.political, self.last_post, reach_posts)
         self.own_ref = m.s_ref
         self.listed[:] = False
-        view = np.empty((n, 2), np.float32)
-        friend_view(self.s_pub, reach_posts, view)
-        association_pass(net.start, net.deg, net.nbr, net.kind, view, sm.friends_record(self.political, m.political_on),
-                         m.s_ref, sm.association_rule, self.assoc, self.worst, self.worst_drag, self.worst_kind,
-                         self.peer_share, self.pub_weight, self.drag_unit, bool(m.register_on and sm.associates),
-                         self.listed)
+        view = friend_view(self.s_pub, reach_posts, sm.friends_record(self.political, m.political_on))
+        association_pass(net.start, net.deg, net.nbr, net.kind, view, m.s_ref, sm.association_rule, self.assoc,
+                         self.worst, self.worst_drag, self.worst_kind, self.peer_share, self.pub_weight,
+                         self.drag_unit, bool(m.register_on and sm.associates), self.listed)
         # own components, score, clamp and their totals (for the metrics row) in one pass
         self.own, self.score, self.clamp, self._totals = sm.score(pop.history, pop.capacity, pop.occupation,
                                                                   pop.tertiary, self.behaviour_x, self.assoc,

@@ -146,14 +146,28 @@ def record_posts(posted, pens, decay, month, political, last_post, reach_posts):
         reach_posts[i] = 1.0 if got_through else 0.0
 
 
+def friend_view(s_pub: np.ndarray, reach_posts: np.ndarray, record: np.ndarray) -> np.ndarray:
+    """The float32 rows the association pass gathers, one per citizen: last month's published
+    score (0: unpublished), whether the citizen's post got through and, when friends' posts
+    count (``record`` not empty), the political record's float64 bits in the row's last two
+    slots: (n, 2) or (n, 4). A friend is then one 8- or 16-byte row, always inside one cache
+    line, so the far friends' records cost no second miss."""
+    n = s_pub.shape[0]
+    out = np.empty((n, 4 if record.shape[0] else 2), np.float32)
+    _fill_friend_view(s_pub, reach_posts, record, out)
+    return out
+
+
 @nb.njit(cache=True, parallel=True)
-def friend_view(s_pub, reach_posts, out):
-    """The (n, 2) float32 rows the association pass gathers: last month's published score
-    (0: unpublished) and whether the citizen's post got through."""
+def _fill_friend_view(s_pub, reach_posts, record, out):
+    with_record = record.shape[0] > 0
+    bits = out.reshape(-1).view(np.float64)  # row i's record at 2i + 1 when the rows are 4 wide
     for i in nb.prange(s_pub.shape[0]):
         s = s_pub[i]
         out[i, 0] = s if s == s else 0.0
         out[i, 1] = reach_posts[i]
+        if with_record:
+            bits[2 * i + 1] = record[i]
 
 
 @nb.njit(cache=True, parallel=True)
@@ -224,7 +238,7 @@ class AssociationRule(NamedTuple):
 
 
 @nb.njit(cache=True, parallel=True)
-def association_pass(start, deg, nbr, kind, friend_view, friend_record, own_ref, rule,
+def association_pass(start, deg, nbr, kind, friend_view, own_ref, rule,
                      assoc, worst, worst_drag, worst_kind, peer_share, pub_weight, drag_unit, register, listed):
     """One pass over every tie (the hottest loop of the month): association points, each
     citizen's worst dragger (if it drags by at least ``min_drag``, i.e. is listed) and its drag,
@@ -232,11 +246,11 @@ def association_pass(start, deg, nbr, kind, friend_view, friend_record, own_ref,
     drag per unit of w * (s_i - s_j) (mean mode) or per unit of w (penalty mode); the dragger
     counts of the final table use it.
 
-    ``friend_view`` is (n, 2) float32: last month's published score (0 if none: a published
-    score is at least 350) and whether the post got through; packed so that one cache line
-    serves both gathers. ``friend_record`` is each citizen's political record when friends'
-    posts count (``ScoreModel.friends_record``), else empty: then nothing more is gathered and
-    the loop is the plain one.
+    ``friend_view`` is ``friend_view(...)``'s rows: last month's published score (0 if none: a
+    published score is at least 350), whether the post got through and, in (n, 4) rows, the
+    political record when friends' posts count (``ScoreModel.friends_record``); packed so that
+    one cache line serves every gather. With (n, 2) rows nothing more is gathered and the loop
+    is the plain one.
 
     With ``register`` on, friends that drag i by at least ``min_drag`` are marked in ``listed``
     (Credit China's register); ``listed`` must be all False on entry. Writes only ever set
@@ -251,7 +265,7 @@ def association_pass(start, deg, nbr, kind, friend_view, friend_record, own_ref,
     mode, points, family_weight, line, penalty, max_penalty, min_drag, friends_posts = rule
     n = start.shape[0]
     weighted = family_weight != 1.0
-    if friend_record.shape[0] == 0:
+    if friend_view.shape[1] < 4:
         friends_posts = 0.0
     for c in nb.prange((n + ASSOCIATION_CHUNK - 1) // ASSOCIATION_CHUNK):
         lo = c * ASSOCIATION_CHUNK
@@ -262,7 +276,7 @@ def association_pass(start, deg, nbr, kind, friend_view, friend_record, own_ref,
         gaps = np.empty(most)
         records = np.empty(most if friends_posts > 0 else 0)
         marks = np.empty(most, np.int32)
-        args = (start, deg, nbr, kind, friend_view, friend_record, friends_posts, own_ref, points, family_weight - 1.0,
+        args = (start, deg, nbr, kind, friend_view, friends_posts, own_ref, points, family_weight - 1.0,
                 line, penalty, max_penalty, min_drag, assoc, worst, worst_drag, worst_kind, peer_share, pub_weight,
                 drag_unit, register, listed, gaps, records, marks)
         if mode == 1:
@@ -285,11 +299,13 @@ def association_pass(start, deg, nbr, kind, friend_view, friend_record, own_ref,
 def _associate(lo, hi, mode, weighted, args):
     """``association_pass`` for citizens lo..hi-1; ``mode`` and ``weighted`` are constants
     where it is called, so each call compiles to a loop without their tests."""
-    (start, deg, nbr, kind, friend_view, friend_record, friends_posts, own_ref, points, fw1, line, penalty,
+    (start, deg, nbr, kind, friend_view, friends_posts, own_ref, points, fw1, line, penalty,
      max_penalty, min_drag, assoc, worst, worst_drag, worst_kind, peer_share, pub_weight, drag_unit, register,
      listed, gaps, records, marks) = args
     posts_count = friends_posts > 0
-    view = friend_view.reshape(-1)  # (score, posted) of citizen j at 2j, 2j + 1
+    width = np.uint64(friend_view.shape[1])
+    view = friend_view.reshape(-1)  # (score, posted) of citizen j at width j, width j + 1
+    bits = view.view(np.float64)  # with 4-wide rows, j's political record at 2j + 1
     for i in range(lo, hi):
         prefetch_friends(start, deg, nbr, friend_view, i + PREFETCH_AHEAD)
         # unsigned indices: Numba computes no wrap-around of negative ones (~13% of the pass)
@@ -308,8 +324,8 @@ def _associate(lo, hi, mode, weighted, args):
         for x in range(s0, s0 + d):
             ux = np.uint64(x)
             j = np.uint64(nbr[ux])
-            posted += view[_TWO * j + _ONE]
-            sjz = np.float64(view[_TWO * j])  # 0: not published
+            posted += view[width * j + _ONE]
+            sjz = np.float64(view[width * j])  # 0: not published
             # arithmetic, not `if`: LLVM kept branches there, which mispredicted half the time
             # while half the citizens were unpublished (opt-in years: 195 -> 133 ms at 1M)
             w = min(sjz, 1.0)
@@ -322,7 +338,7 @@ def _associate(lo, hi, mode, weighted, args):
             gap = w * (ref - sjz) if mode == 1 else under  # the drag is drag_unit * gap
             gaps[ux - u0] = gap
             if posts_count:  # loop-invariant: LLVM unswitches it
-                rec = w * friend_record[j]
+                rec = w * bits[_TWO * j + _ONE]
                 records[ux - u0] = rec
                 record_sum += rec
             better = gap > best_gap  # selects, not a branch: which friend is worst is unpredictable
@@ -379,7 +395,8 @@ def _associate(lo, hi, mode, weighted, args):
 @nb.njit(cache=True, parallel=True)
 def dragger_counts(start, deg, nbr, kind, s_pub, own_ref, drag_unit, rule, friend_record, out):
     """Number of friends listed as dragging each citizen (for the citizens table); the drags
-    of ``association_pass`` (``friend_record`` as there: empty unless friends' posts count)."""
+    of ``association_pass`` (``friend_record``: the political records when friends' posts count,
+    ``ScoreModel.friends_record``, else empty)."""
     mode, _, family_weight, line, _, _, min_drag, friends_posts = rule
     posts_count = friend_record.shape[0] > 0 and friends_posts > 0
     for i in nb.prange(start.shape[0]):
