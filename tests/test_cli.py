@@ -517,3 +517,21 @@ def test_run_with_the_torch_backend_writes_the_same_database(tmp_path, capsys):
         assert len(a) > 0 and a.equals(b), table
     a, b = (c.execute("SELECT month, opted_share, posts_per_capita, edges FROM metrics ORDER BY month").df() for c in cons)
     assert a.equals(b)
+
+
+def test_every_command_says_what_it_does_and_every_option_what_it_means():
+    """`scsim COMMAND --help` is a newcomer's manual: a line on what the command does, and a
+    meaning for every argument and option (argparse prints a bare name where none is given)."""
+    import argparse
+
+    from scsim.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    bare = []
+    for name, command in sub.choices.items():
+        assert command.description and command.description.endswith("."), name
+        assert "%%" not in command.format_help(), name
+        bare += [f"scsim {name} {a.dest}" for a in command._actions
+                 if not isinstance(a, argparse._HelpAction) and not a.help]
+    assert bare == []

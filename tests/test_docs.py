@@ -96,3 +96,26 @@ def test_what_readmes_first_command_makes_is_not_tracked():
         pytest.skip("not a git checkout")
     for made in (".venv/bin/python", "runs/social-credit-2020-seed20150128-20261207-011959/results.duckdb"):
         assert subprocess.run(["git", "check-ignore", "-q", made], cwd=root).returncode == 0, made
+
+
+def test_the_documented_commands_write_where_git_does_not_look():
+    """A newcomer who pastes the README's and the docs' commands leaves the clone clean: every
+    literal output path is ignored by git, outside the checkout, or a file of docs/ that the
+    command exists to regenerate."""
+    import re
+    import subprocess
+
+    root = DOCS.parent
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    targets = set()
+    for doc in [root / "README.md", *sorted(DOCS.glob("*.md"))]:
+        for block in re.findall(r"```(?:bash|sh|console)?\n(.*?)```", doc.read_text(), re.S):
+            commands = "\n".join(line.split("#")[0] for line in block.splitlines())  # not the comments
+            for flag, path in re.findall(r"(--out|--html|--parquet|--table)\s+([^\s`\])]+)", commands):
+                if not (path.isupper() or path.startswith(("/", "docs/"))):  # FILE, DIR; elsewhere; regenerated docs
+                    targets.add((doc.name, flag, path))
+    assert {path for _, _, path in targets} >= {"runs/sesame", "runs/sesame.html", "runs/first"}
+    tracked = [t for t in targets
+               if subprocess.run(["git", "check-ignore", "-q", "--no-index", t[2]], cwd=root).returncode != 0]
+    assert tracked == []
