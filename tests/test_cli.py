@@ -360,6 +360,7 @@ def test_overwrite_replaces_a_run(capsys, tmp_path):
 def test_api_overwrite_and_reprs(tmp_path):
     sc = load_preset("sesame-2015").with_overrides(**{"population.citizens": 300, "run.months": 3})
     assert repr(sc).startswith("Scenario('sesame-2015': 300 citizens, 3 months from 2015-01, seed")
+    assert str(sc) == repr(sc)  # print(sc) too, not pydantic's every field (sc.to_toml() has those)
     run = scsim.simulate(sc, out=tmp_path / "r")
     assert repr(run) == f"<scsim.Run 'sesame-2015': 300 citizens, 3 months, seed {sc.run.seed}, in {tmp_path / 'r'}>"
     with pytest.raises(scsim.InputError, match="already holds a run; choose another folder, or pass overwrite=True"):
@@ -367,6 +368,10 @@ def test_api_overwrite_and_reprs(tmp_path):
     again = scsim.simulate(sc.with_overrides(**{"run.seed": 5}), out=tmp_path / "r", overwrite=True)
     assert Run.open(again.path).seed == 5 and "300 citizens" in repr(Run.open(again.path))
     assert "in memory" in repr(scsim.simulate(sc))
+    from scsim.engine import Simulation
+
+    net = Simulation(sc).net  # README's step-by-step API: sim.net
+    assert repr(net) == f"<scsim Network: 300 citizens, {net.n_edges:,} ties (mean degree {2 * net.n_edges / 300:.1f})>"
     ex = run.explain(3)
     assert re.match(r"<Explanation of citizen 3: score \d+\.\d, (published|not published: not opted in), \d+ ties, "
                     r"\d+ drawing the score down", repr(ex))

@@ -119,3 +119,13 @@ def test_the_documented_commands_write_where_git_does_not_look():
     tracked = [t for t in targets
                if subprocess.run(["git", "check-ignore", "-q", "--no-index", t[2]], cwd=root).returncode != 0]
     assert tracked == []
+
+
+def test_the_docs_point_to_no_note_a_clone_lacks():
+    """The project's brief (MODEL.md) is not in the repository: the docs cite docs/model.md instead;
+    the peer benchmark's note (REFERENCE.md) is restated in benchmarks/README.md, which says so."""
+    root = DOCS.parent
+    readers = [root / "README.md", *sorted(DOCS.glob("*.md"))]
+    assert [p.name for p in readers if "MODEL.md" in p.read_text()] == []
+    assert not (root / "REFERENCE.md").exists()
+    assert "## The reference model (REFERENCE.md)" in (root / "benchmarks" / "README.md").read_text()
