@@ -243,6 +243,18 @@ def test_plot_of_a_regime_without_scores_says_so(tmp_path):
     scores, speech = fig.axes[0], fig.axes[2]
     assert scores.get_legend() is None and "this regime has no score" in {t.get_text() for t in scores.texts}
     assert {t.get_text() for t in speech.get_legend().get_texts()} == {"would post", "posted", "self-censorship rate"}
+    assert "mandatory 2020-01" in fig.get_suptitle()  # 64 months reach 2020-05
+
+
+def test_plot_names_only_the_dates_its_calendar_reaches():
+    from scsim.plots import run_figure
+
+    run = scsim.simulate(load_preset("sesame-2015").with_overrides(**{"population.citizens": 300, "run.months": 24}))
+    fig = run_figure(run.metrics, run.scenario)
+    title = fig.get_suptitle()
+    assert "opt-in 2015-06" in title and "mandatory" not in title  # the run ends in 2016-12
+    assert sum(len(ax.get_lines()) for ax in fig.axes) > 0
+    assert len([ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == "--"]) == 1
 
 
 @pytest.mark.parametrize("args, needle", [(["nowhere"], "no run here"), (["RUN", "--out", "x.txt"], ".png")])
