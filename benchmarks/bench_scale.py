@@ -13,6 +13,7 @@ runs all 180 months for real.
     python benchmarks/bench_scale.py                       # 10k..10M at degree 20; degrees 10/20/50 at 1M
     python benchmarks/bench_scale.py --sizes 10k,100k,1M --degrees 10,20,50 --months 6 --plot scale.png
     python benchmarks/bench_scale.py --tiny --out /tmp/r.jsonl   # seconds; what the test suite runs
+    python benchmarks/bench_scale.py --replot docs/img/scale.png  # redraw the figure from the records, running nothing
 
 Results are appended to benchmarks/results.jsonl (one JSON line per configuration).
 """
@@ -283,7 +284,54 @@ def print_table(records: list[dict], title: str) -> None:
           "load: 1-minute load average at start-end (others' work on a shared machine inflates wall times).")
 
 
-def plot(records: list[dict], path: Path, size_degree: float, degree_citizens: int) -> None:
+def read_jsonl(path: Path) -> list[dict]:
+    """Every record of a results file, in the order written."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def latest_sweep(records: list[dict]) -> list[dict]:
+    """The records of the newest recorded sweep that a scaling figure is drawn from.
+
+    That is the scale configurations measured like the default command (months timed, all cores,
+    not ``--mandatory``, not ``--full-horizon``) on the same code as the newest of them (same git
+    hash and, where recorded, the same ``src_sha1``) and with the same number of months timed.
+    """
+    plain = [r for r in records if r.get("bench") == "scale" and r["result"].get("ok")
+             and not r["config"].get("mandatory") and not r["config"].get("full_horizon")
+             and not r["config"].get("threads")]
+    if not plain:
+        return []
+    last = plain[-1]
+    key = (last["git"], last.get("src_sha1"), last["config"]["months"])
+    return [r for r in plain if (r["git"], r.get("src_sha1"), r["config"]["months"]) == key]
+
+
+def figure_title(records: list[dict], current_src: str | None = None) -> str:
+    """What the figure shows and where it comes from, from the records themselves (their date,
+    code and machine, never this machine's): a figure redrawn later still says when and on which
+    code it was measured, and says so when scsim's code has changed since."""
+    first = records[0]
+    dates = sorted({r["date"][:10] for r in records})
+    months = first["config"]["months"]
+    threads = sorted({r["result"].get("numba_threads") for r in records} - {None})
+    srcs = sorted({r.get("src_sha1") for r in records} - {None})
+    code = f"git {first['git']}" + (f" (sources {srcs[0][:8]})" if len(srcs) == 1 else "")
+    machine = f"{first['machine']['cpu_count']}-CPU machine" + (
+        f" ({'/'.join(map(str, threads))} Numba threads)" if threads else "")
+    seen = {p for r in records for p in r["result"].get("phases_timed", [])}
+    phases = [p for p in ("pre", "opt-in", "mandatory") if p in seen] + sorted(seen - {"pre", "opt-in", "mandatory"})
+    when = f"phases {' and '.join(phases)}" if phases else "phases not recorded"
+    if phases and "mandatory" not in phases:
+        when += ", before the mandatory rules"
+    lines = [f"scsim {PRESET}: wall time of one month (median of months 1-{months}; {when})",
+             f"measured {' to '.join(dates)} on a {machine}, code of {code}"]
+    if current_src and srcs and current_src not in srcs:
+        lines.append("scsim's code has changed since: README's Performance table has today's whole-run times")
+    return "\n".join(lines)
+
+
+def plot(records: list[dict], path: Path, size_degree: float, degree_citizens: int,
+         current_src: str | None = None) -> None:
     """Time per month against citizens (at one degree) and against degree (at one size),
     log-log, each with a dashed line of linear scaling through its smallest point."""
     import matplotlib
@@ -297,9 +345,10 @@ def plot(records: list[dict], path: Path, size_degree: float, degree_citizens: i
                      if r["config"]["degree"] == size_degree)
     by_degree = sorted((r["config"]["degree"], r["result"]["month_median_s"]) for r in ok
                        if r["config"]["citizens"] == degree_citizens)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5))
     for ax, pts, xlabel, what in ((axes[0], by_size, "citizens", f"mean degree {size_degree:g}"),
-                                  (axes[1], by_degree, "mean degree", f"{degree_citizens:,} citizens")):
+                                  (axes[1], by_degree, "mean degree (ties per citizen)",
+                                   f"{degree_citizens:,} citizens")):
         if pts:
             x, y = zip(*pts)
             ax.plot(x, y, "o-", label=f"scsim {PRESET}")
@@ -310,19 +359,30 @@ def plot(records: list[dict], path: Path, size_degree: float, degree_citizens: i
             people = matplotlib.ticker.FuncFormatter(lambda val, _: human(val))
             ax.xaxis.set_major_formatter(people if xlabel == "citizens" else plain)
             ax.yaxis.set_major_formatter(plain)
-            if xlabel == "mean degree":  # within about one decade: label the minor ticks too
+            if xlabel != "citizens":  # within about one decade: label the minor ticks too
                 ax.xaxis.set_minor_formatter(plain)
                 ax.yaxis.set_minor_formatter(plain)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("wall time per month (s, median)")
-        ax.set_title(f"time per month vs {xlabel} ({what})")
+        ax.set_xlabel(f"{xlabel}, log scale")
+        ax.set_ylabel("seconds per month (median), log scale")
+        ax.set_title(f"against {xlabel.split(' (')[0]} ({what})")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
-    gits = ", ".join(sorted({r["git"] + ("+dirty" if r["git_dirty"] else "") for r in records}))
-    fig.suptitle(f"git {gits}, {os.cpu_count()} CPUs, {records[0]['date'][:10]}")
+    fig.suptitle(figure_title(records, current_src), fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     print(f"plot written to {path}")
+
+
+def replot(results: Path, path: Path, size_degree: float, degree_citizens: int) -> int:
+    """Draw the figure from the newest recorded sweep in ``results``, running nothing."""
+    records = latest_sweep(read_jsonl(results)) if results.exists() else []
+    if not records:
+        print(f"bench_scale.py: {results}: no recorded scale sweep to draw", file=sys.stderr)
+        return 2
+    print(f"drawing {len(records)} configurations recorded {records[0]['date']} (git {records[0]['git']}) "
+          f"from {results}")
+    plot(records, path, size_degree, degree_citizens, src_digest())
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -343,8 +403,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="run configurations that look too big for memory")
     ap.add_argument("--tiny", action="store_true", help="sizes 2000,5000, degrees 10,50 at 2000, 3 months (tests)")
     ap.add_argument("--plot", type=Path, default=None, help="write a PNG of time per month vs citizens and vs degree")
-    ap.add_argument("--out", type=Path, default=HERE / "results.jsonl", help="results file to append to")
+    ap.add_argument("--replot", type=Path, default=None, metavar="PNG",
+                    help="run nothing: draw PNG from the newest sweep recorded in --out (docs/img/scale.png)")
+    ap.add_argument("--out", type=Path, default=HERE / "results.jsonl", help="results file to append to (read by --replot)")
     a = ap.parse_args(argv)
+    if a.replot:
+        return replot(a.out, a.replot, a.size_degree, a.degree_citizens)
     if a.tiny:
         a.sizes, a.degrees, a.degree_citizens, a.months = [2_000, 5_000], [10.0, 50.0], 2_000, 3
     if a.months < 1:
@@ -375,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     gits = ", ".join(sorted({r["git"] + ("+dirty" if r["git_dirty"] else "") for r in records}))
     print_table(records, f"scsim {PRESET}: time per month (git {gits})")
     if a.plot:
-        plot(records, a.plot, a.size_degree, a.degree_citizens)
+        plot(records, a.plot, a.size_degree, a.degree_citizens, src_digest())
     print(f"results appended to {a.out}")
     return 0 if all(r["result"]["ok"] or r["result"]["error"].startswith("skipped") for r in records) else 1
 

@@ -75,3 +75,69 @@ def test_compare_tiny_mesa(compare_records):
     assert any(k.startswith("scsim") for k in summary["ratios"])
     # Mesa and NumPy implement one model: their means agree (statistically) at 2,000 citizens
     assert summary["agreement"]["agree"], summary["agreement"]
+
+
+# ---------------------------------------------------------------- docs/img/scale.png, redrawn from records
+
+def load_bench_scale():
+    spec = importlib.util.spec_from_file_location("bench_scale", BENCH / "bench_scale.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def scale_record(git: str, src: str, date: str, citizens: int, degree: float, **config) -> dict:
+    """One line of results.jsonl as bench_scale.py writes it (only the fields the figure reads)."""
+    return {"bench": "scale", "date": date, "git": git, "git_dirty": False, "src_sha1": src,
+            "machine": {"cpu_count": 7},  # not this machine's count: the figure must say the record's
+            "config": {"preset": "social-credit-2020", "citizens": citizens, "degree": degree, "months": 12,
+                       "full_horizon": False, "mandatory": False, "threads": None, **config},
+            "result": {"ok": True, "month_median_s": citizens * degree * 1e-9, "numba_threads": 7,
+                       "phases_timed": ["opt-in", "pre"]}}
+
+
+def recorded_history() -> list[dict]:
+    old = [scale_record("aaaaaaa", "src-old", "2026-11-01T10:00:00+00:00", n, 20.0) for n in (10_000, 100_000)]
+    new = [scale_record("bbbbbbb", "src-new", "2026-11-20T10:00:00+00:00", n, d)
+           for n, d in ((10_000, 20.0), (1_000_000, 20.0), (1_000_000, 10.0), (1_000_000, 50.0))]
+    # measured after the newest sweep, but not like the default command: never in the figure
+    odd = [scale_record("ccccccc", "src-new", "2026-11-21T10:00:00+00:00", 1_000_000, 20.0, mandatory=True),
+           scale_record("ccccccc", "src-new", "2026-11-21T10:00:00+00:00", 1_000_000, 20.0, threads=1)]
+    return old + new + odd
+
+
+def test_scale_figure_draws_the_newest_plain_sweep():
+    bench = load_bench_scale()
+    chosen = bench.latest_sweep(recorded_history())
+    assert {r["git"] for r in chosen} == {"bbbbbbb"}
+    assert sorted((r["config"]["citizens"], r["config"]["degree"]) for r in chosen) == [
+        (10_000, 20.0), (1_000_000, 10.0), (1_000_000, 20.0), (1_000_000, 50.0)]
+    assert bench.latest_sweep([r for r in recorded_history() if r["git"] == "ccccccc"]) == []
+
+
+def test_scale_figure_title_says_when_and_on_which_code_it_was_measured():
+    bench = load_bench_scale()
+    chosen = bench.latest_sweep(recorded_history())
+    title = bench.figure_title(chosen, current_src="src-new")
+    assert "2026-11-20" in title and "git bbbbbbb" in title and "7-CPU machine" in title
+    assert "months 1-12" in title and "before the mandatory rules" in title
+    assert "changed since" not in title
+    assert "changed since" in bench.figure_title(chosen, current_src="src-today")
+
+
+def test_replot_draws_from_the_records_and_runs_nothing(tmp_path):
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(r) + "\n" for r in recorded_history()))
+    before = results.read_bytes()
+    png = tmp_path / "scale.png"
+    p = subprocess.run([sys.executable, str(BENCH / "bench_scale.py"), "--out", str(results), "--replot", str(png)],
+                       capture_output=True, text=True, timeout=120, cwd=BENCH.parent)
+    assert p.returncode == 0, p.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "4 configurations" in p.stdout and "bbbbbbb" in p.stdout
+    assert results.read_bytes() == before  # nothing measured, nothing appended
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    p = subprocess.run([sys.executable, str(BENCH / "bench_scale.py"), "--out", str(empty), "--replot", str(png)],
+                       capture_output=True, text=True, timeout=120, cwd=BENCH.parent)
+    assert p.returncode == 2 and "no recorded scale sweep" in p.stderr

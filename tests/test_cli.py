@@ -243,6 +243,18 @@ def test_plot_of_a_regime_without_scores_says_so(tmp_path):
     scores, speech = fig.axes[0], fig.axes[2]
     assert scores.get_legend() is None and "this regime has no score" in {t.get_text() for t in scores.texts}
     assert {t.get_text() for t in speech.get_legend().get_texts()} == {"would post", "posted", "self-censorship rate"}
+    assert "mandatory 2020-01" in fig.get_suptitle()  # 64 months reach 2020-05
+
+
+def test_plot_names_only_the_dates_its_calendar_reaches():
+    from scsim.plots import run_figure
+
+    run = scsim.simulate(load_preset("sesame-2015").with_overrides(**{"population.citizens": 300, "run.months": 24}))
+    fig = run_figure(run.metrics, run.scenario)
+    title = fig.get_suptitle()
+    assert "opt-in 2015-06" in title and "mandatory" not in title  # the run ends in 2016-12
+    assert sum(len(ax.get_lines()) for ax in fig.axes) > 0
+    assert len([ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == "--"]) == 1
 
 
 @pytest.mark.parametrize("args, needle", [(["nowhere"], "no run here"), (["RUN", "--out", "x.txt"], ".png")])
@@ -360,6 +372,7 @@ def test_overwrite_replaces_a_run(capsys, tmp_path):
 def test_api_overwrite_and_reprs(tmp_path):
     sc = load_preset("sesame-2015").with_overrides(**{"population.citizens": 300, "run.months": 3})
     assert repr(sc).startswith("Scenario('sesame-2015': 300 citizens, 3 months from 2015-01, seed")
+    assert str(sc) == repr(sc)  # print(sc) too, not pydantic's every field (sc.to_toml() has those)
     run = scsim.simulate(sc, out=tmp_path / "r")
     assert repr(run) == f"<scsim.Run 'sesame-2015': 300 citizens, 3 months, seed {sc.run.seed}, in {tmp_path / 'r'}>"
     with pytest.raises(scsim.InputError, match="already holds a run; choose another folder, or pass overwrite=True"):
@@ -367,6 +380,10 @@ def test_api_overwrite_and_reprs(tmp_path):
     again = scsim.simulate(sc.with_overrides(**{"run.seed": 5}), out=tmp_path / "r", overwrite=True)
     assert Run.open(again.path).seed == 5 and "300 citizens" in repr(Run.open(again.path))
     assert "in memory" in repr(scsim.simulate(sc))
+    from scsim.engine import Simulation
+
+    net = Simulation(sc).net  # README's step-by-step API: sim.net
+    assert repr(net) == f"<scsim Network: 300 citizens, {net.n_edges:,} ties (mean degree {2 * net.n_edges / 300:.1f})>"
     ex = run.explain(3)
     assert re.match(r"<Explanation of citizen 3: score \d+\.\d, (published|not published: not opted in), \d+ ties, "
                     r"\d+ drawing the score down", repr(ex))
@@ -517,3 +534,21 @@ def test_run_with_the_torch_backend_writes_the_same_database(tmp_path, capsys):
         assert len(a) > 0 and a.equals(b), table
     a, b = (c.execute("SELECT month, opted_share, posts_per_capita, edges FROM metrics ORDER BY month").df() for c in cons)
     assert a.equals(b)
+
+
+def test_every_command_says_what_it_does_and_every_option_what_it_means():
+    """`scsim COMMAND --help` is a newcomer's manual: a line on what the command does, and a
+    meaning for every argument and option (argparse prints a bare name where none is given)."""
+    import argparse
+
+    from scsim.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    bare = []
+    for name, command in sub.choices.items():
+        assert command.description and command.description.endswith("."), name
+        assert "%%" not in command.format_help(), name
+        bare += [f"scsim {name} {a.dest}" for a in command._actions
+                 if not isinstance(a, argparse._HelpAction) and not a.help]
+    assert bare == []

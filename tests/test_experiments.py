@@ -52,6 +52,16 @@ def test_compare_cli_on_a_tiny_case(tmp_path, capsys):
     assert table.loc[("self_censorship_rate", "western"), "mean"] == 0
     for f in ("compare.md", "compare.png"):
         assert (out / f).stat().st_size > 0
+    # the figure: a panel a metric, titled by its meaning, a share's or a count's axis from zero
+    # (the control's self-censorship is 0 in every run: its axis once ran from -0.05)
+    from scsim.experiments import Comparison, figure
+
+    fig = figure(Comparison(runs, pd.read_csv(out / "compare.csv"), "western"))
+    panels = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+    assert len(panels) == table.index.get_level_values("metric").nunique()
+    assert not [t for t in panels if "_" in t]  # meanings, not column names
+    assert "wanted posts withheld for fear of the score" in panels  # self_censorship_rate
+    assert all(ax.get_ylim()[0] == 0 for title, ax in panels.items() if "share" in ax.get_ylabel())
 
 
 def test_compare_with_a_regime_that_has_no_score(tmp_path):

@@ -24,6 +24,17 @@ def test_every_study_has_a_folder_with_a_readme():
         assert (folder / "results" / "results.json").is_file() and (folder / "results-facebook" / "results.json").is_file()
 
 
+def flat_findings(found: dict, path: str = ""):
+    """(path, value) for every finding of a study's results, nested dicts flattened."""
+    for key, value in found.items():
+        if key in ("study", "setting", "sizes"):
+            continue
+        if isinstance(value, dict):
+            yield from flat_findings(value, f"{path}/{key}")
+        elif isinstance(value, (str, float)) or value is None:
+            yield f"{path}/{key}", value
+
+
 @pytest.mark.parametrize("name", list(FOLDERS))
 def test_fast_mode_writes_figures_and_tables(name, tmp_path):
     head = run_study(FOLDERS[name], fast=True, out=tmp_path)
@@ -35,6 +46,8 @@ def test_fast_mode_writes_figures_and_tables(name, tmp_path):
     assert t["mean"].notna().all()
     sweep = pd.read_csv(tmp_path / "assumption.csv")
     assert len(sweep) >= 2 and sweep["mean"].notna().all()
+    leaves = dict(flat_findings(head))  # what `scsim study` prints: every finding has a value
+    assert leaves and not [k for k, v in leaves.items() if not isinstance(v, str) or "nan" in v or v.strip() in {"", "—"}]
     if name == "chilling-effect":  # posts fall under the mandatory system, not under the control
         after = t[(t.metric == "posts_per_capita") & (t.window == "final year")].set_index("regime")["mean"]
         assert after["social-credit-2020"] < 0.8 * after["western"]

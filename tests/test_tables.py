@@ -100,3 +100,17 @@ def test_the_table_format_comes_from_the_option_or_the_suffix(tmp_path):
     assert tables.write(d, tmp_path / "t.out", "markdown").read_text().startswith("*regimes")
     with pytest.raises(tables.InputError, match=r"t\.doc: a table file ends in \.md, \.tex or \.txt"):
         tables.write(d, tmp_path / "t.doc")
+
+
+def test_the_terminal_table_never_cuts_a_row_name_short(capsys):
+    """On a narrow terminal the intervals wrap, but a metric's name stays whole (it was shown as
+    'dissenter_cluster_sha…')."""
+    frame = pd.DataFrame({"metric": ["dissenter_cluster_share", "approved_spending_share"],
+                          "unit": ["share of citizens", "share of spending"],
+                          "mean [95% CI]": ["0.331 [0.317, 0.345]", "0.256 [0.161, 0.352]"],
+                          "difference [95% CI]": ["-0.0004 [-0.0051, +0.0044]", "+0.106 [+0.015, +0.196]"]})
+    tables.print_rich(tables.Display(frame, "a narrow table"), width=72)
+    out = capsys.readouterr().out
+    assert "\u2026" not in out
+    for name in frame.metric:
+        assert any(name in line for line in out.splitlines()), name

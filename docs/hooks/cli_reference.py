@@ -22,10 +22,9 @@ def cli_markdown() -> str:
     try:
         parser = build_parser()
         sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        helps = {c.dest: c.help for c in sub._choices_actions}
         parts = [f"```text\n{parser.format_help()}```"]
-        for name, command in sub.choices.items():
-            parts.append(f"## scsim {name}\n\n{helps.get(name, '')}\n\n```text\n{command.format_help()}```")
+        for name, command in sub.choices.items():  # each command's help opens with what it does
+            parts.append(f"## scsim {name}\n\n```text\n{command.format_help()}```")
     finally:
         if old is None:
             os.environ.pop("COLUMNS", None)

@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="scsim", description="Simulate social credit systems on synthetic citizens.")
     p.add_argument("--debug", action="store_true", help="on an error, print the traceback too (also after the command)")
     p.add_argument("--version", action="version", version=f"scsim {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = _Commands(p.add_subparsers(dest="command", required=True, parser_class=_Parser))
 
     r = sub.add_parser("run", help="run a scenario (default: the social-credit-2020 preset)")
     r.add_argument("scenario", nargs="?", help="scenario TOML file")
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("presets", help="list the presets")
     v = sub.add_parser("validate", help="check a scenario file")
-    v.add_argument("file")
+    v.add_argument("file", help="scenario TOML file")
     pa = sub.add_parser("params", help="every parameter with its unit, range and default")
     pa.add_argument("--preset",
                     help=f"show this preset's values (default: {RUN_PRESET}, the one scsim run runs)")
@@ -62,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--markdown", action="store_true", help="a Markdown table of the defaults (docs/parameters.md)")
 
     lk = sub.add_parser("lookup", help="the Credit China page of one citizen of a finished run")
-    lk.add_argument("run")
-    lk.add_argument("citizen", type=_count)
+    lk.add_argument("run", help=RUN_HELP)
+    lk.add_argument("citizen", type=_count, help="the citizen's number (0 to citizens - 1)")
 
     sv = sub.add_parser("serve", help="a read-only web explorer of runs, compare outputs and sweeps")
     sv.add_argument("runs", nargs="+", metavar="RUN", help="run folders (or scsim compare / sweep output folders)")
@@ -73,35 +73,38 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--scratch", metavar="DIR", help="folder for Try it runs (default: a temporary one)")
     sv.add_argument("--no-try", action="store_true", help="no Try it form: serve the given folders only")
     rp = sub.add_parser("report", help="one self-contained HTML file of a run: dashboards and sample citizens")
-    rp.add_argument("run")
+    rp.add_argument("run", help=RUN_HELP)
     rp.add_argument("--html", required=True, metavar="FILE", help="the HTML file to write")
     rp.add_argument("--citizens", type=_count, default=3, help="sample citizens shown (default 3)")
 
     pl = sub.add_parser("plot", help="a finished run at a glance: its monthly metrics as a figure")
-    pl.add_argument("run")
+    pl.add_argument("run", help=RUN_HELP)
     pl.add_argument("--out", metavar="FILE", help="image file (default: RUN/metrics.png; .svg, .pdf also work)")
 
     ex = sub.add_parser("export", help="write a run's tables as Parquet")
-    ex.add_argument("run")
-    ex.add_argument("--parquet", required=True, metavar="DIR")
+    ex.add_argument("run", help=RUN_HELP)
+    ex.add_argument("--parquet", required=True, metavar="DIR",
+                    help="folder to write one TABLE.parquet per table into (made if missing)")
 
     cp = sub.add_parser("compare", help="regimes on the same seeds (common random numbers), with 95%% intervals")
-    cp.add_argument("--presets", default="western,sesame-2015,social-credit-2020,provocateur", help="comma-separated presets")
+    cp.add_argument("--presets", default="western,sesame-2015,social-credit-2020,provocateur",
+                    help="comma-separated presets; differences are from western, or from the first when "
+                         "western is not among them (default %(default)s)")
     cp.add_argument("--seeds", type=_count, default=20, help="seeds per regime (default 20)")
-    cp.add_argument("--citizens", type=_count, help="citizens per run")
-    cp.add_argument("--months", type=_count, help="months per run")
+    cp.add_argument("--citizens", type=_count, help="citizens per run (default: each preset's, 100,000)")
+    cp.add_argument("--months", type=_count, help="months per run (default: each preset's, 180)")
     cp.add_argument("--window", type=_count, default=12, help="final months averaged per run (default 12)")
-    cp.add_argument("--out", default="compare-results", help="folder for the table and plots")
+    cp.add_argument("--out", default="compare-results", help="folder for the table and plots (default %(default)s)")
     cp.add_argument("--overwrite", action="store_true", help="replace the comparison --out already holds")
     _table_options(cp, "compare")
     _set_option(cp)
     _dask_options(cp, "run side by side on a local Dask cluster of N processes (default: one after the other)")
-    cp.add_argument("--quiet", action="store_true")
+    cp.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
     vm = sub.add_parser("validate-models", help="reproduce classic published results with scsim's machinery")
     vm.add_argument("names", nargs="*", help="granovetter, holme-newman, daymude, wei (default: all)")
     vm.add_argument("--full", action="store_true", help="paper-sized runs")
-    vm.add_argument("--out", default="validation-results", help="folder for plots")
+    vm.add_argument("--out", default="validation-results", help="folder for the plots (default %(default)s)")
 
     sw = sub.add_parser("sweep", help="many runs over a design of parameters (grid, lhs, sobol), on Dask")
     sw.add_argument("file", help="sweep TOML file (docs/sweeps.md)")
@@ -118,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--workers", type=_count, default=1, help="runs side by side on a local Dask cluster")
     ca.add_argument("--out", help="write the report as Markdown there (e.g. docs/calibration.md)")
     ca.add_argument("--quiet", action="store_true", help="no progress bar")
-    st = sub.add_parser("study", help="regenerate a study of the article's claims (studies/NAME)")
+    st = sub.add_parser("study", help="run a study of the article's claims (studies/NAME), in a scratch folder "
+                        "unless --publish or --out")
     st.add_argument("folder", help="a study folder with study.toml, e.g. studies/chilling-effect")
     st.add_argument("--fast", action="store_true", help="the test suite's small sizes (results in a scratch folder)")
     st.add_argument("--publish", action="store_true", help="regenerate the published results (FOLDER/results, or "
@@ -137,6 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 RUN_PRESET = "social-credit-2020"  # what scsim run runs without a scenario
+RUN_HELP = "a finished run folder (made by scsim run)"
+
+
+class _Commands:
+    """The subcommands' parsers, each with its one-line help as the description that
+    ``scsim COMMAND --help`` prints (argparse shows ``help`` only in ``scsim --help``)."""
+
+    def __init__(self, action):
+        self.action = action
+
+    def add_parser(self, name: str, help: str):
+        about = help.replace("%%", "%")  # help is %-formatted by argparse, a description is not
+        return self.action.add_parser(name, help=help, description=about[0].upper() + about[1:] + ".")
 
 
 def _set_option(parser) -> None:

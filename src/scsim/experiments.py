@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import tables
+from . import plots, tables
 from .errors import InputError
 from .parallel import map_runs
 from .summary import KEY_METRICS, difference_range, interval, metric_range, run_summary, unit
@@ -107,23 +107,29 @@ def write(comparison: Comparison, out: Path, table: Path | None = None,
           table_format: str | None = None) -> list[Path]:
     """compare_runs.csv, compare.csv, compare.md and compare.png (means with intervals); and
     ``table`` in ``table_format`` (or the format its suffix names: .md, .tex, .txt) if given."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     out.mkdir(parents=True, exist_ok=True)
-    t = comparison.table
     paths = [out / name for name in OUTPUTS]
     comparison.runs.to_csv(paths[0], index=False)
-    t.to_csv(paths[1], index=False)
+    comparison.table.to_csv(paths[1], index=False)
     shown = display(comparison)
     tables.write(shown, paths[2], "markdown")
     if table is not None:
         paths.append(tables.write(shown, table, table_format))
+    figure(comparison).savefig(paths[3], dpi=110)
+    return paths
+
+
+def figure(comparison: Comparison):
+    """Each metric's mean per regime with its 95% interval, a panel a metric: titled by what the
+    metric means, its axis from zero where the metric cannot be negative."""
+    from matplotlib.figure import Figure
+
+    t = comparison.table
     metrics = list(dict.fromkeys(t.metric))
     cols = 4
-    fig, axes = plt.subplots(math.ceil(len(metrics) / cols), cols, figsize=(4 * cols, 2.6 * math.ceil(len(metrics) / cols)))
+    rows = math.ceil(len(metrics) / cols)
+    fig = Figure(figsize=(4 * cols, 2.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, metric in zip(np.ravel(axes), metrics):
         d = t[t.metric == metric]
         err = np.vstack([d["mean"] - d["low"], d["high"] - d["mean"]])
@@ -131,13 +137,11 @@ def write(comparison: Comparison, out: Path, table: Path | None = None,
         for x, (regime, mean) in enumerate(zip(d.regime, d["mean"])):
             if not math.isfinite(mean):
                 ax.text(x, 0, "not defined", ha="center", va="bottom", fontsize=7, color="0.4", rotation=90)
-        ax.set_title(metric.replace("_", " "), fontsize=9)
-        ax.set_ylabel(unit(metric), fontsize=8)
+        ax.set_title(plots.metric_title(metric), fontsize=9)
+        plots.honest_y(ax, metric_range(metric)[0], unit(metric) or metric)  # a share's axis from 0, not -0.05
         ax.tick_params(axis="x", labelrotation=30, labelsize=7)
     for ax in np.ravel(axes)[len(metrics):]:
         ax.axis("off")
     fig.suptitle(f"regimes over {comparison.runs.seed.nunique()} seeds (mean of the final {comparison.window} months, 95% CI)")
     fig.tight_layout()
-    fig.savefig(paths[3], dpi=110)
-    plt.close(fig)
-    return paths
+    return fig

@@ -88,6 +88,9 @@ def run_figure(metrics: pd.DataFrame, scenario, title: str | None = None):
     fig = Figure(figsize=(17, 7.5))
     axes = fig.subplots(2, 4, sharex=True)
     marks = [(scenario.phases.optin_start, "opt-in"), (scenario.phases.mandatory_start, "mandatory")]
+    # the dates the run's calendar reaches: only those are drawn, and named in the title
+    shown = [(when, label) for when, label in marks if when is not None and "date" in m
+             and x.min() <= pd.to_datetime(when, format="%Y-%m") <= x.max()]
     for ax, (name, series, unit) in zip(np.ravel(axes), PANELS):
         if series is None:
             series = [(c, c[5:].replace("_", " ")) for c in m.columns if c.startswith("priv_") and not c.endswith("_tau")]
@@ -112,12 +115,8 @@ def run_figure(metrics: pd.DataFrame, scenario, title: str | None = None):
             what = "this regime has no score" if not scenario.scoring.enabled else "not measured in this regime"
             ax.text(0.5, 0.5, what, ha="center", va="center", transform=ax.transAxes,
                     fontsize=9, color="0.4")
-        for when, label in marks:
-            if when is None or "date" not in m:
-                continue
-            t = pd.to_datetime(when, format="%Y-%m")
-            if x.min() <= t <= x.max():
-                ax.axvline(t, color="0.5", ls="--", lw=0.8)
+        for when, label in shown:
+            ax.axvline(pd.to_datetime(when, format="%Y-%m"), color="0.5", ls="--", lw=0.8)
     if "date" in m:
         year_axis(axes[0][0], len(m) / 12)
     else:
@@ -125,7 +124,7 @@ def run_figure(metrics: pd.DataFrame, scenario, title: str | None = None):
     for ax in axes[1]:
         ax.tick_params(axis="x", labelrotation=30)
     n = int(m["citizens"].iloc[-1]) if "citizens" in m else scenario.population.citizens
-    dates = ", ".join(f"{label} {when}" for when, label in marks if when is not None)
+    dates = ", ".join(f"{label} {when}" for when, label in shown)
     fig.suptitle((title or f"{scenario.name}: {n:,} citizens, seed {scenario.run.seed}")
                  + (f"   (dashed: {dates})" if dates else ""), fontsize=12)
     fig.tight_layout()

@@ -310,7 +310,7 @@ class BehaviourParams(Section):
 
 
 class ProvocateurParams(Section):
-    enabled: bool = P(False, "provocateurs (MODEL.md section 8, the KGB/Stasi method): planted agents sound out their friends; those who agree may be reported and arrested")
+    enabled: bool = P(False, "provocateurs (the KGB/Stasi method the article compares with): planted agents sound out their friends; those who agree may be reported and arrested")
     start: OptionalMonth = P(None, "month they start; none = the mandatory date (or the first month)", "YYYY-MM")
     share: float = P(0.012, "share of citizens who are provocateurs (Stasi, 1989: ~189,000 unofficial collaborators in 16.4 million people, ~1.2%)", "share", ge=0, le=0.5)
     invite_rate: float = P(0.1, "monthly chance that a provocateur sounds out each of its friends", "probability", ge=0, le=1)
@@ -418,6 +418,8 @@ class Scenario(Section):
         score = f"score {self.scoring.method}" if self.scoring.enabled else "no score"
         return (f"Scenario('{self.name}': {n}, {self.run.months} months from {self.run.start}, seed {self.run.seed}, "
                 f"network {self.network.model}, {score}{', ' + phases if phases else ''})")
+
+    __str__ = __repr__  # print(sc) says what it is; sc.to_toml() has every value
 
     def to_toml(self) -> str:
         import tomli_w

@@ -169,8 +169,11 @@ def print_rich(d: Display, width: int = 120) -> None:
     from rich.table import Table
 
     table = Table(title=d.caption, title_justify="left")
-    for col in d.frame.columns:
-        table.add_column(str(col), justify="right" if "[" in str(col) or col == "seeds" else "left")
+    for k, col in enumerate(d.frame.columns):
+        # the first column names the row (a metric, a finding): never cut short, the others wrap
+        label = max([len(str(col)), *(len(str(v)) for v in d.frame[col])]) if k == 0 else None
+        table.add_column(str(col), justify="right" if "[" in str(col) or col == "seeds" else "left",
+                         min_width=label, overflow="fold")
     for row in d.frame.itertuples(index=False):
         table.add_row(*(str(v) for v in row))
     console = Console(width=width)

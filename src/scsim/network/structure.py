@@ -299,6 +299,11 @@ class Network:
         self.regrowths = getattr(self, "regrowths", 0) + 1
 
     # -- queries
+    def __repr__(self) -> str:
+        ties = self.n_edges
+        mean = 2 * ties / self.n if self.n else 0.0
+        return f"<scsim Network: {self.n:,} citizens, {ties:,} ties (mean degree {mean:.1f})>"
+
     @property
     def n_edges(self) -> int:
         return int(self.deg.sum()) // 2

@@ -50,7 +50,8 @@ def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dic
         "posts_after": headline(t_after, "regime", "posts_per_capita", r),
         "self_censorship_before": headline(t_before, "regime", "self_censorship_rate", r),
         "self_censorship_after": headline(t_after, "regime", "self_censorship_rate", r),
-        "posts_change_vs_baseline": headline(t_change, "regime", "posts_per_capita", r, diff=True),
+        **({} if r == base else {  # the baseline's difference from itself is no finding
+            "posts_change_vs_baseline": headline(t_change, "regime", "posts_per_capita", r, diff=True)}),
     } for r in spec.regimes}}
     if spec.assumption is not None:
         found["assumption"] = assumption_sweep(spec, setting, out, progress,

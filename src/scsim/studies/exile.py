@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import tables
 from ..experiments import interval
 from ..ledger import CHANNELS, run_with_ledger
 from ..parallel import map_runs
@@ -66,6 +67,19 @@ def write_channels(t: pd.DataFrame, cut: pd.DataFrame, out: Path) -> None:
     keys = [c for c in cut.columns if c not in ("regime", "seed")]
     summary = cut.groupby("regime", sort=False)[keys].mean().reset_index()
     summary.to_csv(out / "cut_draggers.csv", index=False)
+
+
+# who the register's cuts fall on, as `scsim study` prints it: each mean to its quantity's precision
+PROFILE_DECIMALS = {"cuts": 1, "cut_tau": 3, "population_tau": 3, "cut_capacity": 3, "cut_income": 0,
+                    "population_income": 0, "cut_posters": 3, "population_posters": 3}
+
+
+def cut_profile(cut: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """Per regime, the mean over seeds of each run's cut-dragger profile (ledger.cut_draggers), as
+    text; a trait of the cut draggers where no run cut one says so instead of 'nan'."""
+    means = cut.groupby("regime", sort=False)[list(PROFILE_DECIMALS)].mean()
+    return {regime: {k: f"{row[k]:,.{d}f}" if pd.notna(row[k]) else f"{tables.MISSING} (no tie was cut as a dragger)"
+                     for k, d in PROFILE_DECIMALS.items()} for regime, row in means.iterrows()}
 
 
 def channel_figure(t: pd.DataFrame, regimes: list[str], out: Path) -> None:
@@ -132,9 +146,7 @@ def analyse(spec: StudySpec, setting: Setting, out: Path, progress: bool) -> dic
                              for r in spec.regimes if r != base},
              "ties_by_group": {r: {g: {c: cell(r, g, c) for c in ("net", "cut_as_dragger", "received")}
                                    for g in dict.fromkeys(groups.group)} for r in spec.regimes},
-             "cut_draggers": cut.groupby("regime", sort=False)[["cuts", "cut_tau", "population_tau", "cut_capacity",
-                                                                 "cut_income", "population_income", "cut_posters",
-                                                                 "population_posters"]].mean().round(4).to_dict("index")}
+             "cut_draggers": cut_profile(cut)}
     if spec.assumption is not None:
         found["assumption"] = assumption_sweep(spec, setting, out, progress,
                                                ["degree_gap", "isolated_high_tau", "dissenter_cluster_share"], final,
