@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from ..errors import InputError
 from ..results import points
 from ..scenario import OCCUPATIONS, preset_names
-from . import pages, queries
+from . import charts, pages, queries
 from .sources import Source, open_run
 
 HERE = Path(__file__).parent
@@ -88,9 +88,20 @@ def whole(text: str | None, what: str, lo: int, hi: int, default: int | None = N
     return value
 
 
+def preload() -> None:
+    """Import the libraries the pages use when the app is made, not on the first request that
+    needs one: scipy.stats (the intervals of compare) and pandas with pyarrow (a citizen's
+    explanation) took 0.2-0.5 s each on a 2-core machine, so that the first compare page of a
+    1,000,000-citizen run took 1.0 s where the next took 0.02 s."""
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+    import scipy.stats  # noqa: F401
+
+
 def create_app(sources: dict[str, Source], scratch: Path | None = None) -> Starlette:
     """The app serving ``sources`` (from ``sources.open_sources``), read-only; with ``scratch``,
     also the "Try it" form, whose runs go to that folder (``tryit``)."""
+    preload()
     env = environment()
     tries = None
     if scratch is not None:
@@ -126,9 +137,18 @@ def create_app(sources: dict[str, Source], scratch: Path | None = None) -> Starl
 
     def dashboard(request: Request):
         src = source(request)
+        month = param(request, "month")
         if "dashboard" not in src.cache:  # a run's database never changes: its dashboards are made once
             src.cache["dashboard"] = pages.dashboard(src)
-        return render(request, "run.html", src=src, **src.cache["dashboard"])
+        ctx = src.cache["dashboard"]
+        if month is not None:  # a deep link to the score distribution at one snapshot month
+            month = whole(month, "month", 0, max(src.months - 1, 0))
+            chart = charts.at_snapshot(ctx["score_chart"], month)
+            if chart is None:
+                taken = ", ".join(map(str, ctx["score_chart"]["usermeta"]["months"]))
+                bad(f"month {month} has no snapshot (snapshots at months {taken})", 404)
+            ctx = {**ctx, "score_chart": chart}
+        return render(request, "run.html", src=src, **ctx)
 
     def citizen(request: Request):
         src = source(request)
