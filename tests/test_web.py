@@ -268,7 +268,7 @@ BAD = [
     ("/run/credit?month=5", 404, "month 5 has no snapshot (snapshots at months 0, 12,"),
     ("/run/credit?month=72", 400, "month: 72 is out of range (0..71)"),
     ("/run/credit?month=-1", 400, "not a whole number"),
-    ("/run/..%2F..%2Fetc/citizen/1", 404, ""),
+    ("/run/..%2F..%2Fetc/citizen/1", 404, "no page at /"),
     ("/run/%2e%2e/register", 404, "no run named '..'"),
     ("/run/regimes", 404, "no run named 'regimes'"),
     ("/sweep/credit", 404, "no sweep named 'credit'"),
@@ -280,8 +280,8 @@ BAD = [
     ("/static/../app.py", 404, ""),
     ("/static/..%2Fapp.py", 404, ""),
     ("/static/vendor/..%2F..%2Fapp.py", 404, ""),
-    ("/static/nothing.js", 404, ""),
-    ("/etc/passwd", 404, ""),
+    ("/static/nothing.js", 404, "no page at /"),
+    ("/etc/passwd", 404, "no page at /"),
 ]
 
 
@@ -297,6 +297,7 @@ def test_bad_input_gets_a_clear_4xx_page(client, url, status, message):
 def test_only_get(client):
     r = client.post("/run/credit/register")
     assert r.status_code == 405 and "Traceback" not in r.text
+    assert error_line(r.text) == "POST is not allowed here: every page is a GET"
 
 
 def test_static_assets_are_served_locally(client):

@@ -261,8 +261,12 @@ def create_app(sources: dict[str, Source], scratch: Path | None = None) -> Starl
         return render(request, "try_job.html", job=job)
 
     async def error(request: Request, exc: HTTPException):
+        message = exc.detail
+        if message in ("Not Found", "Method Not Allowed"):  # Starlette's own, for an address no route has
+            message = (f"no page at {request.url.path[:100]}" if exc.status_code == 404
+                       else f"{request.method} is not allowed here: every page is a GET")
         html = env.get_template("error.html").render(sources=sources, inline=None, static="/static",
-                                                     status=exc.status_code, message=exc.detail)
+                                                     status=exc.status_code, message=message)
         return HTMLResponse(html, status_code=exc.status_code)
 
     async def server_error(request: Request, exc: Exception):
