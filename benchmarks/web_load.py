@@ -23,9 +23,10 @@ server's peak resident memory (``VmHWM``, Linux).
 the best-connected citizens, the register's first pages with each sort, with filters, and deep
 pages, dashboards, the score distribution at a snapshot month, random links, compare of two runs
 (``--also RUN`` serves a second run), the Try it form, the index): for each kind a freshly started
-server, whose first request of that kind is the "cold" figure (a dashboard is made then; the
-operating system's file cache is not dropped) and whose next ``--repeat`` requests give the warm
-p50 and p99.
+server, 3 s after it answers (``--settle``: the server makes each run's dashboards in the
+background as it starts), whose first request of that kind is the "cold" figure (the operating
+system's file cache is not dropped) and whose next ``--repeat`` requests give the warm p50 and
+p99. ``--settle 0`` times a first dashboard while it is still being made.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def peak_memory_mb(pid: int) -> float | None:
 class Server:
     """``scsim serve RUN ... [--no-try]`` in its own process on a free loopback port, until ``stop``."""
 
-    def __init__(self, runs: list[Path], tmp: Path, try_it: bool = False):
+    def __init__(self, runs: list[Path], tmp: Path, try_it: bool = False, settle: float = 0.0):
         import httpx2
 
         self.port = free_port()
@@ -131,6 +132,7 @@ class Server:
         while True:
             try:
                 if httpx2.get(self.base + "/favicon.ico").status_code in (200, 404):
+                    time.sleep(settle)  # (the server's start-up work: each run's dashboards, made in the background)
                     return
             except httpx2.TransportError:
                 pass
@@ -196,6 +198,7 @@ def page_plan(con, name: str, other: str | None, months: list[int], repeat: int,
     sorts = ("published", "citizen", "score", "tau", "degree", "draggers", "occupation")
     filters = ("score=550-600", "score=600-650", "tau=0.2-0.4", "tau=0.6-1", "sanctioned=yes", "sanctioned=no",
                "occupation=official", "occupation=reporter", "score=600-650&tau=0.4-0.6&sanctioned=no")
+    orders = ("asc", "desc")
     n = repeat + 1
 
     def draw(make):
@@ -204,10 +207,10 @@ def page_plan(con, name: str, other: str | None, months: list[int], repeat: int,
     plan = {
         "citizen": draw(lambda k: f"/run/{name}/citizen/{rng.randrange(citizens)}"),
         "citizen-hub": [f"/run/{name}/citizen/{hubs[k % len(hubs)]}" for k in range(n)],
-        "register": draw(lambda k: f"/run/{name}/register?sort={sorts[k % len(sorts)]}&order={rng.choice(('asc', 'desc'))}"),
+        "register": draw(lambda k: f"/run/{name}/register?sort={sorts[k % len(sorts)]}&order={rng.choice(orders)}"),
         "register-filtered": draw(lambda k: f"/run/{name}/register?{filters[k % len(filters)]}"
                                             f"&sort={rng.choice(sorts)}&order=desc"),
-        "register-deep": draw(lambda k: f"/run/{name}/register?sort={rng.choice(sorts)}&order={rng.choice(('asc', 'desc'))}"
+        "register-deep": draw(lambda k: f"/run/{name}/register?sort={rng.choice(sorts)}&order={rng.choice(orders)}"
                                         f"&size=200&page={max(1, last // 2) if k % 2 else last}"),
         "dashboard": [f"/run/{name}"] * n,
         "scores-at-month": draw(lambda k: f"/run/{name}?month={rng.choice(months)}"),
@@ -220,8 +223,9 @@ def page_plan(con, name: str, other: str | None, months: list[int], repeat: int,
     return plan
 
 
-def time_pages(run: Path, also: Path | None, repeat: int, tmp: Path) -> dict:
-    """Each page kind on a freshly started server: its first request (cold) and ``repeat`` more."""
+def time_pages(run: Path, also: Path | None, repeat: int, tmp: Path, settle: float = 3.0) -> dict:
+    """Each page kind on a freshly started server, ``settle`` seconds after it answers (its
+    start-up work done): its first request (cold) and ``repeat`` more."""
     import duckdb
     import httpx2
 
@@ -230,7 +234,7 @@ def time_pages(run: Path, also: Path | None, repeat: int, tmp: Path) -> dict:
         plan = page_plan(con, run.resolve().name, also.resolve().name if also else None, months, repeat)
     out, peaks, tracebacks = {}, [], 0
     for kind, urls_ in plan.items():
-        server = Server([run, *([also] if also else [])], tmp, try_it=kind == "try")
+        server = Server([run, *([also] if also else [])], tmp, try_it=kind == "try", settle=settle)
         times, statuses = [], []
         try:
             with httpx2.Client(base_url=server.base, timeout=120, follow_redirects=False) as client:
@@ -264,6 +268,8 @@ def main() -> int:
     ap.add_argument("--pages", action="store_true", help="time each page kind one at a time, cold and warm")
     ap.add_argument("--repeat", type=int, default=20, help="--pages: warm requests of each kind")
     ap.add_argument("--also", help="--pages: a second run, served too, for the compare page")
+    ap.add_argument("--settle", type=float, default=3.0,
+                    help="--pages: seconds between a server's start and its first request")
     ap.add_argument("--tiny", action="store_true", help="500 citizens x 12 months, 200 requests at 10")
     ap.add_argument("--out", help="append the JSON line to this file")
     args = ap.parse_args()
@@ -284,7 +290,9 @@ def main() -> int:
                   "cpu_count": os.cpu_count()}, "citizens": citizens, "tile": args.tile,
                   "load_average_before": round(os.getloadavg()[0], 2)}
         if args.pages:
-            record.update(repeat=args.repeat, **time_pages(run, Path(args.also) if args.also else None, args.repeat, tmp))
+            also = Path(args.also) if args.also else None
+            timed = time_pages(run, also, args.repeat, tmp, args.settle)
+            record.update(repeat=args.repeat, settle_s=args.settle, **timed)
             errors = sum(p["errors"] for p in record["pages"].values())
         else:
             server = Server([run], tmp)
