@@ -230,7 +230,8 @@ def time_pages(run: Path, also: Path | None, repeat: int, tmp: Path, settle: flo
     import httpx2
 
     with duckdb.connect(str(run / "results.duckdb"), read_only=True) as con:
-        months = [r[0] for r in con.execute("SELECT DISTINCT month FROM snapshots ORDER BY month").fetchall()]
+        months = [r[0] for r in con.execute("SELECT DISTINCT month FROM snapshots WHERE NOT isnan(published) "
+                                            "ORDER BY month").fetchall()]  # (the distribution's months)
         plan = page_plan(con, run.resolve().name, also.resolve().name if also else None, months, repeat)
     out, peaks, tracebacks = {}, [], 0
     for kind, urls_ in plan.items():

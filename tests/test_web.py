@@ -86,7 +86,8 @@ def test_dashboard_charts_hold_the_runs_data(client, con):
 
 
 def test_dashboard_deep_links_the_score_distribution_at_a_month(client, con):
-    months = [m for (m,) in con.execute("SELECT DISTINCT month FROM snapshots ORDER BY month").fetchall()]
+    months = [m for (m,) in con.execute("SELECT DISTINCT month FROM snapshots WHERE NOT isnan(published) "
+                                        "ORDER BY month").fetchall()]
     assert len(months) > 2
     for k in (0, len(months) // 2):
         r = client.get(f"/run/credit?month={months[k]}")
@@ -277,7 +278,8 @@ BAD = [
     ("/run/credit/register?tau=" + "9" * 500, 400, "too long"),
     ("/run/credit/register?x=" + "a" * 2000, 414, "query string too long"),
     ("/run/credit/random/anybody", 404, "no random 'anybody'"),
-    ("/run/credit?month=5", 404, "month 5 has no snapshot (snapshots at months 0, 12,"),
+    ("/run/credit?month=5", 404, "month 5: no snapshot of published scores (those are at months 12, 24,"),
+    ("/run/credit?month=0", 404, "month 0: no snapshot of published scores"),  # a snapshot, before the opt-in
     ("/run/credit?month=72", 400, "month: 72 is out of range (0..71)"),
     ("/run/credit?month=-1", 400, "not a whole number"),
     ("/run/..%2F..%2Fetc/citizen/1", 404, "no page at /"),

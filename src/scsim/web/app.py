@@ -163,7 +163,7 @@ def create_app(sources: dict[str, Source], scratch: Path | None = None) -> Starl
             chart = charts.at_snapshot(ctx["score_chart"], month)
             if chart is None:
                 taken = ", ".join(map(str, ctx["score_chart"]["usermeta"]["months"]))
-                bad(f"month {month} has no snapshot (snapshots at months {taken})", 404)
+                bad(f"month {month}: no snapshot of published scores (those are at months {taken})", 404)
             ctx = {**ctx, "score_chart": chart}
         return render(request, "run.html", src=src, **ctx)
 

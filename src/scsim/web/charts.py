@@ -81,9 +81,7 @@ def metrics_chart(metrics: list[dict], sc: Scenario) -> dict:
 
 def score_distribution(hist: list[dict], sc: Scenario) -> dict:
     """Published scores per 10-point bin, one snapshot month at a time (a slider picks it)."""
-    # every snapshot month (the store's: every run.snapshot_every months and the last), also
-    # those before any score is published, so that the slider's positions are the snapshots
-    months = sorted(set(range(0, sc.run.months, sc.run.snapshot_every)) | {sc.run.months - 1} | {r["month"] for r in hist})
+    months = sorted({r["month"] for r in hist})  # the snapshots with published scores
     index = {m: k for k, m in enumerate(months)}
     values = [{"snap": index[r["month"]], "date": month_label(sc.run.start, r["month"]), "bin": r["bin"],
                "citizens": r["citizens"]} for r in hist]
@@ -108,7 +106,8 @@ def score_distribution(hist: list[dict], sc: Scenario) -> dict:
 
 def at_snapshot(spec: dict, month: int) -> dict | None:
     """The score distribution (``score_distribution``) with its slider at snapshot ``month``
-    (a copy; the cached spec is unchanged), or None when no snapshot was taken that month."""
+    (a copy; the cached spec is unchanged), or None when no snapshot with published scores
+    was taken that month."""
     months = spec["usermeta"]["months"]
     if month not in months:
         return None
