@@ -85,6 +85,31 @@ def test_dashboard_charts_hold_the_runs_data(client, con):
     assert loans["Q1"] == pytest.approx(q1)
 
 
+def test_dashboard_deep_links_the_score_distribution_at_a_month(client, con):
+    months = [m for (m,) in con.execute("SELECT DISTINCT month FROM snapshots WHERE NOT isnan(published) "
+                                        "ORDER BY month").fetchall()]
+    assert len(months) > 2
+    for k in (0, len(months) // 2):
+        r = client.get(f"/run/credit?month={months[k]}")
+        assert r.status_code == 200, r.text[-600:]
+        chart = spec(r.text, "scores-spec")
+        assert chart["params"][0]["value"] == k
+    # the cached dashboard is unchanged: without month= the slider is at the last snapshot
+    assert spec(client.get("/run/credit").text, "scores-spec")["params"][0]["value"] == len(months) - 1
+
+
+def test_dashboards_are_made_as_the_server_starts(web_runs):
+    """A served run's dashboards are made in the background when the app is made (a first
+    dashboard of a 1M run took 0.2-0.5 s), and the page serves those."""
+    sources = open_sources([web_runs["credit"], web_runs["western"]])
+    app = create_app(sources)
+    app.state.warming.join(timeout=120)
+    assert all("dashboard" in s.cache for s in sources.values())
+    sources["credit"].cache["dashboard"]["phases"] = [{"phase": "marker-from-the-cache", "date": "2000-01"}]
+    with TestClient(app) as c:
+        assert "marker-from-the-cache" in c.get("/run/credit").text
+
+
 def lookup(capsys, run: Path, citizen: int) -> str:
     assert main(["lookup", str(run), str(citizen)]) == 0
     return capsys.readouterr().out
@@ -146,6 +171,34 @@ def test_citizen_page_ego_network_and_events(client, con):
     events = con.execute("SELECT count(*) FROM edge_events WHERE u = ? OR v = ?", [citizen] * 2).fetchone()[0]
     assert f"Ties cut and made ({events})" in html
     assert spec(html, f"history-{citizen}-spec")["layer"][0]["data"]["values"]
+
+
+def plan(con, sql: str, params) -> list[dict]:
+    """Every operator of DuckDB's plan for ``sql`` (EXPLAIN as JSON), flattened."""
+    nodes, todo = [], json.loads(con.execute(f"EXPLAIN (FORMAT json) {sql}", params).fetchall()[0][1])
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        todo += node.get("children", [])
+    return nodes
+
+
+def test_tie_events_are_filtered_inside_the_scans(con):
+    """A citizen's tie events: each scan of edge_events applies its ``u = ?`` or ``v = ?`` filter
+    itself (no filter operator over every row's u, v and month, as ``u = ? OR v = ?`` planned;
+    ~30% of a citizen page at 1M citizens), and the rows are those of that OR."""
+    from scsim.web.queries import EVENTS, citizen_events
+
+    nodes = plan(con, EVENTS, {"i": 7})
+    scans = [n for n in nodes if n["name"] == "SEQ_SCAN" and n["extra_info"]["Table"].endswith("edge_events")]
+    assert len(scans) == 2 and not any(n["name"] == "FILTER" for n in nodes)
+    assert [re.findall(r"\b([uv]) = 7", json.dumps(n["extra_info"]["Filters"])) for n in scans] in (
+        [["u"], ["v"]], [["v"], ["u"]])
+    busy = con.execute("SELECT u FROM edge_events GROUP BY u ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    got, n = citizen_events(con.cursor(), busy)
+    want = con.execute("SELECT month, CASE WHEN u = $i THEN v ELSE u END AS other, event::VARCHAR FROM edge_events "
+                       "WHERE u = $i OR v = $i ORDER BY month, other", {"i": busy}).fetchall()
+    assert n == len(want) > 0 and [(e["month"], e["other"], e["event"]) for e in got] == want
 
 
 def test_register_pages_sorts_and_filters(client, con):
@@ -225,7 +278,11 @@ BAD = [
     ("/run/credit/register?tau=" + "9" * 500, 400, "too long"),
     ("/run/credit/register?x=" + "a" * 2000, 414, "query string too long"),
     ("/run/credit/random/anybody", 404, "no random 'anybody'"),
-    ("/run/..%2F..%2Fetc/citizen/1", 404, ""),
+    ("/run/credit?month=5", 404, "month 5: no snapshot of published scores (those are at months 12, 24,"),
+    ("/run/credit?month=0", 404, "month 0: no snapshot of published scores"),  # a snapshot, before the opt-in
+    ("/run/credit?month=72", 400, "month: 72 is out of range (0..71)"),
+    ("/run/credit?month=-1", 400, "not a whole number"),
+    ("/run/..%2F..%2Fetc/citizen/1", 404, "no page at /"),
     ("/run/%2e%2e/register", 404, "no run named '..'"),
     ("/run/regimes", 404, "no run named 'regimes'"),
     ("/sweep/credit", 404, "no sweep named 'credit'"),
@@ -237,8 +294,8 @@ BAD = [
     ("/static/../app.py", 404, ""),
     ("/static/..%2Fapp.py", 404, ""),
     ("/static/vendor/..%2F..%2Fapp.py", 404, ""),
-    ("/static/nothing.js", 404, ""),
-    ("/etc/passwd", 404, ""),
+    ("/static/nothing.js", 404, "no page at /"),
+    ("/etc/passwd", 404, "no page at /"),
 ]
 
 
@@ -254,6 +311,7 @@ def test_bad_input_gets_a_clear_4xx_page(client, url, status, message):
 def test_only_get(client):
     r = client.post("/run/credit/register")
     assert r.status_code == 405 and "Traceback" not in r.text
+    assert error_line(r.text) == "POST is not allowed here: every page is a GET"
 
 
 def test_static_assets_are_served_locally(client):
@@ -415,6 +473,32 @@ def test_try_it_off_and_a_server_without_scratch_is_read_only(client):
     assert client.post("/try", data={"citizens": "300"}).status_code == 404
 
 
+def test_no_page_imports_a_library_on_its_first_request(web_runs, tmp_path):
+    """The libraries pages use are imported when the app is made (a cold compare page of a 1M
+    run took 1.0 s importing scipy.stats, a warm one 0.02 s): a fresh process's first request
+    of each page kind imports nothing heavy."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "first.py"
+    script.write_text(
+        "import json, sys\n"
+        "from starlette.testclient import TestClient\n"
+        "from scsim.web.app import create_app\n"
+        "from scsim.web.sources import open_sources\n"
+        f"c = TestClient(create_app(open_sources([{str(web_runs['credit'])!r}, {str(web_runs['western'])!r}])))\n"
+        "before = set(sys.modules)\n"
+        "codes = [c.get(u).status_code for u in ('/run/credit/citizen/7', '/run/credit', '/run/credit/register',\n"
+        "         '/compare?runs=credit,western', '/run/credit/random/listed')]\n"
+        "print(json.dumps({'codes': codes, 'new': sorted(set(sys.modules) - before)}))\n")
+    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    got = json.loads(p.stdout.splitlines()[-1])
+    assert got["codes"] == [200] * 5
+    # (a few of their submodules are imported on first use: a few ms, not the libraries)
+    assert not {"pandas", "pyarrow", "scipy", "scipy.stats", "numba"} & set(got["new"]), got["new"]
+
+
 def test_load_benchmark_runs_tiny(web_runs, tmp_path):
     """benchmarks/web_load.py cannot rot: a few requests against the test run, zero errors."""
     import subprocess
@@ -429,6 +513,26 @@ def test_load_benchmark_runs_tiny(web_runs, tmp_path):
     assert record["routes"]["all"]["requests"] == 60 and record["routes"]["all"]["errors"] == 0
     assert record["citizens"] == 2 * CITIZENS  # two copies of the run's tables
     assert {"citizen", "register", "dashboard"} <= set(record["routes"])
+    assert record["server_peak_mb"] is None or record["server_peak_mb"] > 0
+
+
+def test_page_benchmark_times_every_page_kind(web_runs, tmp_path):
+    """benchmarks/web_load.py --pages: each page kind on a fresh server, cold and warm, no errors."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "pages.jsonl"
+    p = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "benchmarks" / "web_load.py"), "--pages",
+                        "--run", str(web_runs["credit"]), "--also", str(web_runs["western"]), "--repeat", "2",
+                        "--settle", "0",
+                        "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    pages = json.loads(out.read_text().splitlines()[-1])["pages"]
+    assert {"citizen", "citizen-hub", "register", "register-filtered", "register-deep", "dashboard",
+            "scores-at-month", "random", "compare", "try", "index"} == set(pages)
+    for kind, got in pages.items():
+        assert got["requests"] == 3 and got["errors"] == 0, kind
+        assert 0 < got["warm_p50_ms"] <= got["warm_p99_ms"] and got["cold_ms"] > 0, kind
 
 
 def test_vendored_scripts_match_their_pins():

@@ -7,6 +7,7 @@ table and the final network, with the same formulas as the engine (``scoring.fri
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -201,9 +202,10 @@ class Run:
             con.close()
 
     # -- explanation
-    def _neighbourhoods(self, ids: list[int]) -> dict[int, tuple]:
+    def _neighbourhoods(self, ids: list[int], con=None) -> dict[int, tuple]:
         """For each citizen in ``ids``: (row, friends, kinds (1 = family), the friends' last
-        published scores, their political records). One query for all of them on a database; raises for an unknown id."""
+        published scores, their political records). One query for all of them on a database
+        (``con`` if given, else the run's, opened for it); raises for an unknown id."""
         if self._sim is not None:
             n = self._sim.n
             cols = self._sim.citizen_columns()
@@ -218,7 +220,7 @@ class Run:
             return out
         from .store import reading
 
-        with reading(self.path) as con:
+        with contextlib.nullcontext(con) if con is not None else reading(self.path) as con:
             res = con.execute("SELECT * FROM citizens WHERE citizen IN (SELECT unnest(?))", [ids])
             names = [d[0] for d in res.description]
             rows = [dict(zip(names, r)) for r in res.fetchall()]
@@ -248,14 +250,16 @@ class Run:
                       np.asarray(e["prev"][lo:hi], np.float64), np.asarray(e["record"][lo:hi], np.float64))
         return out
 
-    def explain(self, citizen: int) -> Explanation:
+    def explain(self, citizen: int, con=None) -> Explanation:
         """Points per component, the clamp, the friends that drew the score down, by how much, and
-        whether the citizen is on the register because it drags some friend."""
+        whether the citizen is on the register because it drags some friend. ``con``: an open
+        read-only connection to the run's database to read (the web server's, which keeps one
+        open); by default one is opened for the call."""
         i = int(citizen)
         if i < 0:
             raise InputError(f"citizen {i} does not exist (ids are non-negative)")
         sm = ScoreModel(self.scenario)
-        row, friends, kinds, friend_prev, friend_record = self._neighbourhoods([i])[i]
+        row, friends, kinds, friend_prev, friend_record = self._neighbourhoods([i], con)[i]
         contrib, drag = friend_terms(sm, np.arange(len(friends)), kinds, friend_prev, float(row["own_ref"]),
                                      friend_record)
         import pandas as pd
@@ -275,16 +279,17 @@ class Run:
             privileges=held, sanctioned=bool(row["sanctioned"]),
             occupation=OCCUPATIONS[int(row["occupation"])], tau=float(row["tau"]),
             scored_regime=self.scenario.scoring.enabled, status=_status(row), min_drag=float(sm.min_drag),
-            register_on=register_on, listed=bool(row.get("listed", False)), drags=self._drags_on_friends(sm, i, friends))
+            register_on=register_on, listed=bool(row.get("listed", False)),
+            drags=self._drags_on_friends(sm, i, friends, con))
 
-    def _drags_on_friends(self, sm: ScoreModel, i: int, friends: np.ndarray) -> pd.DataFrame:
+    def _drags_on_friends(self, sm: ScoreModel, i: int, friends: np.ndarray, con=None) -> pd.DataFrame:
         """The friends citizen ``i`` drags by more than 0 and at least ``min_drag`` (why the register
         lists it), with the same formulas as the engine's register (``scoring.friend_terms``)."""
         import pandas as pd
 
         rows = []
         if sm.associates and len(friends):
-            for f, (frow, ff, fk, fprev, frec) in self._neighbourhoods([int(x) for x in friends]).items():
+            for f, (frow, ff, fk, fprev, frec) in self._neighbourhoods([int(x) for x in friends], con).items():
                 at = np.flatnonzero(ff == i)
                 if not len(at):
                     continue

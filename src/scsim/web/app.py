@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from pathlib import Path
 
 import jinja2
@@ -24,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from ..errors import InputError
 from ..results import points
 from ..scenario import OCCUPATIONS, preset_names
-from . import pages, queries
+from . import charts, pages, queries
 from .sources import Source, open_run
 
 HERE = Path(__file__).parent
@@ -88,9 +89,20 @@ def whole(text: str | None, what: str, lo: int, hi: int, default: int | None = N
     return value
 
 
+def preload() -> None:
+    """Import the libraries the pages use when the app is made, not on the first request that
+    needs one: scipy.stats (the intervals of compare) and pandas with pyarrow (a citizen's
+    explanation) took 0.2-0.5 s each on a 2-core machine, so that the first compare page of a
+    1,000,000-citizen run took 1.0 s where the next took 0.02 s."""
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+    import scipy.stats  # noqa: F401
+
+
 def create_app(sources: dict[str, Source], scratch: Path | None = None) -> Starlette:
     """The app serving ``sources`` (from ``sources.open_sources``), read-only; with ``scratch``,
     also the "Try it" form, whose runs go to that folder (``tryit``)."""
+    preload()
     env = environment()
     tries = None
     if scratch is not None:
@@ -106,6 +118,24 @@ def create_app(sources: dict[str, Source], scratch: Path | None = None) -> Starl
                 src.con.close()
 
         tries = TryIt(scratch, add, remove)
+
+    def dashboards(src: Source) -> dict:
+        """The run's dashboards, made once (a run's database never changes; the score
+        distribution aggregates every snapshot row, ~0.3 s at 1M citizens): a request that
+        comes while they are being made waits for them rather than making them again."""
+        with src.making:
+            if "dashboard" not in src.cache:
+                src.cache["dashboard"] = pages.dashboard(src)
+        return src.cache["dashboard"]
+
+    def warm() -> None:
+        """Make every served run's dashboards in the background as the server starts, so that
+        the first visitor of a dashboard does not wait for them."""
+        for src in [s for s in list(sources.values()) if s.kind == "run"]:
+            try:
+                dashboards(src)
+            except Exception:  # noqa: BLE001  (the request that needs them reports the failure)
+                pass
 
     def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
         html = env.get_template(template).render(sources=dict(sources), inline=None, static="/static",
@@ -126,9 +156,16 @@ def create_app(sources: dict[str, Source], scratch: Path | None = None) -> Starl
 
     def dashboard(request: Request):
         src = source(request)
-        if "dashboard" not in src.cache:  # a run's database never changes: its dashboards are made once
-            src.cache["dashboard"] = pages.dashboard(src)
-        return render(request, "run.html", src=src, **src.cache["dashboard"])
+        month = param(request, "month")
+        ctx = dashboards(src)
+        if month is not None:  # a deep link to the score distribution at one snapshot month
+            month = whole(month, "month", 0, max(src.months - 1, 0))
+            chart = charts.at_snapshot(ctx["score_chart"], month)
+            if chart is None:
+                taken = ", ".join(map(str, ctx["score_chart"]["usermeta"]["months"]))
+                bad(f"month {month}: no snapshot of published scores (those are at months {taken})", 404)
+            ctx = {**ctx, "score_chart": chart}
+        return render(request, "run.html", src=src, **ctx)
 
     def citizen(request: Request):
         src = source(request)
@@ -241,8 +278,12 @@ def create_app(sources: dict[str, Source], scratch: Path | None = None) -> Starl
         return render(request, "try_job.html", job=job)
 
     async def error(request: Request, exc: HTTPException):
+        message = exc.detail
+        if message in ("Not Found", "Method Not Allowed"):  # Starlette's own, for an address no route has
+            message = (f"no page at {request.url.path[:100]}" if exc.status_code == 404
+                       else f"{request.method} is not allowed here: every page is a GET")
         html = env.get_template("error.html").render(sources=sources, inline=None, static="/static",
-                                                     status=exc.status_code, message=exc.detail)
+                                                     status=exc.status_code, message=message)
         return HTMLResponse(html, status_code=exc.status_code)
 
     async def server_error(request: Request, exc: Exception):
@@ -258,4 +299,7 @@ def create_app(sources: dict[str, Source], scratch: Path | None = None) -> Starl
         Route("/try/{job}", try_job),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: error, Exception: server_error})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: error, Exception: server_error})
+    app.state.warming = threading.Thread(target=warm, name="scsim-warm", daemon=True)
+    app.state.warming.start()
+    return app

@@ -81,13 +81,13 @@ def metrics_chart(metrics: list[dict], sc: Scenario) -> dict:
 
 def score_distribution(hist: list[dict], sc: Scenario) -> dict:
     """Published scores per 10-point bin, one snapshot month at a time (a slider picks it)."""
-    months = sorted({r["month"] for r in hist})
+    months = sorted({r["month"] for r in hist})  # the snapshots with published scores
     index = {m: k for k, m in enumerate(months)}
     values = [{"snap": index[r["month"]], "date": month_label(sc.run.start, r["month"]), "bin": r["bin"],
                "citizens": r["citizens"]} for r in hist]
     last = max(len(months) - 1, 0)
     return {
-        "$schema": SCHEMA, "width": 640, "height": 220, "data": {"values": values},
+        "$schema": SCHEMA, "width": 640, "height": 220, "data": {"values": values}, "usermeta": {"months": months},
         "params": [{"name": "snapshot", "value": last,
                     "bind": {"input": "range", "min": 0, "max": last, "step": 1, "name": "snapshot "}}],
         "transform": [{"filter": "datum.snap == snapshot"}],
@@ -102,6 +102,16 @@ def score_distribution(hist: list[dict], sc: Scenario) -> dict:
              "transform": [{"aggregate": [{"op": "count", "as": "bins"}], "groupby": ["date"]}],
              "encoding": {"text": {"field": "date"}}},
         ]}
+
+
+def at_snapshot(spec: dict, month: int) -> dict | None:
+    """The score distribution (``score_distribution``) with its slider at snapshot ``month``
+    (a copy; the cached spec is unchanged), or None when no snapshot with published scores
+    was taken that month."""
+    months = spec["usermeta"]["months"]
+    if month not in months:
+        return None
+    return {**spec, "params": [{**spec["params"][0], "value": months.index(month)}]}
 
 
 def tau_quartiles(rows: list[dict]) -> dict:

@@ -47,8 +47,8 @@ def transitions(history: list[dict], src: Source) -> list[dict]:
 
 def citizen(src: Source, i: int) -> dict:
     """The Credit China page of one citizen."""
-    ex = Run(src.scenario, None, src.path).explain(i)
     cur = src.cursor()
+    ex = Run(src.scenario, None, src.path).explain(i, cur)
     history = queries.citizen_history(cur, i)
     events, n_events = queries.citizen_events(cur, i)
     cut = queries.cut_partners(cur, events, ex.friends["friend"])

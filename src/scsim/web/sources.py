@@ -36,6 +36,7 @@ class Source:
     con: duckdb.DuckDBPyConnection | None = None  # read-only; each request takes a cursor
     lock: threading.Lock = field(default_factory=threading.Lock)
     cache: dict = field(default_factory=dict)  # pages made once (the database is read-only)
+    making: threading.Lock = field(default_factory=threading.Lock)  # held while a cached page is made
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor of the read-only connection, for one request's thread."""
