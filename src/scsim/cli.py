@@ -540,15 +540,18 @@ def entry() -> None:
     ``scsim run`` the process ends at once (``os._exit``): the interpreter's teardown (freeing
     Numba's compiled modules, collecting every object) took ~0.7-1 s after a 1M run, and
     there is nothing left to write (the database is closed and renamed, the streams flushed
-    here). Tests call ``main`` in-process and are unaffected."""
+    here). After a Ctrl-C (130: its line said, what it kept or removed done) too: a signal
+    that reached another thread could otherwise have the interpreter end by raising SIGINT on
+    itself (exit status -2, not 130), about one Ctrl-C in seven mid-run under ``python -m``.
+    Tests call ``main`` in-process and are unaffected."""
     rc = main()
-    if rc == 0 and _succeeded and _succeeded[-1] in QUICK_EXIT:
+    if rc == 130 or (rc == 0 and _succeeded and _succeeded[-1] in QUICK_EXIT):
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
             except (OSError, ValueError):  # a closed pipe (`scsim run ... | head -0`) or stream
                 pass
-        os._exit(0)
+        os._exit(rc)
     sys.exit(rc)
 
 

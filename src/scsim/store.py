@@ -242,6 +242,9 @@ class RunWriter:
         except Exception:  # noqa: BLE001
             pass
         if self._lock is None:  # another process holds the folder: touch nothing of its
+            if self.created:  # but a folder made here and never locked (a Ctrl-C in between) goes, if empty
+                with contextlib.suppress(OSError):
+                    self.folder.rmdir()
             return
         if self.created:
             shutil.rmtree(self.folder, ignore_errors=True)
