@@ -98,7 +98,7 @@ def check_run_dir(folder: Path, hint: str = "choose another folder, or pass over
             raise InputError(f"{folder}: holds an interrupted run; continue it with: scsim run --resume {folder} "
                              "(or choose another --out)")
         raise InputError(f"{folder}: holds a run interrupted before its first checkpoint; start it again with: "
-                         f"scsim run --resume {folder} (or choose another --out)")
+                         f"scsim run --resume {folder} (or replace it with --overwrite, or choose another --out)")
     check_writable_folder(folder, "--out")
 
 
@@ -453,11 +453,13 @@ class RunWriter:
                 self.con.close()
         except duckdb.Error as e:
             if restart:
-                raise InputError(f"{self.partial}: the run was interrupted while its database was made; nothing of it "
-                                 f"can be resumed: delete {self.partial}* and run it again") from None
+                raise InputError(f"{self.partial}: the run was interrupted while its database was made, before its "
+                                 "first checkpoint; nothing of it can be resumed: run it again into this folder with "
+                                 f"--overwrite, which removes it (scsim run SCENARIO --out {self.folder} --overwrite)") from None
             raise
         if "scenario" not in meta:
-            raise InputError(f"{self.partial}: not a scsim run database (its meta table has no scenario)")
+            way_out = f"; replace it with: scsim run SCENARIO --out {self.folder} --overwrite" if restart else ""
+            raise InputError(f"{self.partial}: not a scsim run database (its meta table has no scenario){way_out}")
         try:
             return scenario_from_dict(tomllib.loads(meta["scenario"]), str(self.folder))
         except tomllib.TOMLDecodeError as e:
