@@ -22,6 +22,7 @@ import pandas as pd
 
 from . import tables
 from .errors import InputError
+from .outputs import staged
 from .parallel import map_runs
 from .summary import KEY_METRICS, difference_range, interval, metric_range, run_summary, unit
 
@@ -112,15 +113,27 @@ def write(comparison: Comparison, out: Path, table: Path | None = None,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out.mkdir(parents=True, exist_ok=True)
+    fig = figure(comparison)
+    try:
+        with staged("compare:") as outputs:  # all of them, or (a full disk, a Ctrl-C) none
+            paths = [out / name for name in OUTPUTS] + ([Path(table)] if table is not None else [])
+            comparison.runs.to_csv(outputs.file(paths[0]), index=False)  # (each handed out as it is written)
+            comparison.table.to_csv(outputs.file(paths[1]), index=False)
+            shown = display(comparison)
+            tables.write(shown, outputs.file(paths[2]), "markdown")
+            fig.savefig(outputs.file(paths[3]), dpi=110)
+            if table is not None:
+                tables.write(shown, outputs.file(paths[4]), tables.format_for(Path(table), table_format))
+    finally:
+        plt.close(fig)
+    return paths
+
+
+def figure(comparison: Comparison):
+    """compare.png: each metric's mean per regime with its 95% interval."""
+    import matplotlib.pyplot as plt
+
     t = comparison.table
-    paths = [out / name for name in OUTPUTS]
-    comparison.runs.to_csv(paths[0], index=False)
-    t.to_csv(paths[1], index=False)
-    shown = display(comparison)
-    tables.write(shown, paths[2], "markdown")
-    if table is not None:
-        paths.append(tables.write(shown, table, table_format))
     metrics = list(dict.fromkeys(t.metric))
     cols = 4
     fig, axes = plt.subplots(math.ceil(len(metrics) / cols), cols, figsize=(4 * cols, 2.6 * math.ceil(len(metrics) / cols)))
@@ -138,6 +151,4 @@ def write(comparison: Comparison, out: Path, table: Path | None = None,
         ax.axis("off")
     fig.suptitle(f"regimes over {comparison.runs.seed.nunique()} seeds (mean of the final {comparison.window} months, 95% CI)")
     fig.tight_layout()
-    fig.savefig(paths[3], dpi=110)
-    plt.close(fig)
-    return paths
+    return fig

@@ -520,8 +520,9 @@ def parquet_paths(con, out: Path) -> list[tuple[str, Path]]:
 
 def export_parquet(folder: str | Path, out: str | Path) -> list[Path]:
     """Write every table of a run to ``out/TABLE.parquet``; none of those files may exist yet
-    (checked before any is written), and a failure removes the ones written."""
-    from .outputs import check_new_files
+    (checked before any is written), and a failure (a full disk) leaves none of them, nor a
+    folder made for them (``outputs.staged``)."""
+    from .outputs import check_new_files, staged
 
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -529,17 +530,10 @@ def export_parquet(folder: str | Path, out: str | Path) -> list[Path]:
     with reading(folder) as con:
         targets = parquet_paths(con, out)
         check_new_files([p for _, p in targets], "--parquet")
-        written = []
         try:
-            out.mkdir(parents=True, exist_ok=True)
-            for table, path in targets:
-                written.append(path)
-                con.execute(f"COPY {table} TO '{path.as_posix()}' (FORMAT parquet)")
-        except BaseException as e:
-            for path in written:
-                path.unlink(missing_ok=True)
-            failure = write_error(out, e)
-            if failure is e:
-                raise
-            raise failure from None
-    return written
+            with staged("--parquet") as outputs:
+                for table, path in targets:
+                    con.execute(f"COPY {table} TO '{outputs.file(path).as_posix()}' (FORMAT parquet)")
+        except duckdb.Error as e:  # DuckDB's own error for a full disk, as one line naming the folder
+            raise write_error(out, e) from None
+    return [p for _, p in targets]
