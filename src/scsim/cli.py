@@ -443,7 +443,10 @@ def cmd_calibrate(args) -> int:
     report = measure(args.citizens, args.seeds, progress=not args.quiet, workers=args.workers)
     text = markdown(report, args.citizens, args.seeds)
     if out is not None:
-        out.write_text(text)
+        from .outputs import staged
+
+        with staged("scsim calibrate: --out") as outputs:  # renamed into place when whole
+            outputs.file(out).write_text(text)
     print(text)
     return 0 if report["within"].all() else 1
 
