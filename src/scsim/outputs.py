@@ -123,7 +123,8 @@ class Staged:
 
     def commit(self) -> None:
         for tmp, final in self.files:
-            os.replace(tmp, final)
+            if tmp.exists():  # (an output handed out but not written, e.g. a figure with nothing to draw)
+                os.replace(tmp, final)
         for tmp, final in self.folders:
             for f in sorted(tmp.iterdir()):
                 os.replace(f, final / f.name)
@@ -131,8 +132,9 @@ class Staged:
 
     def discard(self) -> None:
         for tmp, _ in self.files:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+            for f in (tmp, tmp.with_name(tmp.name + ".wal")):  # (and a database's write-ahead log)
+                with contextlib.suppress(OSError):
+                    f.unlink(missing_ok=True)
         for tmp, _ in self.folders:
             shutil.rmtree(tmp, ignore_errors=True)
         for folder in reversed(self.made):  # innermost first; only while empty (another's files stay)

@@ -127,7 +127,7 @@ def local_client(workers: int):
 
     with _ctrl_c_ignored():  # by the worker processes started here
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                               silence_logs=logging.ERROR)
+                               silence_logs=logging.CRITICAL)  # a failed run is scsim's to report, in one line
     with cluster, Client(cluster, set_as_default=False) as client:
         yield client
 

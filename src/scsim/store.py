@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -115,7 +116,11 @@ def write_error(target: Path, e: BaseException) -> BaseException:
         return OutputError(os_error_line(e) if e.filename else f"{target}: cannot write: {e.strerror or e}")
     if isinstance(e, duckdb.Error):
         first = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
-        return OutputError(f"{target}: cannot write: {first}")
+        # DuckDB's line for a full or read-only disk is long (a transaction, a temporary file's
+        # name, JSON): the operating system's reason is what the user needs
+        reason = next((r for r in map(os.strerror, (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES))
+                       if r in str(e)), first)
+        return OutputError(f"{target}: cannot write: {reason}")
     return e
 
 

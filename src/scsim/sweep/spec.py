@@ -207,10 +207,10 @@ def _kind(key: str) -> str:
 
 def _base_scenario(base: str, root: Path, source: str) -> Scenario:
     """A preset by name, or a scenario file (``*.toml``) relative to the sweep file."""
+    if base.endswith(".toml"):  # the rule of a scenario's ``extends``: inside the sweep file's folder
+        path = confined_file(base, root, source, "sweep.base", "the sweep file")  # (its line names both)
     try:
-        if base.endswith(".toml"):  # the rule of a scenario's ``extends``: inside the sweep file's folder
-            return load_scenario(confined_file(base, root, source, "sweep.base", "the sweep file"))
-        return load_preset(base)
+        return load_scenario(path) if base.endswith(".toml") else load_preset(base)
     except InputError as e:
         raise InputError(f"{source}: sweep.base: {e}") from None
 
