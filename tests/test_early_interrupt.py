@@ -26,6 +26,7 @@ HOOK = textwrap.dedent("""
 
     AT = int(os.environ.get("SCSIM_TEST_SIGINT_AT", "0"))  # raise SIGINT at this import after scsim's
     READY = int(os.environ.get("SCSIM_TEST_READY_FD", "-1"))  # or say when scsim's first import starts
+    HANDLED = os.environ.get("SCSIM_TEST_HANDLED_INTERRUPT")
     seen = []
 
     def hook(event, args):
@@ -39,6 +40,11 @@ HOOK = textwrap.dedent("""
             os.close(READY)
         if AT and len(seen) == AT + 1:
             signal.raise_signal(signal.SIGINT)
+        if HANDLED:  # at each import: a library's generated code interrupted, the interrupt handled
+            try:
+                exec("raise KeyboardInterrupt")
+            except KeyboardInterrupt:
+                pass
 
     sys.addaudithook(hook)
 """)
@@ -132,3 +138,39 @@ def test_a_real_ctrl_c_mid_run_under_python_m_exits_130(hooked, tmp_path, delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=300)
     _assert_one_line_or_finished(proc, err, out)
+
+
+def test_a_handled_interrupt_in_generated_code_does_not_change_the_exit_status(hooked):
+    """A KeyboardInterrupt that ends a string ``exec`` and is then handled (as Numba's generated
+    code may take a Ctrl-C) leaves CPython's "unhandled KeyboardInterrupt" flag set: under
+    ``python -m`` the interpreter then ended by SIGINT (-2), whatever the command's status."""
+    for args, status in ((["presets"], 0), (["validate", "missing.toml"], 2)):
+        proc = subprocess.run([sys.executable, "-m", "scsim", *args], capture_output=True, text=True, timeout=300,
+                              env={**hooked["env"], "SCSIM_TEST_HANDLED_INTERRUPT": "1"})
+        assert proc.returncode == status and "Traceback" not in proc.stderr, (proc.returncode, proc.stderr)
+
+
+def test_a_ctrl_c_that_lands_in_a_finaliser_prints_no_traceback(tmp_path):
+    """Python drops a KeyboardInterrupt raised inside ``__del__`` and prints it as 'Exception
+    ignored in ...' with a traceback; inside the command line's boundary it says nothing."""
+    code = textwrap.dedent("""
+        import gc, sys
+        from scsim import cli
+
+        class Finalised:
+            def __del__(self):
+                raise KeyboardInterrupt
+
+        def command(args):
+            Finalised()
+            gc.collect()
+            print("finished")
+            return 0
+
+        cli.COMMANDS["presets"] = command
+        sys.exit(cli.main(["presets"]))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert proc.returncode == 0 and proc.stdout == "finished\n", (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr

@@ -497,11 +497,17 @@ def _interrupts_noted(seen: list):
         seen.append(signum)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, note)
+    def unraisable(info):  # a Ctrl-C that landed in a finaliser (``__del__``, a weakref callback):
+        if not isinstance(info.exc_value, KeyboardInterrupt):  # Python drops it; say nothing of it
+            hook(info)
+
+    previous, hook = signal.signal(signal.SIGINT, note), sys.unraisablehook
+    sys.unraisablehook = unraisable
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = hook
 
 
 def report(e: BaseException, debug: bool = False, interrupted: bool = False) -> int:
@@ -543,18 +549,26 @@ def entry() -> None:
     ``scsim run`` the process ends at once (``os._exit``): the interpreter's teardown (freeing
     Numba's compiled modules, collecting every object) took ~0.7-1 s after a 1M run, and
     there is nothing left to write (the database is closed and renamed, the streams flushed
-    here). After a Ctrl-C (130: its line said, what it kept or removed done) too: a signal
-    that reached another thread could otherwise have the interpreter end by raising SIGINT on
-    itself (exit status -2, not 130), about one Ctrl-C in seven mid-run under ``python -m``.
-    Tests call ``main`` in-process and are unaffected."""
+    here). Tests call ``main`` in-process and are unaffected."""
     rc = main()
-    if rc == 130 or (rc == 0 and _succeeded and _succeeded[-1] in QUICK_EXIT):
+    if threading.current_thread() is threading.main_thread():
+        # the command is over (its line said, its outputs whole): a Ctrl-C in the interpreter's
+        # teardown (Dask's clean-up, the collector) ends it with the command's status, silently,
+        # instead of a traceback printed from some finaliser
+        signal.signal(signal.SIGINT, lambda signum, frame: os._exit(rc))
+    if rc == 0 and _succeeded and _succeeded[-1] in QUICK_EXIT:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
             except (OSError, ValueError):  # a closed pipe (`scsim run ... | head -0`) or stream
                 pass
-        os._exit(rc)
+        os._exit(0)
+    # A KeyboardInterrupt that ended a string ``exec`` (Numba and dataclasses run generated
+    # source that way) leaves CPython's "unhandled KeyboardInterrupt" flag set even though it
+    # was handled; under ``python -m`` the interpreter then ends by raising SIGINT on itself
+    # (exit status -2 after the right line, about one Ctrl-C in seven mid-run). Each string
+    # ``exec`` starts by clearing that flag: one here leaves the status ours.
+    exec("")  # noqa: S102
     sys.exit(rc)
 
 
