@@ -544,6 +544,16 @@ def report(e: BaseException, debug: bool = False, interrupted: bool = False) -> 
     return rc
 
 
+def exit_now(rc: int) -> None:
+    """End the process at once with ``rc``, its output streams flushed (no interpreter teardown)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`scsim run ... | head -0`) or stream
+            pass
+    os._exit(rc)
+
+
 def entry() -> None:
     """The console script and ``python -m scsim``: ``main``, then exit. After a finished
     ``scsim run`` the process ends at once (``os._exit``): the interpreter's teardown (freeing
@@ -555,14 +565,9 @@ def entry() -> None:
         # the command is over (its line said, its outputs whole): a Ctrl-C in the interpreter's
         # teardown (Dask's clean-up, the collector) ends it with the command's status, silently,
         # instead of a traceback printed from some finaliser
-        signal.signal(signal.SIGINT, lambda signum, frame: os._exit(rc))
+        signal.signal(signal.SIGINT, lambda signum, frame: exit_now(rc))
     if rc == 0 and _succeeded and _succeeded[-1] in QUICK_EXIT:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):  # a closed pipe (`scsim run ... | head -0`) or stream
-                pass
-        os._exit(0)
+        exit_now(0)
     # A KeyboardInterrupt that ended a string ``exec`` (Numba and dataclasses run generated
     # source that way) leaves CPython's "unhandled KeyboardInterrupt" flag set even though it
     # was handled; under ``python -m`` the interpreter then ends by raising SIGINT on itself
