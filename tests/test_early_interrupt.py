@@ -101,7 +101,9 @@ def test_ctrl_c_at_any_import_of_the_start_is_one_line_and_130(hooked, tmp_path,
         proc = subprocess.run(_command(hooked, entry, out), env={**hooked["env"], "SCSIM_TEST_SIGINT_AT": str(n)},
                               capture_output=True, text=True, timeout=300)
         outcomes.append(_assert_one_line_or_finished(proc, proc.stderr, out))
-    assert outcomes.count("interrupted") >= len(outcomes) - 1, outcomes  # the spread lands inside the start
+    # the spread lands inside the start (the last two points, near the end of the imports, may
+    # come after them where fewer modules load)
+    assert set(outcomes[:-2]) == {"interrupted"}, outcomes
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.15])
