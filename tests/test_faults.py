@@ -464,3 +464,23 @@ def test_ctrl_c_at_a_random_moment_is_one_line_and_130(tmp_path, delay):
     """SIGINT at random moments of a real run (loading, building, inside the kernels, writing):
     always one line and 130; a run kept at a checkpoint resumes."""
     _interrupt_and_resume(tmp_path, delay)
+
+
+@pytest.mark.parametrize("kind", ["truncated", "overwritten", "zeroed-header", "empty", "foreign", "no-scenario"])
+def test_an_unreadable_orphaned_partial_has_a_named_way_out_that_works(capsys, tmp_path, finished, kind):
+    """A ``.partial`` (and its WAL) without a checkpoint that cannot be read, as a ``kill -9``
+    while the database was being made leaves it: ``--resume`` says it cannot be resumed and
+    names ``--overwrite``; a new run there names both; ``--overwrite`` then runs it there."""
+    folder = tmp_path / "run"
+    damage(folder, kind, finished)
+    (folder / DB_NAME).rename(folder / (DB_NAME + ".partial"))
+    (folder / (DB_NAME + ".partial.wal")).write_bytes(b"\x01" * 100)
+    rc, _, err = cli(capsys, "run", "--resume", folder)
+    assert_input_error(rc, err, str(folder / (DB_NAME + ".partial")), f"--out {folder} --overwrite")
+    rc, _, err = cli(capsys, "run", *RUN, "--out", folder, "--quiet")
+    assert_input_error(rc, err, f"scsim run --resume {folder}", "--overwrite")
+    (folder / "notes.txt").write_text("mine")
+    rc, _, err = cli(capsys, "run", *RUN, "--out", folder, "--overwrite", "--quiet")
+    assert rc == 0, err
+    assert sorted(p.name for p in folder.iterdir()) == sorted([DB_NAME, "notes.txt"])
+    assert main(["lookup", str(folder), "3"]) == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from scsim.cli import main
+from scsim.errors import InputError
 from scsim.scenario import LAST_YEAR, load_scenario
 from scsim.sweep.spec import FIELDS, SCALAR_KEYS
 
@@ -173,3 +174,37 @@ def test_runs_are_limited_to_what_can_plot(tmp_path):
     from scsim.scenario import month_label
 
     assert int(month_label(sc.run.start, sc.run.months - 1)[:4]) < 9999
+
+
+@pytest.mark.parametrize("base, needle", [
+    ("../outside.toml", "outside the sweep file's folder"),
+    ("/etc/anything.toml", "absolute path"),
+    ("sub/../../outside.toml", "outside the sweep file's folder"),
+    ("../../../../../../etc/passwd", "unknown preset"),
+    ("missing.toml", "no such scenario file"),
+])
+def test_a_sweep_base_follows_the_rule_of_extends(tmp_path, capsys, base, needle):
+    """``sweep.base`` names a preset or a file relative to the sweep file, inside its folder."""
+    from scsim.sweep import load_sweep
+
+    write(tmp_path / "outside.toml", 'extends = "western"\n[run]\nmonths = 3\n')
+    folder = tmp_path / "sweeps"
+    (folder / "sub").mkdir(parents=True)
+    path = write(folder / "s.toml", f'[sweep]\nbase = "{base}"\ndesign = "grid"\nseeds = 1\n'
+                                    '[vary]\n"economy.borrow_prob" = [0.2, 0.3]\n')
+    with pytest.raises(InputError, match="sweep.base") as e:
+        load_sweep(path)
+    assert needle in str(e.value) and str(e.value).count(str(path)) == 1 and str(e.value).count("sweep.base") == 1
+    rc, _, err = cli(capsys, "sweep", path, "--out", tmp_path / "out", "--quiet")
+    assert_input_error(rc, err, "s.toml", "sweep.base", needle)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_base_inside_its_folder_is_used(tmp_path):
+    from scsim.sweep import load_sweep
+
+    folder = tmp_path / "sweeps"
+    write(folder / "bases" / "short.toml", 'extends = "western"\n[run]\nmonths = 3\n')
+    path = write(folder / "s.toml", '[sweep]\nbase = "bases/short.toml"\ndesign = "grid"\nseeds = 1\n'
+                                    '[vary]\n"economy.borrow_prob" = [0.2, 0.3]\n')
+    assert load_sweep(path).base.run.months == 3

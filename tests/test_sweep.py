@@ -325,3 +325,31 @@ def test_a_sweep_ends_with_main_effects(two_worker_sweep, capsys):
     print_result(result)
     out = capsys.readouterr().out
     assert "main effects" in out and "rho cut_rate" in out and "3 points x 2 seeds" in out
+
+
+def test_a_full_disk_while_combining_is_one_line_and_leaves_no_combined_file(tmp_path, scheduler, capsys, monkeypatch):
+    """ENOSPC while the combined outputs are written (here summary.csv, after sweep.duckdb):
+    one line, exit 2, none of them left (nor a temporary), the finished runs kept; a rerun
+    combines them."""
+    import errno
+    import os
+
+    path = sweep_file(tmp_path / "grid.toml", "grid", '"behaviour.ties.cut_rate" = [0.1, 0.5]', seeds=1)
+    out = tmp_path / "out"
+    to_csv = pd.DataFrame.to_csv
+
+    def full(self, target=None, *a, **k):
+        if target is not None and Path(target).name.startswith(".summary"):
+            Path(target).write_text("run_id,half")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return to_csv(self, target, *a, **k)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    rc = main(["sweep", str(path), "--scheduler", scheduler, "--out", str(out), "--quiet"])
+    assert_one_line_exit_2(rc, capsys.readouterr().err, str(out / "summary.csv"), os.strerror(errno.ENOSPC),
+                           "rerun to combine")
+    assert sorted(p.name for p in out.iterdir()) == [RUNS_DIR, "sweep.json"]
+    assert len(list((out / RUNS_DIR).glob("*.parquet"))) == 2
+    monkeypatch.undo()
+    assert main(["sweep", str(path), "--scheduler", scheduler, "--out", str(out), "--quiet"]) == 0
+    assert {"sweep.duckdb", "summary.csv", "effects.csv"} <= {p.name for p in out.iterdir()}

@@ -6,17 +6,43 @@
     run.explain(42)        # why citizen 42 has the score it has
 """
 
-from __future__ import annotations
+import os as _os
+import sys as _sys
 
-import time
-from pathlib import Path
 
-from typing import TYPE_CHECKING
+def _started_as_the_program() -> bool:
+    """True while ``python -m scsim`` or the ``scsim`` console script imports this package:
+    the command line's first moments, before ``scsim.cli.main`` guards Ctrl-C itself."""
+    argv = list(getattr(_sys, "orig_argv", ()))
+    if (getattr(_sys, "argv", None) or [""])[0] == "-m":  # `python -m NAME` while NAME is located
+        return "-mscsim" in argv or ("-m" in argv and argv[argv.index("-m") + 1:][:1] == ["scsim"])
+    return _os.path.basename((getattr(_sys, "argv", None) or [""])[0]) in ("scsim", "scsim.exe", "scsim-script.py")
+
+
+def _interrupted_while_starting(signum, frame) -> None:
+    """Ctrl-C while the command line starts (its modules importing): one line and 130, as
+    ``scsim.cli.report`` says it later; nothing has been written yet."""
+    try:
+        _sys.stderr.write("scsim: interrupted\n")
+        _sys.stderr.flush()
+    finally:
+        _os._exit(130)
+
+
+if _started_as_the_program():  # before any import of scsim's own: a Ctrl-C from here on is one line
+    import _signal  # the C module, loaded with the interpreter (``signal`` would first import enum, unguarded)
+
+    _signal.signal(_signal.SIGINT, _interrupted_while_starting)
+
+import time  # noqa: E402  (after the guard above; both are loaded with the interpreter)
 
 from .errors import InputError, Interrupted, OutputError, ScsimError, interrupt_in, interrupts_deferred
 from .version import __version__
 
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing: ``import scsim`` stays light)
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .results import Explanation, Run
     from .scenario import Scenario
 
@@ -35,8 +61,8 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'scsim' has no attribute '{name}'")
 
 
-def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: bool = False, graph=None,
-             backend: str = "numpy", device=None, overwrite: bool = False) -> Run:
+def simulate(scenario: "Scenario | str", out: "str | Path | None" = None, progress: bool = False, graph=None,
+             backend: str = "numpy", device=None, overwrite: bool = False) -> "Run":
     """Run a scenario (or a preset name) to the end. With ``out``, the run is also written to
     its DuckDB database in that folder (complete only if the run finishes); a folder that
     already holds a run is refused unless ``overwrite`` (then that run is removed first, and
@@ -44,6 +70,8 @@ def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: 
     NetworkX graph or a ``scsim.network.Network``) replaces the scenario's network and sets
     the number of citizens. ``backend="torch"`` runs the step on PyTorch (a CUDA GPU when
     there is one, else the CPU, with a note); the results match the NumPy backend's."""
+
+    from pathlib import Path
 
     from .backends import make_simulation
     from .scenario import load_preset
@@ -67,7 +95,7 @@ def simulate(scenario: Scenario | str, out: str | Path | None = None, progress: 
     return _finish(sim, writer, progress, t0)
 
 
-def resume(folder: str | Path, progress: bool = False) -> Run:
+def resume(folder: "str | Path", progress: bool = False) -> "Run":
     """Continue an interrupted run from its last checkpoint; the finished database is the
     same as that of an uninterrupted run with the same seed."""
     from .store import RunWriter
@@ -77,7 +105,7 @@ def resume(folder: str | Path, progress: bool = False) -> Run:
     return _finish(sim, writer, progress, t0)
 
 
-def _finish(sim, writer, progress: bool, t0: float) -> Run:
+def _finish(sim, writer, progress: bool, t0: float) -> "Run":
     """Run to the end and finish the database. On any failure (Ctrl-C included) the writer
     keeps the run at its last checkpoint (a note on the exception says how to continue) or
     removes it; a failed write (a full disk) becomes one ``OutputError`` naming the file."""

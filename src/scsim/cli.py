@@ -460,7 +460,10 @@ def cmd_calibrate(args) -> int:
     report = measure(args.citizens, args.seeds, progress=not args.quiet, workers=args.workers)
     text = markdown(report, args.citizens, args.seeds)
     if out is not None:
-        out.write_text(text)
+        from .outputs import staged
+
+        with staged("scsim calibrate: --out") as outputs:  # renamed into place when whole
+            outputs.file(out).write_text(text)
     print(text)
     return 0 if report["within"].all() else 1
 
@@ -511,11 +514,17 @@ def _interrupts_noted(seen: list):
         seen.append(signum)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, note)
+    def unraisable(info):  # a Ctrl-C that landed in a finaliser (``__del__``, a weakref callback):
+        if not isinstance(info.exc_value, KeyboardInterrupt):  # Python drops it; say nothing of it
+            hook(info)
+
+    previous, hook = signal.signal(signal.SIGINT, note), sys.unraisablehook
+    sys.unraisablehook = unraisable
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = hook
 
 
 def report(e: BaseException, debug: bool = False, interrupted: bool = False) -> int:
@@ -552,6 +561,16 @@ def report(e: BaseException, debug: bool = False, interrupted: bool = False) -> 
     return rc
 
 
+def exit_now(rc: int) -> None:
+    """End the process at once with ``rc``, its output streams flushed (no interpreter teardown)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`scsim run ... | head -0`) or stream
+            pass
+    os._exit(rc)
+
+
 def entry() -> None:
     """The console script and ``python -m scsim``: ``main``, then exit. After a finished
     ``scsim run`` the process ends at once (``os._exit``): the interpreter's teardown (freeing
@@ -559,13 +578,19 @@ def entry() -> None:
     there is nothing left to write (the database is closed and renamed, the streams flushed
     here). Tests call ``main`` in-process and are unaffected."""
     rc = main()
+    if threading.current_thread() is threading.main_thread():
+        # the command is over (its line said, its outputs whole): a Ctrl-C in the interpreter's
+        # teardown (Dask's clean-up, the collector) ends it with the command's status, silently,
+        # instead of a traceback printed from some finaliser
+        signal.signal(signal.SIGINT, lambda signum, frame: exit_now(rc))
     if rc == 0 and _succeeded and _succeeded[-1] in QUICK_EXIT:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):  # a closed pipe (`scsim run ... | head -0`) or stream
-                pass
-        os._exit(0)
+        exit_now(0)
+    # A KeyboardInterrupt that ended a string ``exec`` (Numba and dataclasses run generated
+    # source that way) leaves CPython's "unhandled KeyboardInterrupt" flag set even though it
+    # was handled; under ``python -m`` the interpreter then ends by raising SIGINT on itself
+    # (exit status -2 after the right line, about one Ctrl-C in seven mid-run). Each string
+    # ``exec`` starts by clearing that flag: one here leaves the status ours.
+    exec("")  # noqa: S102
     sys.exit(rc)
 
 

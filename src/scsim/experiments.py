@@ -22,6 +22,7 @@ import pandas as pd
 
 from . import plots, tables
 from .errors import InputError
+from .outputs import staged
 from .parallel import map_runs
 from .summary import KEY_METRICS, difference_range, interval, metric_range, run_summary, unit
 
@@ -107,15 +108,16 @@ def write(comparison: Comparison, out: Path, table: Path | None = None,
           table_format: str | None = None) -> list[Path]:
     """compare_runs.csv, compare.csv, compare.md and compare.png (means with intervals); and
     ``table`` in ``table_format`` (or the format its suffix names: .md, .tex, .txt) if given."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / name for name in OUTPUTS]
-    comparison.runs.to_csv(paths[0], index=False)
-    comparison.table.to_csv(paths[1], index=False)
-    shown = display(comparison)
-    tables.write(shown, paths[2], "markdown")
-    if table is not None:
-        paths.append(tables.write(shown, table, table_format))
-    figure(comparison).savefig(paths[3], dpi=110)
+    fig = figure(comparison)
+    with staged("compare:") as outputs:  # all of them, or (a full disk, a Ctrl-C) none
+        paths = [out / name for name in OUTPUTS] + ([Path(table)] if table is not None else [])
+        comparison.runs.to_csv(outputs.file(paths[0]), index=False)  # (each handed out as it is written)
+        comparison.table.to_csv(outputs.file(paths[1]), index=False)
+        shown = display(comparison)
+        tables.write(shown, outputs.file(paths[2]), "markdown")
+        fig.savefig(outputs.file(paths[3]), dpi=110)
+        if table is not None:
+            tables.write(shown, outputs.file(paths[4]), tables.format_for(Path(table), table_format))
     return paths
 
 

@@ -1,17 +1,24 @@
-"""Output paths, checked before any work is done, and the lock that keeps one writer per folder.
+"""Output paths, checked before any work is done, written so that none is ever half there, and
+the lock that keeps one writer per folder.
 
-Every command that writes (``run``, ``plot``, ``export``, ``compare``, ``sweep``) checks its
-outputs first, so that a folder without write permission or a file already there fails in one
-line before the world is built or a single run computed, and nothing is left half-written.
+Every command that writes (``run``, ``plot``, ``export``, ``compare``, ``sweep``, ``study``,
+``report``) checks its outputs first, so that a folder without write permission or a file
+already there fails in one line before the world is built or a single run computed. Its files
+are then written under temporary names beside their own (``staged``) and renamed into place
+only when all of them are written: a full disk or a Ctrl-C midway leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import tempfile
 from pathlib import Path
 
-from .errors import OutputError, os_error_line
+from .errors import OutputError, interrupts_deferred, os_error_line
+
+PARTIAL = ".scsim-partial"  # the mark of a file or folder being written (``Staged``)
 
 LOCK_NAME = ".scsim.lock"
 
@@ -70,3 +77,90 @@ def folder_lock(folder: str | Path, what: str):
         lock.release()
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+class Staged:
+    """The outputs of one command, written first under temporary names in their own folders (a
+    rename is then atomic) and put in place together by ``commit``; ``discard`` removes every
+    temporary and each folder made for them. Use it through ``staged``."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.files: list[tuple[Path, Path]] = []  # (temporary, final)
+        self.folders: list[tuple[Path, Path]] = []  # (temporary folder, final folder)
+        self.made: list[Path] = []  # folders this command made, outermost first
+        self.current: Path | None = None  # the output last handed out: the one being written
+
+    def _make(self, folder: Path) -> None:
+        missing = []
+        while not folder.exists() and folder != folder.parent:
+            missing.append(folder)
+            folder = folder.parent
+        for new in reversed(missing):
+            new.mkdir(exist_ok=True)
+            self.made.append(new)
+
+    def file(self, final: str | Path) -> Path:
+        """Where to write ``final``: a temporary name beside it, with its suffix (which picks
+        the format of matplotlib, pandas and DuckDB alike)."""
+        final = Path(final)
+        self._make(final.parent)
+        tmp = final.with_name(f".{final.stem}{PARTIAL}-{os.getpid()}{final.suffix}")
+        self.files.append((tmp, final))
+        self.current = final
+        return tmp
+
+    def folder(self, final: str | Path) -> Path:
+        """A temporary folder inside ``final`` (made if need be), whose files replace their
+        namesakes in ``final`` on ``commit``."""
+        final = Path(final)
+        self._make(final)
+        tmp = final / f"{PARTIAL}-{os.getpid()}"
+        tmp.mkdir(exist_ok=True)
+        self.folders.append((tmp, final))
+        self.current = final
+        return tmp
+
+    def commit(self) -> None:
+        for tmp, final in self.files:
+            if tmp.exists():  # (an output handed out but not written, e.g. a figure with nothing to draw)
+                os.replace(tmp, final)
+        for tmp, final in self.folders:
+            for f in sorted(tmp.iterdir()):
+                os.replace(f, final / f.name)
+            tmp.rmdir()
+
+    def discard(self) -> None:
+        for tmp, _ in self.files:
+            for f in (tmp, tmp.with_name(tmp.name + ".wal")):  # (and a database's write-ahead log)
+                with contextlib.suppress(OSError):
+                    f.unlink(missing_ok=True)
+        for tmp, _ in self.folders:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for folder in reversed(self.made):  # innermost first; only while empty (another's files stay)
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+    def error(self, e: OSError) -> OutputError:
+        """``e`` as one line naming the output (not its temporary name)."""
+        temporary = {str(tmp): final for tmp, final in self.files}
+        named = temporary.get(str(e.filename)) if e.filename else self.current  # a failed write names no file
+        reason = e.strerror or str(e) or type(e).__name__
+        return OutputError(f"{self.what} {named or e.filename}: cannot write: {reason}")
+
+
+@contextlib.contextmanager
+def staged(what: str):
+    """A ``Staged`` for the block: its outputs put in place when the block ends, or, on any
+    failure (a full disk, a Ctrl-C), all removed; an ``OSError`` becomes one ``OutputError``
+    line naming the output (``what`` says whose: ``"scsim compare: --out"``)."""
+    outputs = Staged(what)
+    try:
+        yield outputs
+        outputs.commit()
+    except BaseException as e:
+        with interrupts_deferred(reraise=False):  # a second Ctrl-C does not cut the clean-up short
+            outputs.discard()
+        if isinstance(e, OSError) and not isinstance(e, OutputError):
+            raise outputs.error(e) from e
+        raise

@@ -133,7 +133,10 @@ def run_figure(metrics: pd.DataFrame, scenario, title: str | None = None):
 
 def save_run_figure(metrics: pd.DataFrame, scenario, path: str | Path, title: str | None = None) -> Path:
     """Write the figure to ``path`` (PNG, or any format matplotlib knows by the suffix)."""
+    from .outputs import staged
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    run_figure(metrics, scenario, title).savefig(path, dpi=110)
+    fig = run_figure(metrics, scenario, title)
+    with staged("plot:") as outputs:  # under a temporary name, renamed when whole
+        fig.savefig(outputs.file(path), dpi=110)
     return path

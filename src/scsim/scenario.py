@@ -504,7 +504,7 @@ def _resolve(data: dict, source: str, folder: Path | None = None, seen: tuple[st
     if not isinstance(parent, str):
         raise InputError(f"{source}: extends: must be a preset name or a .toml file next to this one")
     if parent.endswith(".toml") and folder is not None:
-        path = _extended_file(parent, folder, source)
+        path = confined_file(parent, folder, source, "extends", "this scenario")
         key, base_source, base_folder = str(path), str(path), path.parent
         try:
             text = _read_text(path, "scenario file")
@@ -528,15 +528,16 @@ def _resolve(data: dict, source: str, folder: Path | None = None, seen: tuple[st
     return _deep_merge(base, data)
 
 
-def _extended_file(parent: str, folder: Path, source: str) -> Path:
-    """The file an ``extends = "FILE.toml"`` names: relative to the scenario's folder, and inside it."""
-    if Path(parent).is_absolute():
-        raise InputError(f"{source}: extends: '{parent}' is an absolute path; give a file relative to this scenario")
+def confined_file(name: str, folder: Path, source: str, key: str = "extends", relative_to: str = "this scenario") -> Path:
+    """The file a ``key = "FILE.toml"`` of ``source`` names (a scenario's ``extends``, a sweep's
+    ``base``): relative to ``folder`` (the file's own), and inside it (docs/parameters.md)."""
+    if Path(name).is_absolute():
+        raise InputError(f"{source}: {key}: '{name}' is an absolute path; give a file relative to {relative_to}")
     root = folder.resolve()
-    path = (root / parent).resolve()
+    path = (root / name).resolve()
     if not path.is_relative_to(root):
-        raise InputError(f"{source}: extends: '{parent}' is outside this scenario's folder ({folder}); "
-                         "an extended file must lie in it or below it")
+        raise InputError(f"{source}: {key}: '{name}' is outside {relative_to}'s folder ({folder}); "
+                         "the file must lie in it or below it")
     return path
 
 

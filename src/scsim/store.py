@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -98,7 +99,7 @@ def check_run_dir(folder: Path, hint: str = "choose another folder, or pass over
             raise InputError(f"{folder}: holds an interrupted run; continue it with: scsim run --resume {folder} "
                              "(or choose another --out)")
         raise InputError(f"{folder}: holds a run interrupted before its first checkpoint; start it again with: "
-                         f"scsim run --resume {folder} (or choose another --out)")
+                         f"scsim run --resume {folder} (or replace it with --overwrite, or choose another --out)")
     check_writable_folder(folder, "--out")
 
 
@@ -115,7 +116,11 @@ def write_error(target: Path, e: BaseException) -> BaseException:
         return OutputError(os_error_line(e) if e.filename else f"{target}: cannot write: {e.strerror or e}")
     if isinstance(e, duckdb.Error):
         first = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
-        return OutputError(f"{target}: cannot write: {first}")
+        # DuckDB's line for a full or read-only disk is long (a transaction, a temporary file's
+        # name, JSON): the operating system's reason is what the user needs
+        reason = next((r for r in map(os.strerror, (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES))
+                       if r in str(e)), first)
+        return OutputError(f"{target}: cannot write: {reason}")
     return e
 
 
@@ -242,6 +247,9 @@ class RunWriter:
         except Exception:  # noqa: BLE001
             pass
         if self._lock is None:  # another process holds the folder: touch nothing of its
+            if self.created:  # but a folder made here and never locked (a Ctrl-C in between) goes, if empty
+                with contextlib.suppress(OSError):
+                    self.folder.rmdir()
             return
         if self.created:
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -450,11 +458,13 @@ class RunWriter:
                 self.con.close()
         except duckdb.Error as e:
             if restart:
-                raise InputError(f"{self.partial}: the run was interrupted while its database was made; nothing of it "
-                                 f"can be resumed: delete {self.partial}* and run it again") from None
+                raise InputError(f"{self.partial}: the run was interrupted while its database was made, before its "
+                                 "first checkpoint; nothing of it can be resumed: run it again into this folder with "
+                                 f"--overwrite, which removes it (scsim run SCENARIO --out {self.folder} --overwrite)") from None
             raise
         if "scenario" not in meta:
-            raise InputError(f"{self.partial}: not a scsim run database (its meta table has no scenario)")
+            way_out = f"; replace it with: scsim run SCENARIO --out {self.folder} --overwrite" if restart else ""
+            raise InputError(f"{self.partial}: not a scsim run database (its meta table has no scenario){way_out}")
         try:
             return scenario_from_dict(tomllib.loads(meta["scenario"]), str(self.folder))
         except tomllib.TOMLDecodeError as e:
@@ -515,8 +525,9 @@ def parquet_paths(con, out: Path) -> list[tuple[str, Path]]:
 
 def export_parquet(folder: str | Path, out: str | Path) -> list[Path]:
     """Write every table of a run to ``out/TABLE.parquet``; none of those files may exist yet
-    (checked before any is written), and a failure removes the ones written."""
-    from .outputs import check_new_files
+    (checked before any is written), and a failure (a full disk) leaves none of them, nor a
+    folder made for them (``outputs.staged``)."""
+    from .outputs import check_new_files, staged
 
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -524,17 +535,10 @@ def export_parquet(folder: str | Path, out: str | Path) -> list[Path]:
     with reading(folder) as con:
         targets = parquet_paths(con, out)
         check_new_files([p for _, p in targets], "--parquet")
-        written = []
         try:
-            out.mkdir(parents=True, exist_ok=True)
-            for table, path in targets:
-                written.append(path)
-                con.execute(f"COPY {table} TO '{path.as_posix()}' (FORMAT parquet)")
-        except BaseException as e:
-            for path in written:
-                path.unlink(missing_ok=True)
-            failure = write_error(out, e)
-            if failure is e:
-                raise
-            raise failure from None
-    return written
+            with staged("--parquet") as outputs:
+                for table, path in targets:
+                    con.execute(f"COPY {table} TO '{outputs.file(path).as_posix()}' (FORMAT parquet)")
+        except duckdb.Error as e:  # DuckDB's own error for a full disk, as one line naming the folder
+            raise write_error(out, e) from None
+    return [p for _, p in targets]

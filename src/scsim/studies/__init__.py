@@ -17,6 +17,7 @@ import pandas as pd
 from .. import tables
 from ..errors import InputError
 from ..network import edgelist_path
+from ..outputs import check_writable_folder, folder_lock, staged
 from ..parallel import cluster
 from ..scenario import BUNDLED_NETWORKS, load_preset
 from . import chilling, exile, selection, sensitivity, stasi
@@ -75,7 +76,9 @@ def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | Non
         raise InputError(f"{folder / 'study.toml'}: study: unknown study '{spec.study}' (studies: {', '.join(STUDIES)})")
     if table_format not in (None, *tables.FORMATS):
         raise InputError(f"--table-format {table_format}: use one of {', '.join(tables.FORMATS)}")
+    given = out is not None
     out = results_folder(folder, edgelist, fast, settings, publish, out, overwrite)
+    check_writable_folder(out, "scsim study: --out" if given else "scsim study: the results folder")
     if fast:
         spec = spec.shrunk()
     if edgelist is not None:
@@ -99,14 +102,18 @@ def run_study(folder: str | Path, fast: bool = False, edgelist: str | Path | Non
                 point = [x if k == name else g.low for k, g in spec.sobol.factors.items()]
                 for regime in spec.regimes:
                     setting.regime(spec, regime, 1, sensitivity.point_overrides(spec, point))
-    with where as client:  # an unreachable scheduler fails here, before anything is written
-        setting.client = client
-        out.mkdir(parents=True, exist_ok=True)
-        headline = STUDIES[spec.study].analyse(spec, setting, out, progress)
-    headline = {"study": spec.study, "seeds": spec.seeds, "citizens": spec.citizens, "months": spec.months,
-                "network": str(edgelist.name) if edgelist else "watts-strogatz", "fast": fast,
-                **({"set": settings} if settings else {}), **headline}
-    (out / "results.json").write_text(json.dumps(headline, indent=1, default=float) + "\n")
+    # every file written in a staging folder inside ``out`` and moved into it when all are
+    # written (a full disk or a Ctrl-C leaves ``out`` as it was); ``out`` locked meanwhile
+    with staged("scsim study:") as outputs:
+        stage = outputs.folder(out)
+        with folder_lock(out, "a study"):  # another process's study there: refused before any run
+            with where as client:  # an unreachable scheduler fails here, before any run
+                setting.client = client
+                headline = STUDIES[spec.study].analyse(spec, setting, stage, progress)
+            headline = {"study": spec.study, "seeds": spec.seeds, "citizens": spec.citizens, "months": spec.months,
+                        "network": str(edgelist.name) if edgelist else "watts-strogatz", "fast": fast,
+                        **({"set": settings} if settings else {}), **headline}
+            (stage / "results.json").write_text(json.dumps(headline, indent=1, default=float) + "\n")
     return {**headline, "folder": str(out)}
 
 

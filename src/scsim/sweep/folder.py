@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import InputError, interrupts_deferred
+from ..outputs import Staged
 from ..summary import KEY_METRICS, run_summary
 from .runs import RUNS_DIR, RunTask
 from .sensitivity import sobol_indices
@@ -63,9 +63,10 @@ def prepare_folder(folder: Path, spec: SweepSpec, fp: str) -> None:
 # ---------------------------------------------------------------- combined outputs
 
 
-def combine(folder: Path, spec: SweepSpec, points: pd.DataFrame,
-            done: list[RunTask]) -> tuple[list[str], pd.DataFrame, pd.DataFrame | None]:
-    """sweep.duckdb, summary.csv (and sobol.csv) from the finished runs' files; returns the
+def combine(folder: Path, spec: SweepSpec, points: pd.DataFrame, done: list[RunTask],
+            outputs: Staged) -> tuple[list[str], pd.DataFrame, pd.DataFrame | None]:
+    """sweep.duckdb, summary.csv (and sobol.csv) from the finished runs' files, staged in
+    ``outputs`` (put in place when all are written; a full disk leaves none); returns the
     tables made, the summary and the Sobol indices (None unless a complete Sobol sweep)."""
     with interrupts_deferred():
         import duckdb
@@ -75,9 +76,23 @@ def combine(folder: Path, spec: SweepSpec, points: pd.DataFrame,
     summary = summarise_runs(done, spec.options.window, runs)
     complete = len(done) == len(points) * spec.options.seeds
     sobol = sobol_indices(spec, summary) if spec.options.design == "sobol" and complete else None
-    tmp = folder / (DB_NAME + ".partial")
-    tmp.unlink(missing_ok=True)
-    with duckdb.connect(str(tmp)) as con:
+    (folder / (DB_NAME + ".partial")).unlink(missing_ok=True)  # (where an older scsim staged it)
+    try:
+        tables = _database(duckdb, outputs.file(folder / DB_NAME), runs, summary, sobol, done)
+    except duckdb.Error as e:  # DuckDB's own error for a full disk, as one line
+        from ..store import write_error
+
+        raise write_error(folder / DB_NAME, e) from None
+    summary.to_csv(outputs.file(folder / "summary.csv"), index=False)
+    if sobol is not None:
+        sobol.to_csv(outputs.file(folder / "sobol.csv"), index=False)
+    return tables, summary, sobol
+
+
+def _database(duckdb, path: Path, runs: pd.DataFrame, summary: pd.DataFrame, sobol: pd.DataFrame | None,
+              done: list[RunTask]) -> list[str]:
+    """Write sweep.duckdb's tables to ``path``; returns their names."""
+    with duckdb.connect(str(path)) as con:
         con.register("runs_df", runs)
         con.execute("CREATE TABLE runs AS SELECT * FROM runs_df ORDER BY run_id")
         con.register("summary_df", summary)
@@ -91,11 +106,7 @@ def combine(folder: Path, spec: SweepSpec, points: pd.DataFrame,
             con.register("sobol_df", sobol)
             con.execute("CREATE TABLE sobol AS SELECT * FROM sobol_df")
             tables.append("sobol")
-    os.replace(tmp, folder / DB_NAME)
-    summary.to_csv(folder / "summary.csv", index=False)
-    if sobol is not None:
-        sobol.to_csv(folder / "sobol.csv", index=False)
-    return tables, summary, sobol
+    return tables
 
 
 def summarise_runs(done: list[RunTask], window: int, runs: pd.DataFrame) -> pd.DataFrame:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from ..outputs import check_writable_folder, folder_lock
+from ..errors import InputError, OutputError
+from ..outputs import check_writable_folder, folder_lock, staged
 from ..parallel import check_cluster_options, client_and_threads, connect
 from .design import design_points
 from .effects import display as effects_display
@@ -75,10 +75,16 @@ def run_sweep(spec: SweepSpec, out: str | Path | None = None, workers: int | Non
         prepare_folder(folder, spec, fp)
         failures = _execute_todo(stack, client, todo, workers, progress)
         done = [t for t in tasks if Path(t.path).exists()]
-        tables, summary, sobol = combine(folder, spec, points, done)
-    effects = main_effects(spec, summary)
-    effects.to_csv(folder / "effects.csv", index=False)
-    plot = effects_figure(spec, effects, summary, folder / "main_effects.png")
+        try:
+            with staged("scsim sweep:") as outputs:  # the combined outputs: all of them, or (a full disk) none
+                tables, summary, sobol = combine(folder, spec, points, done, outputs)
+                effects = main_effects(spec, summary)
+                effects.to_csv(outputs.file(folder / "effects.csv"), index=False)
+                drawn = effects_figure(spec, effects, summary, outputs.file(folder / "main_effects.png"))
+        except OutputError as e:
+            e.add_note(f"the finished runs are kept in {folder}; rerun to combine them")
+            raise
+        plot = folder / "main_effects.png" if drawn is not None else None
     return SweepResult(folder, runs_total=len(tasks), runs_done=len(todo) - len(failures),
                        runs_skipped=len(tasks) - len(todo), database=folder / DB_NAME, tables=tables,
                        summary=summary, sobol=sobol, failures=failures, spec=spec, effects=effects,

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError
-from ..scenario import Scenario, load_preset, load_scenario, schema_message
+from ..scenario import Scenario, confined_file, load_preset, load_scenario, schema_message
 
 SECTIONS = ("sweep", "set", "vary")
 MAX_RUNS = 1_000_000  # points x seeds: a sweep's plan and its combined tables must fit in memory
@@ -36,7 +36,7 @@ class SweepOptions(_Strict):
     """The ``[sweep]`` table."""
 
     name: str | None = Field(None, description="sweep name (default: the file's name); the default out folder is sweeps/NAME")
-    base: str = Field("social-credit-2020", description="a preset name, or a scenario file (.toml) relative to the sweep file")
+    base: str = Field("social-credit-2020", description="a preset name, or a scenario file (.toml) relative to the sweep file, inside its folder")
     design: Literal["grid", "lhs", "sobol"] = Field(..., description="grid, lhs (Latin hypercube) or sobol (Saltelli)")
     samples: int | None = Field(None, ge=1, description="lhs: points; sobol: N (points = N * (2D + 2)); unused by grid")
     seeds: int = Field(1, ge=1, le=10_000, description="runs per point, on seeds 1..seeds")
@@ -207,11 +207,10 @@ def _kind(key: str) -> str:
 
 def _base_scenario(base: str, root: Path, source: str) -> Scenario:
     """A preset by name, or a scenario file (``*.toml``) relative to the sweep file."""
+    if base.endswith(".toml"):  # the rule of a scenario's ``extends``: inside the sweep file's folder
+        path = confined_file(base, root, source, "sweep.base", "the sweep file")  # (its line names both)
     try:
-        if base.endswith(".toml"):
-            path = Path(base) if Path(base).is_absolute() else root / base
-            return load_scenario(path)
-        return load_preset(base)
+        return load_scenario(path) if base.endswith(".toml") else load_preset(base)
     except InputError as e:
         raise InputError(f"{source}: sweep.base: {e}") from None
 

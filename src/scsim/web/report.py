@@ -7,10 +7,10 @@ the file opens without a server or a network.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..errors import InputError
+from ..outputs import staged
 from . import pages
 from .app import HERE, environment
 from .sources import open_run
@@ -69,7 +69,6 @@ def write_report(folder: str | Path, html: str | Path, count: int = 3) -> Path:
     if not out.parent.is_dir():
         raise InputError(f"scsim report: --html {out}: no folder {out.parent}")
     text = render_report(folder, count)
-    tmp = out.with_name(f".{out.name}.partial")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out)
+    with staged("scsim report: --html") as outputs:
+        outputs.file(out).write_text(text, encoding="utf-8")
     return out
