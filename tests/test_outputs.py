@@ -175,3 +175,22 @@ def test_staged_outputs_appear_together_or_not_at_all(tmp_path):
             outputs.folder(tmp_path / "c" / "d").joinpath("e.txt").write_text("e")
             raise KeyboardInterrupt
     assert _everything_in(tmp_path) == ["a", "a/b.txt", "old.txt"] and (tmp_path / "old.txt").read_text() == "new"
+
+
+def test_a_killed_writers_temporaries_are_cleared_by_the_next_one(tmp_path):
+    """``kill -9`` mid-write leaves temporaries named with the writer's process id: the next
+    command writing there removes those of a process that is gone, never a live one's."""
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(gone.stdout)
+    live = os.getppid()  # (a running process that is not this one)
+    (tmp_path / f"{PARTIAL}-{dead}").mkdir()
+    (tmp_path / f"{PARTIAL}-{dead}" / "summary.csv").write_text("half")
+    (tmp_path / f".summary{PARTIAL}-{dead}.csv").write_text("half")
+    (tmp_path / f".other{PARTIAL}-{live}.csv").write_text("being written")
+    with staged("test:") as outputs:
+        outputs.folder(tmp_path).joinpath("summary.csv").write_text("whole")
+    assert _everything_in(tmp_path) == [f".other{PARTIAL}-{live}.csv", "summary.csv"]
+    assert (tmp_path / "summary.csv").read_text() == "whole"

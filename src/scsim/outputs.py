@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,6 +22,31 @@ from .errors import OutputError, interrupts_deferred, os_error_line
 PARTIAL = ".scsim-partial"  # the mark of a file or folder being written (``Staged``)
 
 LOCK_NAME = ".scsim.lock"
+_STAGED_BY = re.compile(re.escape(PARTIAL) + r"-(\d+)")  # the writer's process id in a temporary's name
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (alive, another user's)
+        return True
+    return True
+
+
+def clear_stale(folder: Path) -> list[Path]:
+    """Remove the temporaries a killed writer (``kill -9``, a power cut) left in ``folder``: the
+    files and folders ``Staged`` names with a process id that is no longer running. Returns them."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in Path(folder).iterdir():
+            m = _STAGED_BY.search(entry.name)
+            if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+                    removed.append(entry)
+    return removed
 
 
 def existing_ancestor(path: Path) -> Path:
@@ -105,6 +131,7 @@ class Staged:
         the format of matplotlib, pandas and DuckDB alike)."""
         final = Path(final)
         self._make(final.parent)
+        clear_stale(final.parent)
         tmp = final.with_name(f".{final.stem}{PARTIAL}-{os.getpid()}{final.suffix}")
         self.files.append((tmp, final))
         self.current = final
@@ -115,6 +142,7 @@ class Staged:
         namesakes in ``final`` on ``commit``."""
         final = Path(final)
         self._make(final)
+        clear_stale(final)
         tmp = final / f"{PARTIAL}-{os.getpid()}"
         tmp.mkdir(exist_ok=True)
         self.folders.append((tmp, final))
