@@ -141,3 +141,12 @@ def test_replot_draws_from_the_records_and_runs_nothing(tmp_path):
     p = subprocess.run([sys.executable, str(BENCH / "bench_scale.py"), "--out", str(empty), "--replot", str(png)],
                        capture_output=True, text=True, timeout=120, cwd=BENCH.parent)
     assert p.returncode == 2 and "no recorded scale sweep" in p.stderr
+
+
+def test_association_pass_benchmark_times_its_four_cases():
+    p = subprocess.run([sys.executable, str(BENCH / "association_pass.py"), "--citizens", "3000", "--repeats", "1",
+                        "--months", "2"], capture_output=True, text=True, timeout=300, cwd=BENCH.parent)
+    assert p.returncode == 0, p.stderr[-3000:]
+    cases = [line.split()[0:3] for line in p.stdout.splitlines() if "median" in line]
+    assert [" ".join(c[: c.index("median")] if "median" in c else c) for c in cases] == \
+        ["plain", "plain + register", "posts", "posts + register"]
