@@ -2,6 +2,7 @@
 sensitivity study's design, validation and outputs."""
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -59,10 +60,12 @@ def test_factors_set_their_keys_and_relative_ones_scale_the_preset():
 
 
 @pytest.mark.parametrize("change,message", [
-    ("samples = 16", "samples = 12"), ("low = 0.3", "low = 1.5"),
+    (r"samples = \d+", "samples = 12"), (r"low = 0\.3\b", "low = 1.5"),
 ])
 def test_a_bad_design_is_one_clear_error(tmp_path, change, message):
-    text = (STUDY / "study.toml").read_text().replace(change, message, 1)
+    original = (STUDY / "study.toml").read_text()
+    text = re.sub(change, message, original, count=1)
+    assert text != original  # (the study's file still has the line this test breaks)
     (tmp_path / "study.toml").write_text(text)
     with pytest.raises(InputError, match="power of two|empty range"):
         run_study(tmp_path, fast=True, out=tmp_path / "out")
