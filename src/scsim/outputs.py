@@ -116,6 +116,12 @@ class Staged:
         self.folders: list[tuple[Path, Path]] = []  # (temporary folder, final folder)
         self.made: list[Path] = []  # folders this command made, outermost first
         self.current: Path | None = None  # the output last handed out: the one being written
+        self.cleared: set[Path] = set()  # folders already rid of a killed writer's temporaries
+
+    def _clear(self, folder: Path) -> None:
+        if folder not in self.cleared:  # once a folder: a command hands out many files there
+            clear_stale(folder)
+            self.cleared.add(folder)
 
     def _make(self, folder: Path) -> None:
         missing = []
@@ -131,7 +137,7 @@ class Staged:
         the format of matplotlib, pandas and DuckDB alike)."""
         final = Path(final)
         self._make(final.parent)
-        clear_stale(final.parent)
+        self._clear(final.parent)
         tmp = final.with_name(f".{final.stem}{PARTIAL}-{os.getpid()}{final.suffix}")
         self.files.append((tmp, final))
         self.current = final
@@ -142,7 +148,7 @@ class Staged:
         namesakes in ``final`` on ``commit``."""
         final = Path(final)
         self._make(final)
-        clear_stale(final)
+        self._clear(final)
         tmp = final / f"{PARTIAL}-{os.getpid()}"
         tmp.mkdir(exist_ok=True)
         self.folders.append((tmp, final))
